@@ -1,0 +1,398 @@
+"""The whole configuration schema (DESIGN §3) and loading it from TOML plus env overrides.
+
+`load_config(path)` reads the TOML file, merges `MONITOR_<SECTION>__<KEY>` env overrides
+for the scalar keys of the plain sections, validates everything, resolves relative paths
+against the file's folder and checks that every secret named by a channel is set. Any
+problem raises `ConfigError` with one line naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from monitor.errors import ConfigError
+from monitor.units import parse_duration, parse_size
+
+DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
+PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories")
+VERSION = "0.1.0"
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a duration string such as '15m'")
+    return parse_duration(value)
+
+
+def _optional_duration(value: Any) -> timedelta | None:
+    if value is None or value == "":
+        return None
+    return _duration(value)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("must be a size such as '10MB'")
+    return parse_size(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(_optional_duration)]
+Size = Annotated[int, BeforeValidator(_size)]
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/monitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class PollingConfig(_Section):
+    default_interval: Duration = timedelta(minutes=15)
+    min_interval: Duration = timedelta(minutes=2)
+    max_interval: Duration = timedelta(hours=6)
+    concurrency: int = Field(default=32, ge=1, le=1000)
+    per_host: int = Field(default=2, ge=1, le=100)
+    host_spacing: Duration = timedelta(seconds=0.001)
+    timeout: Duration = timedelta(seconds=20)
+    max_feed_bytes: Size = 10_000_000
+    max_page_bytes: Size = 5_000_000
+    fetch_articles: bool = True
+    max_entry_age: OptionalDuration = None
+    allow_networks: tuple[str, ...] = ()
+    proxy: str = ""
+    user_agent: str = f"feed-monitor/{VERSION} (+https://github.com/feed-monitor/feed-monitor)"
+    retire_after_404: Duration = timedelta(days=7)
+    lease: Duration = timedelta(minutes=5)
+    tick: Duration = timedelta(seconds=5)
+    silent_factor: float = Field(default=4.0, gt=1)
+    silent_channel: str = ""
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{item!r} is not an IP network such as '127.0.0.0/8'") from e
+        return value
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://", "socks5://")):
+            raise ValueError("must be an http://, https:// or socks5:// URL")
+        return value
+
+
+class DeliveryConfig(_Section):
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    shutdown_timeout: Duration = timedelta(seconds=10)
+    retry_base: Duration = timedelta(seconds=30)
+    retry_max: Duration = timedelta(hours=1)
+    timeout: Duration = timedelta(seconds=15)
+
+
+class ServerConfig(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9108, ge=0, le=65535)
+
+
+class RetentionConfig(_Section):
+    article_text: OptionalDuration = timedelta(days=90)
+    articles: OptionalDuration = timedelta(days=730)
+
+
+class StoriesConfig(_Section):
+    window: Duration = timedelta(hours=72)
+    threshold: float = Field(default=0.5, gt=0, le=1)
+
+
+class FeedConfig(_Section):
+    url: str
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    interval: OptionalDuration = None
+    fetch_articles: bool | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    silent_after: OptionalDuration = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class TermConfig(_Section):
+    text: str = Field(min_length=1)
+    match_case: bool | None = None
+
+
+def _term(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+Term = Annotated[TermConfig, BeforeValidator(_term)]
+
+
+class ActorConfig(_Section):
+    name: str = Field(min_length=1)
+    aliases: tuple[Term, ...] = ()
+
+
+class WatchlistConfig(_Section):
+    name: str = Field(min_length=1)
+    severity: Severity = "medium"
+    channels: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = ()
+    actors: tuple[ActorConfig, ...] = ()
+    exclude: tuple[Term, ...] = ()
+    query: str = ""
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+class _ChannelBase(_Section):
+    digest: OptionalDuration = None
+    digest_timezone: str = "UTC"
+    max_per_hour: int = Field(default=0, ge=0)
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _digest_off(cls, value: Any) -> Any:
+        return None if value in ("off", "", None) else value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r}") from e
+        return value
+
+
+class LogChannelConfig(_ChannelBase):
+    type: Literal["log"]
+
+
+class EmailChannelConfig(_ChannelBase):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    type: Literal["email"]
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    tls: bool = False
+    username: str = ""
+    password_env: str = ""
+    from_: str = Field(alias="from")
+    to: tuple[str, ...] = Field(min_length=1)
+    ca_file: str = ""
+    timeout: Duration = timedelta(seconds=20)
+
+
+class WebhookChannelConfig(_ChannelBase):
+    type: Literal["webhook"]
+    url: str
+    secret_env: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+ChannelConfig = Annotated[
+    LogChannelConfig | EmailChannelConfig | WebhookChannelConfig, Field(discriminator="type")
+]
+
+
+class _PlainSectionsEnv(EnvSettingsSource):
+    """Env overrides only for the plain sections; feeds, watchlists and channels are file-only."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        return {key: value for key, value in data.items() if key in PLAIN_SECTIONS}
+
+
+class Settings(BaseSettings):
+    """The validated configuration of one feed-monitor installation."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix="MONITOR_",
+        env_nested_delimiter="__",
+        nested_model_default_partial_update=True,
+    )
+
+    database: DatabaseConfig = DatabaseConfig()
+    polling: PollingConfig = PollingConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    server: ServerConfig = ServerConfig()
+    retention: RetentionConfig = RetentionConfig()
+    stories: StoriesConfig = StoriesConfig()
+    feeds: tuple[FeedConfig, ...] = ()
+    watchlists: tuple[WatchlistConfig, ...] = ()
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    source: str = Field(default="", exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (_PlainSectionsEnv(settings_cls), init_settings)
+
+    def secret(self, env_name: str) -> str:
+        """The value of a secret's env variable (checked to exist at load time)."""
+        return os.environ.get(env_name, "")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("log", "email", "webhook") and parts and parts[-1].startswith("channels."):
+            continue  # the discriminator tag pydantic inserts, not a key the user wrote
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _explain(error: ValidationError, source: str) -> ConfigError:
+    first = error.errors()[0]
+    key = _location(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    return ConfigError(f"{source}: {key}: {message}")
+
+
+def resolve_sqlite_path(url: str, base: Path) -> str:
+    """Make a relative SQLite file path in `url` absolute against `base`."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path = url[len(prefix) :]
+    if not path or path.startswith(("/", ":memory:")):
+        return url
+    return prefix + str((base / path).resolve())
+
+
+def _check_references(settings: Settings, source: str) -> None:
+    names = set()
+    for index, watchlist in enumerate(settings.watchlists):
+        if watchlist.name in names:
+            raise ConfigError(
+                f"{source}: watchlists[{index}].name: duplicate name {watchlist.name!r}"
+            )
+        names.add(watchlist.name)
+        for channel in watchlist.channels:
+            if channel not in settings.channels:
+                raise ConfigError(
+                    f"{source}: watchlists[{index}].channels: no channel named {channel!r}"
+                    " (define it under [channels.NAME])"
+                )
+    urls = set()
+    for index, feed in enumerate(settings.feeds):
+        if feed.url in urls:
+            raise ConfigError(f"{source}: feeds[{index}].url: feed {feed.url!r} is listed twice")
+        urls.add(feed.url)
+    silent = settings.polling.silent_channel
+    if silent and silent not in settings.channels:
+        raise ConfigError(f"{source}: polling.silent_channel: no channel named {silent!r}")
+
+
+def _check_secrets(settings: Settings, source: str) -> None:
+    for name, channel in settings.channels.items():
+        env_name = ""
+        key = ""
+        if isinstance(channel, WebhookChannelConfig):
+            env_name, key = channel.secret_env, "secret_env"
+        elif isinstance(channel, EmailChannelConfig) and channel.password_env:
+            env_name, key = channel.password_env, "password_env"
+        if env_name and not os.environ.get(env_name):
+            raise ConfigError(
+                f"{source}: channels.{name}.{key}: env variable {env_name} is not set"
+            )
+
+
+def config_path(explicit: str | Path | None) -> Path:
+    """The config file to read: the --config option, else $MONITOR_CONFIG, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MONITOR_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, *, check_secrets: bool = True) -> Settings:
+    """Read, validate and resolve the config at `path`; raise ConfigError with one clear line."""
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{source}: config file not found (pass --config PATH)") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{source}: cannot read: {e}") from e
+    return settings_from_dict(raw, base=path.parent, source=source, check_secrets=check_secrets)
+
+
+def settings_from_dict(
+    raw: dict[str, Any], *, base: Path, source: str = "<config>", check_secrets: bool = True
+) -> Settings:
+    """Validate an already-parsed config mapping (used by load_config, the demo and tests)."""
+    try:
+        settings = Settings(**raw)
+    except ValidationError as e:
+        raise _explain(e, source) from e
+    database = settings.database.model_copy(
+        update={"url": resolve_sqlite_path(settings.database.url, base)}
+    )
+    settings = settings.model_copy(update={"database": database, "source": source})
+    _check_references(settings, source)
+    if check_secrets:
+        _check_secrets(settings, source)
+    return settings

@@ -1,0 +1,94 @@
+"""The exception tree of feed-monitor. Library errors are translated at the boundary.
+
+MonitorError                 base of everything raised on purpose
+├── ConfigError              bad config file, key or value (exit 2)
+├── StorageError             database unreachable or migrations not current (exit 1)
+├── FetchError               one fetch failed; `str()` is the feed's one-line health message
+│   ├── FetchTimeout         the total deadline passed ("timeout after 20s")
+│   ├── HTTPStatusError      a non-success status ("HTTP 500"); carries status, retry_after
+│   ├── TooLarge             body or decompressed body above the cap
+│   ├── BlockedAddress       SSRF guard refused the target address
+│   ├── TooManyRedirects     more than 5 redirects, or a loop
+│   └── TransportError       DNS, connect, reset, TLS, broken framing
+├── ParseError               the body is not a feed ("not a feed: text/html")
+├── ExtractError             no article text could be extracted
+├── QuerySyntaxError         a watchlist query does not parse; carries the column
+└── DeliveryError            a channel failed to deliver; `retry_after`, `permanent`
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base class of every error feed-monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration is invalid; the message names the file, the key and the problem."""
+
+
+class StorageError(MonitorError):
+    """The database cannot be used (unreachable, locked by another process, not migrated)."""
+
+
+class FetchError(MonitorError):
+    """A request failed; the message is the one-line health text shown in `monitor status`."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FetchTimeout(FetchError):
+    """The total deadline for the request passed."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status we treat as failure."""
+
+    def __init__(self, status: int, *, retry_after: float | None = None, detail: str = "") -> None:
+        super().__init__(f"HTTP {status}{': ' + detail if detail else ''}", retry_after=retry_after)
+        self.status = status
+
+
+class TooLarge(FetchError):
+    """The body (or its decompressed form) is larger than the configured cap."""
+
+
+class BlockedAddress(FetchError):
+    """The SSRF guard refused to connect to the target address."""
+
+
+class TooManyRedirects(FetchError):
+    """More than the allowed number of redirects, or a redirect loop."""
+
+
+class TransportError(FetchError):
+    """Network-level failure: DNS, connect, reset, TLS or broken HTTP framing."""
+
+
+class ParseError(MonitorError):
+    """The body is not a feed we can read."""
+
+
+class ExtractError(MonitorError):
+    """No article text could be extracted from the page."""
+
+
+class QuerySyntaxError(MonitorError):
+    """A watchlist query does not parse; `column` is 1-based."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(f"{message} at column {column}")
+        self.column = column
+
+
+class DeliveryError(MonitorError):
+    """A channel could not deliver a message."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent

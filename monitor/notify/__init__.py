@@ -1,0 +1,1 @@
+"""Alert delivery: notifiers (log, email, webhook) and the outbox worker."""

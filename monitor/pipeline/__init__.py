@@ -1,0 +1,1 @@
+"""Pipeline stages: fetch, parse, extract, dedupe, match. No storage or notify imports."""

@@ -1,0 +1,1 @@
+"""Storage: tables, engine and repository over SQLite and PostgreSQL."""

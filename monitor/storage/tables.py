@@ -1,0 +1,244 @@
+"""The database schema (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Every insert the pipeline makes is idempotent through a unique key: entries on
+(feed_id, guid), articles on canonical_url and on content_hash, matches on
+(article_id, watchlist, term), alerts on (watchlist, story_id), outbox rows on
+(alert_id, channel).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both backends (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column[int]:
+    return Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+feeds = Table(
+    "feeds",
+    metadata,
+    _id(),
+    Column("url", Text, nullable=False, unique=True),
+    Column("config_url", Text, unique=True),  # the URL as written in the config; NULL for CLI feeds
+    Column("name", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),  # the feed's own title
+    Column("tags", JSON, nullable=False, default=list),
+    Column("headers", JSON, nullable=False, default=dict),
+    Column("interval_seconds", Float),  # per-feed override
+    Column("fetch_articles", Boolean),  # per-feed override; NULL = polling.fetch_articles
+    Column("silent_after_seconds", Float),
+    Column("state", String(16), nullable=False, default="ok"),  # ok|erroring|retired|disabled
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_body_hash", String(32)),
+    Column("next_poll_at", UTCDateTime, nullable=False),
+    Column("retry_after_until", UTCDateTime),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("first_404_at", UTCDateTime),
+    Column("last_poll_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_new_at", UTCDateTime),
+    Column("mean_gap_seconds", Float),  # smoothed gap between polls that found new entries
+    Column("silent_flagged_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_feeds_due", feeds.c.state, feeds.c.next_poll_at)
+
+stories = Table(
+    "stories",
+    metadata,
+    _id(),
+    Column("title", Text, nullable=False, default=""),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("article_count", Integer, nullable=False, default=1),
+    Column("representative_article_id", BigInteger),
+)
+Index("ix_stories_first_seen", stories.c.first_seen)
+
+articles = Table(
+    "articles",
+    metadata,
+    _id(),
+    Column("feed_id", BigInteger, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("author", Text, nullable=False, default=""),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("text", Text),  # NULL once retention pruned it
+    Column("language", String(16), nullable=False, default=""),
+    Column("content_hash", String(32), nullable=False, unique=True),
+    Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
+)
+Index("ix_articles_fetched_at", articles.c.fetched_at)
+Index("ix_articles_feed_id", articles.c.feed_id, articles.c.fetched_at)
+Index("ix_articles_story_id", articles.c.story_id)
+
+# Every (feed, guid) the poller has seen, stored or dropped as a duplicate, so a
+# duplicate entry is not fetched again on the next poll.
+entries = Table(
+    "entries",
+    metadata,
+    _id(),
+    Column("feed_id", BigInteger, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("duplicate_of", String(16)),  # NULL, or the dedupe key that dropped it
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("feed_id", "guid", name="uq_entries_feed_guid"),
+)
+
+# Near-duplicate candidate index: LSH band keys of recent articles.
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band_key", String(40), nullable=False),
+    Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("story_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("band_key", "article_id", name="uq_story_bands_key_article"),
+)
+Index("ix_story_bands_created_at", story_bands.c.created_at)
+
+matches = Table(
+    "matches",
+    metadata,
+    _id(),
+    Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("watchlist", Text, nullable=False),
+    Column("term", Text, nullable=False),
+    Column("actor", Text),
+    Column("normalized", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("offsets", JSON, nullable=False),  # [[start, end], ...] into title + "\n\n" + text
+    Column("language", String(16), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("article_id", "watchlist", "term", name="uq_matches_article_watchlist_term"),
+)
+Index("ix_matches_watchlist", matches.c.watchlist, matches.c.created_at)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(40), primary_key=True),  # alt_… derived from (watchlist, story)
+    Column("watchlist", Text, nullable=False),
+    Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
+    Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("severity", String(16), nullable=False),
+    Column("matches", JSON, nullable=False),  # [{"term", "actor", "count"}]
+    Column("snippets", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
+)
+Index("ix_alerts_created_at", alerts.c.created_at)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("message_id", String(48), nullable=False, unique=True),  # webhook-id / Message-ID
+    Column("alert_id", String(40), ForeignKey("alerts.id", ondelete="CASCADE")),
+    Column("channel", Text, nullable=False),
+    Column("kind", String(16), nullable=False, default="alert"),  # alert|digest|summary|system
+    Column("body", Text, nullable=False),  # rendered once; sent unchanged on every retry
+    # pending | held (waits for a digest or a throttle summary) | sent | dead | rolled (in a digest)
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+
+channel_state = Table(
+    "channel_state",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("disabled_at", UTCDateTime),
+    Column("disabled_reason", Text),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("worker", String(64), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+)
+
+# Cluster-wide singleton jobs (digests, retention, stats): one lease row per job.
+periodic_tasks = Table(
+    "periodic_tasks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("last_run_at", UTCDateTime),
+    Column("next_run_at", UTCDateTime),
+)

@@ -1,0 +1,60 @@
+"""Parse and print the human units used in the config: durations ("15m") and sizes ("10MB")."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "2s", "15m", "6h", "30d" into a positive timedelta; raise ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit s, m, h or d (e.g. '15m')"
+        )
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be a positive duration")
+    return timedelta(seconds=seconds)
+
+
+def parse_size(text: str | int) -> int:
+    """Parse "10MB", "512KiB" or a plain byte count into bytes; raise ValueError otherwise."""
+    if isinstance(text, int):
+        if text <= 0:
+            raise ValueError(f"{text} must be a positive size")
+        return text
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size: use a number and a unit B, KB, MB or GB")
+    value = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if value <= 0:
+        raise ValueError(f"{text!r} must be a positive size")
+    return value
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render a timedelta compactly, e.g. 90s -> "1m30s", 2 days -> "2d"."""
+    seconds = int(delta.total_seconds())
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts[:2])
