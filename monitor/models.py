@@ -91,8 +91,8 @@ class Article:
     text: str
     language: str
     content_hash: str
-    simhash: int = 0
-    bands: tuple[str, ...] = ()
+    signature: bytes = b""  # packed near-duplicate signature (pipeline.dedupe)
+    bands: tuple[str, ...] = ()  # LSH band keys of the signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +125,15 @@ class WatchlistMatch:
     matches: tuple[TermCount, ...]
     snippets: tuple[str, ...]
     hits: tuple[Hit, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContext:
+    """The facts an alert payload needs about the article that raised it and its story."""
+
+    article_id: int
+    article: Article
+    feed_url: str
+    feed_name: str
+    story_id: int
+    story_articles: int

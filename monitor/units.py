@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     "b": 1,
@@ -20,7 +20,7 @@ _SIZE_UNITS = {
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse "2s", "15m", "6h", "30d" into a positive timedelta; raise ValueError otherwise."""
+    """Parse "2s", "15m", "6h", "30d" (also "2w", "2y") into a positive timedelta, else ValueError."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(

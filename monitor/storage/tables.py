@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -130,6 +131,7 @@ articles = Table(
     Column("language", String(16), nullable=False, default=""),
     Column("content_hash", String(32), nullable=False, unique=True),
     Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
+    Column("signature", LargeBinary),  # packed MinHash signature (dedupe.pack_signature)
 )
 Index("ix_articles_fetched_at", articles.c.fetched_at)
 Index("ix_articles_feed_id", articles.c.feed_id, articles.c.fetched_at)

@@ -1,0 +1,92 @@
+"""Read paths for alerts: each alert with its article, live story size and deliveries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.storage.tables import alerts, articles, feeds, outbox, stories
+
+
+def _alerts_query() -> Any:
+    return select(
+        alerts,
+        articles.c.url.label("article_url"),
+        articles.c.title.label("article_title"),
+        articles.c.published_at.label("article_published_at"),
+        articles.c.language.label("article_language"),
+        feeds.c.url.label("feed_url"),
+        func.coalesce(func.nullif(feeds.c.name, ""), feeds.c.title).label("feed_name"),
+        stories.c.article_count.label("story_articles"),
+    ).select_from(
+        alerts.join(stories, stories.c.id == alerts.c.story_id)
+        .outerjoin(articles, articles.c.id == alerts.c.article_id)
+        .outerjoin(feeds, feeds.c.id == articles.c.feed_id)
+    )
+
+
+async def _deliveries(conn: AsyncConnection, alert_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if not alert_ids:
+        return found
+    rows = await conn.execute(
+        select(
+            outbox.c.alert_id,
+            outbox.c.channel,
+            outbox.c.status,
+            outbox.c.attempts,
+            outbox.c.last_error,
+            outbox.c.next_attempt_at,
+            outbox.c.sent_at,
+            outbox.c.message_id,
+        )
+        .where(outbox.c.alert_id.in_(alert_ids))
+        .order_by(outbox.c.channel)
+    )
+    for row in rows:
+        found[row.alert_id].append(dict(row._mapping))
+    return found
+
+
+async def list_alerts(
+    conn: AsyncConnection,
+    *,
+    since: datetime | None,
+    watchlist: str | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Alert rows newest first, each with `deliveries` (one per channel).
+
+    `status` keeps alerts with at least one delivery in that state (pending, held, sent,
+    dead, rolled).
+    """
+    query = _alerts_query()
+    if since:
+        query = query.where(alerts.c.created_at >= since)
+    if watchlist:
+        query = query.where(alerts.c.watchlist == watchlist)
+    if status:
+        query = query.where(
+            alerts.c.id.in_(select(outbox.c.alert_id).where(outbox.c.status == status))
+        )
+    query = query.order_by(alerts.c.created_at.desc(), alerts.c.id).limit(limit)
+    rows = [dict(row._mapping) for row in await conn.execute(query)]
+    deliveries = await _deliveries(conn, [r["id"] for r in rows])
+    for row in rows:
+        row["deliveries"] = deliveries.get(row["id"], [])
+    return rows
+
+
+async def get_alert(conn: AsyncConnection, alert_id: str) -> dict[str, Any] | None:
+    """One alert row with its deliveries, or None."""
+    row = (await conn.execute(_alerts_query().where(alerts.c.id == alert_id))).first()
+    if row is None:
+        return None
+    data = dict(row._mapping)
+    data["deliveries"] = (await _deliveries(conn, [alert_id])).get(alert_id, [])
+    return data

@@ -1,0 +1,307 @@
+"""Storing one article in one transaction: dedupe, story assignment, matches, alerts, outbox.
+
+`store_article` is the write path of the pipeline. Everything it writes for an article
+commits together, so a crash either leaves the article unseen (the next poll fetches it
+again) or stored with its alerts and outbox rows (never a second alert, never a lost one).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.models import AlertContext, Article, WatchlistMatch
+from monitor.storage.tables import (
+    alerts,
+    articles,
+    entries,
+    feeds,
+    matches,
+    outbox,
+    stories,
+    story_bands,
+)
+
+# (watchlist match, alert context) -> (alert row, outbox rows); built by the notify layer.
+AlertBuilder = Callable[[WatchlistMatch, AlertContext], tuple[dict[str, Any], list[dict[str, Any]]]]
+# (candidates [(story id, packed signature)], the article) -> story id or None
+StoryPicker = Callable[[Sequence[tuple[int, bytes]], Article], int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What storing one entry did."""
+
+    article_id: int | None  # None when the entry was a duplicate
+    story_id: int | None = None
+    duplicate_of: str | None = None  # "guid" | "url" | "hash" when dropped
+    new_story: bool = False
+    alert_ids: tuple[str, ...] = ()
+
+
+class _Conflict(Exception):
+    """A concurrent writer stored the same article first; retry to see it as a duplicate."""
+
+
+def insert_ignore(conn: AsyncConnection, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+async def mark_seen(
+    conn: AsyncConnection, feed_id: int, guid: str, now: datetime, duplicate_of: str | None = None
+) -> bool:
+    """Record (feed, guid) as seen; False when it was seen before."""
+    result = await conn.execute(
+        insert_ignore(conn, entries).values(
+            feed_id=feed_id, guid=guid, seen_at=now, duplicate_of=duplicate_of
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def seen_guids(conn: AsyncConnection, feed_id: int, guids: Sequence[str]) -> set[str]:
+    """The guids of this feed already seen (stored or dropped as duplicates)."""
+    found: set[str] = set()
+    for start in range(0, len(guids), 500):
+        chunk = list(guids[start : start + 500])
+        rows = await conn.execute(
+            select(entries.c.guid).where(entries.c.feed_id == feed_id, entries.c.guid.in_(chunk))
+        )
+        found.update(rows.scalars())
+    return found
+
+
+async def _existing_duplicate(conn: AsyncConnection, article: Article) -> str | None:
+    row = (
+        await conn.execute(
+            select(articles.c.canonical_url, articles.c.content_hash).where(
+                or_(
+                    articles.c.canonical_url == article.canonical_url,
+                    articles.c.content_hash == article.content_hash,
+                )
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return "url" if row.canonical_url == article.canonical_url else "hash"
+
+
+async def _lock_bands(conn: AsyncConnection, bands: Sequence[str]) -> None:
+    # Two workers storing copies of one story at once must not both open a new story:
+    # serialise on the story's band keys (sorted, so lock order is global).
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({zlib.crc32(band.encode()) for band in bands})
+    for key in keys:
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": 7, "key": key - 2**31}
+        )
+
+
+async def _candidates(
+    conn: AsyncConnection, bands: Sequence[str], since: datetime
+) -> list[tuple[int, bytes]]:
+    if not bands:
+        return []
+    rows = await conn.execute(
+        select(articles.c.story_id, articles.c.signature)
+        .select_from(story_bands.join(articles, articles.c.id == story_bands.c.article_id))
+        .where(
+            story_bands.c.band_key.in_(list(bands)),
+            story_bands.c.created_at >= since,
+            articles.c.signature.is_not(None),
+        )
+        .distinct()
+    )
+    return [(row.story_id, row.signature) for row in rows]
+
+
+async def _assign_story(
+    conn: AsyncConnection, article: Article, pick: StoryPicker, window: timedelta
+) -> tuple[int, bool]:
+    await _lock_bands(conn, article.bands)
+    candidates = await _candidates(conn, article.bands, article.fetched_at - window)
+    story_id = pick(candidates, article) if candidates else None
+    if story_id is not None:
+        await conn.execute(
+            update(stories)
+            .where(stories.c.id == story_id)
+            .values(
+                article_count=stories.c.article_count + 1,
+                last_seen=func.max(stories.c.last_seen, article.fetched_at)
+                if conn.dialect.name == "sqlite"
+                else func.greatest(stories.c.last_seen, article.fetched_at),
+            )
+        )
+        return story_id, False
+    created = await conn.execute(
+        stories.insert()
+        .values(
+            title=article.title,
+            first_seen=article.fetched_at,
+            last_seen=article.fetched_at,
+            article_count=1,
+        )
+        .returning(stories.c.id)
+    )
+    return int(created.scalar_one()), True
+
+
+def _article_values(article: Article, story_id: int) -> dict[str, Any]:
+    return {
+        "feed_id": article.feed_id,
+        "guid": article.guid,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "author": article.author,
+        "published_at": article.published_at,
+        "fetched_at": article.fetched_at,
+        "summary": article.summary,
+        "text": article.text,
+        "language": article.language,
+        "content_hash": article.content_hash,
+        "story_id": story_id,
+        "signature": article.signature or None,
+    }
+
+
+async def _insert_matches(
+    conn: AsyncConnection, article_id: int, found: Sequence[WatchlistMatch], article: Article
+) -> None:
+    rows = []
+    for match in found:
+        for count in match.matches:
+            offsets = [[h.start, h.end] for h in match.hits if h.term == count.term]
+            normalized = next(
+                (h.normalized for h in match.hits if h.term == count.term), count.term
+            )
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "watchlist": match.watchlist,
+                    "term": count.term,
+                    "actor": count.actor,
+                    "normalized": normalized,
+                    "count": count.count,
+                    "offsets": offsets,
+                    "language": article.language,
+                    "created_at": article.fetched_at,
+                }
+            )
+    if rows:
+        await conn.execute(insert_ignore(conn, matches), rows)
+
+
+async def _alert_context(
+    conn: AsyncConnection, article: Article, article_id: int, story_id: int
+) -> AlertContext:
+    feed = (
+        await conn.execute(select(feeds.c.url, feeds.c.name).where(feeds.c.id == article.feed_id))
+    ).one()
+    count = await conn.scalar(select(stories.c.article_count).where(stories.c.id == story_id))
+    return AlertContext(article_id, article, feed.url, feed.name, story_id, int(count or 1))
+
+
+async def insert_alerts(
+    conn: AsyncConnection,
+    found: Sequence[WatchlistMatch],
+    context: AlertContext,
+    build: AlertBuilder,
+) -> tuple[str, ...]:
+    """Insert one alert per (watchlist, story) and its outbox rows, only where it is new."""
+    created = []
+    for match in found:
+        alert_row, outbox_rows = build(match, context)
+        result = await conn.execute(insert_ignore(conn, alerts).values(**alert_row))
+        if not result.rowcount:
+            continue  # this story already alerted this watchlist
+        created.append(alert_row["id"])
+        if outbox_rows:
+            await conn.execute(insert_ignore(conn, outbox), outbox_rows)
+    return tuple(created)
+
+
+async def _store_once(
+    engine: AsyncEngine,
+    article: Article,
+    found: Sequence[WatchlistMatch],
+    *,
+    pick: StoryPicker,
+    build: AlertBuilder,
+    window: timedelta,
+) -> StoreResult:
+    async with engine.begin() as conn:
+        duplicate = await _existing_duplicate(conn, article)
+        if duplicate:
+            if not await mark_seen(
+                conn, article.feed_id, article.guid, article.fetched_at, duplicate
+            ):
+                return StoreResult(None, duplicate_of="guid")
+            return StoreResult(None, duplicate_of=duplicate)
+        story_id, new_story = await _assign_story(conn, article, pick, window)
+        inserted = await conn.execute(
+            insert_ignore(conn, articles)
+            .values(**_article_values(article, story_id))
+            .returning(articles.c.id)
+        )
+        article_id = inserted.scalar_one_or_none()
+        if article_id is None:
+            raise _Conflict
+        if not await mark_seen(conn, article.feed_id, article.guid, article.fetched_at):
+            raise _Conflict
+        await conn.execute(
+            update(entries)
+            .where(entries.c.feed_id == article.feed_id, entries.c.guid == article.guid)
+            .values(article_id=article_id)
+        )
+        if new_story:
+            await conn.execute(
+                update(stories)
+                .where(stories.c.id == story_id)
+                .values(representative_article_id=article_id)
+            )
+        if article.bands:
+            await conn.execute(
+                insert_ignore(conn, story_bands),
+                [
+                    {
+                        "band_key": band,
+                        "article_id": article_id,
+                        "story_id": story_id,
+                        "created_at": article.fetched_at,
+                    }
+                    for band in article.bands
+                ],
+            )
+        await _insert_matches(conn, article_id, found, article)
+        context = await _alert_context(conn, article, article_id, story_id)
+        alert_ids = await insert_alerts(conn, found, context, build)
+        return StoreResult(article_id, story_id, None, new_story, alert_ids)
+
+
+async def store_article(
+    engine: AsyncEngine,
+    article: Article,
+    found: Sequence[WatchlistMatch],
+    *,
+    pick: StoryPicker,
+    build: AlertBuilder,
+    window: timedelta,
+) -> StoreResult:
+    """Store an article with its story, matches, alerts and outbox rows in one transaction."""
+    try:
+        return await _store_once(engine, article, found, pick=pick, build=build, window=window)
+    except _Conflict:
+        # Another worker committed the same article (or entry) between our check and insert.
+        return await _store_once(engine, article, found, pick=pick, build=build, window=window)

@@ -1,0 +1,149 @@
+"""The async database engine, migrations under a lock, and the single-writer guard on SQLite."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from monitor.errors import StorageError
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATION_LOCK_KEY = (
+    0x6D6F6E69746F72  # "monitor": the advisory lock N processes take to upgrade once
+)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    """An AsyncEngine for `url`; creates the SQLite file's folder; `schema` sets search_path on PG."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {"timeout": 10}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        url, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
+    )
+
+
+def _alembic_config(connection: Connection) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade_sync(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    try:
+        command.upgrade(_alembic_config(connection), "head")
+    finally:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Apply all migrations; on PostgreSQL under an advisory lock so N workers upgrade once."""
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade_sync)
+            await connection.commit()
+    except (SQLAlchemyError, OSError) as e:
+        raise StorageError(f"cannot upgrade the database: {_describe(e)}") from e
+
+
+def _current_and_head(connection: Connection) -> tuple[str | None, str | None]:
+    context = MigrationContext.configure(connection)
+    script = ScriptDirectory.from_config(_alembic_config(connection))
+    return context.get_current_revision(), script.get_current_head()
+
+
+async def migration_state(engine: AsyncEngine) -> tuple[str | None, str | None]:
+    """(current revision, head revision); raise StorageError when the database is unreachable."""
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current_and_head)
+    except (SQLAlchemyError, OSError) as e:
+        raise StorageError(f"database unreachable: {_describe(e)}") from e
+
+
+def _describe(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error.__cause__ or error
+    text_ = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return text_[:200]
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a database error (no SQL, no traceback)."""
+    return _describe(error)
+
+
+@contextlib.contextmanager
+def single_writer(url: str) -> Iterator[None]:
+    """On SQLite, refuse a second `monitor run` on the same file instead of deadlocking it."""
+    path = sqlite_path(url)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the life of the service
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as e:
+        handle.close()
+        raise StorageError(
+            f"another `monitor run` is using {path} (SQLite allows one service process;"
+            " use PostgreSQL to run several workers)"
+        ) from e
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

@@ -1,0 +1,252 @@
+"""Feed rows: config upsert, CLI management, claiming due feeds with leases, recording poll outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.config import FeedConfig
+from monitor.models import Feed
+from monitor.storage.tables import feeds
+
+REMOVED_FROM_CONFIG = "removed from the config file"
+ACTIVE_STATES = ("ok", "erroring")
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of a feed changed, written back in one UPDATE."""
+
+    next_poll_at: datetime
+    state: str = "ok"
+    error: str | None = None  # None on success
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    new_url: str | None = None  # permanent redirect
+    title: str | None = None
+    new_entries: int = 0
+    mean_gap_seconds: float | None = None
+    retry_after_until: datetime | None = None
+    first_404_at: datetime | None = None
+    keep_validators: bool = True  # 304: keep the stored etag/last_modified
+
+
+def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
+    fetch = row.fetch_articles if row.fetch_articles is not None else default_fetch_articles
+    return Feed(
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        tags=tuple(row.tags or ()),
+        etag=row.etag,
+        last_modified=row.last_modified,
+        fetch_articles=bool(fetch),
+        headers=tuple(sorted((row.headers or {}).items())),
+        last_body_hash=row.last_body_hash,
+    )
+
+
+def _config_values(feed: FeedConfig) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "tags": list(feed.tags),
+        "headers": dict(feed.headers),
+        "interval_seconds": feed.interval.total_seconds() if feed.interval else None,
+        "fetch_articles": feed.fetch_articles,
+        "silent_after_seconds": feed.silent_after.total_seconds() if feed.silent_after else None,
+    }
+
+
+async def sync_config_feeds(
+    conn: AsyncConnection, config_feeds: Sequence[FeedConfig], now: datetime
+) -> None:
+    """Upsert config feeds by config_url; disable config feeds no longer in the file."""
+    existing = {
+        row.config_url: row
+        for row in await conn.execute(select(feeds).where(feeds.c.config_url.is_not(None)))
+    }
+    listed = set()
+    for feed in config_feeds:
+        listed.add(feed.url)
+        values = _config_values(feed)
+        row = existing.get(feed.url)
+        if row is None:
+            await _insert_or_adopt(conn, feed, values, now)
+            continue
+        if row.state == "disabled" and row.last_error == REMOVED_FROM_CONFIG:
+            values |= {"state": "ok", "last_error": None, "next_poll_at": now}
+        await conn.execute(update(feeds).where(feeds.c.id == row.id).values(**values))
+    gone = [url for url in existing if url not in listed]
+    if gone:
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.config_url.in_(gone), feeds.c.state != "disabled")
+            .values(state="disabled", last_error=REMOVED_FROM_CONFIG)
+        )
+
+
+async def _insert_or_adopt(
+    conn: AsyncConnection, feed: FeedConfig, values: dict[str, Any], now: datetime
+) -> None:
+    # A feed first added with `feeds add` and later written into the config is adopted.
+    adopted = await conn.execute(
+        update(feeds)
+        .where(feeds.c.url == feed.url, feeds.c.config_url.is_(None))
+        .values(config_url=feed.url, **values)
+    )
+    if adopted.rowcount:
+        return
+    await conn.execute(
+        insert(feeds).values(
+            url=feed.url, config_url=feed.url, next_poll_at=now, created_at=now, **values
+        )
+    )
+
+
+async def add_feed(
+    conn: AsyncConnection, url: str, *, name: str, tags: Sequence[str], now: datetime
+) -> bool:
+    """Add a CLI feed; False when a feed with this URL exists already."""
+    found = await conn.scalar(select(feeds.c.id).where(feeds.c.url == url))
+    if found is not None:
+        return False
+    await conn.execute(
+        insert(feeds).values(
+            url=url, name=name, tags=list(tags), headers={}, next_poll_at=now, created_at=now
+        )
+    )
+    return True
+
+
+async def find_feed(conn: AsyncConnection, url_or_id: str) -> Any:
+    """A feed row by id, URL or config URL, or None."""
+    condition = or_(feeds.c.url == url_or_id, feeds.c.config_url == url_or_id)
+    if url_or_id.isdigit():
+        condition = or_(condition, feeds.c.id == int(url_or_id))
+    return (await conn.execute(select(feeds).where(condition))).first()
+
+
+async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: datetime) -> None:
+    """Enable (state ok, due now, errors cleared) or disable a feed."""
+    values: dict[str, Any] = {"state": state}
+    if state == "ok":
+        values |= {
+            "next_poll_at": now,
+            "error_count": 0,
+            "last_error": None,
+            "first_404_at": None,
+            "retry_after_until": None,
+        }
+    await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+
+def _due(now: datetime, all_feeds: bool) -> Any:
+    lease_free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
+    not_throttled = or_(feeds.c.retry_after_until.is_(None), feeds.c.retry_after_until <= now)
+    condition = and_(feeds.c.state.in_(ACTIVE_STATES), lease_free, not_throttled)
+    if not all_feeds:
+        condition = and_(condition, feeds.c.next_poll_at <= now)
+    return condition
+
+
+async def claim_due(
+    engine: AsyncEngine,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    all_feeds: bool = False,
+    exclude: Sequence[int] = (),
+) -> list[Any]:
+    """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on PG)."""
+    async with engine.begin() as conn:
+        query = select(feeds.c.id).where(_due(now, all_feeds)).order_by(feeds.c.next_poll_at)
+        if exclude:
+            query = query.where(feeds.c.id.not_in(exclude))
+        query = query.limit(limit)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list((await conn.execute(query)).scalars())
+        if not ids:
+            return []
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.id.in_(ids), _due(now, all_feeds))
+            .values(lease_owner=owner, lease_until=now + lease)
+        )
+        rows = await conn.execute(
+            select(feeds).where(feeds.c.id.in_(ids), feeds.c.lease_owner == owner)
+        )
+        return list(rows)
+
+
+async def release(engine: AsyncEngine, feed_ids: Sequence[int], owner: str) -> None:
+    """Give leases back (graceful shutdown): the feeds stay due for the next worker."""
+    if not feed_ids:
+        return
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.id.in_(feed_ids), feeds.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+async def clear_stale_leases(engine: AsyncEngine) -> None:
+    """SQLite runs one process: any lease left in the file belongs to a dead process."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.lease_owner.is_not(None))
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+async def record_poll(
+    conn: AsyncConnection, feed_id: int, owner: str, outcome: PollOutcome, now: datetime
+) -> None:
+    """Write a poll's outcome and drop the lease."""
+    values: dict[str, Any] = {
+        "lease_owner": None,
+        "lease_until": None,
+        "last_poll_at": now,
+        "next_poll_at": outcome.next_poll_at,
+        "state": outcome.state,
+        "retry_after_until": outcome.retry_after_until,
+        "first_404_at": outcome.first_404_at,
+    }
+    if outcome.error is None:
+        values |= {"error_count": 0, "last_error": None, "last_success_at": now}
+        if not outcome.keep_validators:
+            values |= {"etag": outcome.etag, "last_modified": outcome.last_modified}
+        if outcome.body_hash is not None:
+            values["last_body_hash"] = outcome.body_hash
+        if outcome.title:
+            values["title"] = outcome.title
+        if outcome.new_entries:
+            values["last_new_at"] = now
+        values["mean_gap_seconds"] = outcome.mean_gap_seconds
+    else:
+        values |= {
+            "error_count": feeds.c.error_count + 1,
+            "last_error": outcome.error,
+            "last_error_at": now,
+        }
+    if outcome.new_url:
+        taken = await conn.scalar(select(feeds.c.id).where(feeds.c.url == outcome.new_url))
+        if taken is None:
+            values["url"] = outcome.new_url
+    await conn.execute(
+        update(feeds).where(feeds.c.id == feed_id, feeds.c.lease_owner == owner).values(**values)
+    )
+
+
+async def count_feeds(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(feeds)) or 0)
