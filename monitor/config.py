@@ -133,7 +133,7 @@ class RetentionConfig(_Section):
 
 class StoriesConfig(_Section):
     window: Duration = timedelta(hours=72)
-    threshold: float = Field(default=0.5, gt=0, le=1)
+    threshold: float = Field(default=0.7, gt=0, le=1)  # overlap coefficient; see pipeline/dedupe.py
 
 
 class FeedConfig(_Section):
