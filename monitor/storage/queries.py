@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor.silence import FeedActivity, SilencePolicy, is_silent
 from monitor.storage.tables import articles, feeds, matches, outbox, stories
 
 
@@ -18,8 +19,17 @@ def iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def feed_status(conn: AsyncConnection) -> list[dict[str, Any]]:
-    """One object per feed: health, schedule and article count (`monitor status --json`)."""
+async def feed_status(
+    conn: AsyncConnection,
+    *,
+    now: datetime | None = None,
+    silence: SilencePolicy | None = None,
+) -> list[dict[str, Any]]:
+    """One object per feed: health, schedule and article count (`monitor status --json`).
+
+    `silent` says whether the feed has produced nothing for its silent_after at `now`.
+    """
+    now, silence = now or datetime.now(UTC), silence or SilencePolicy()
     counts = (
         select(articles.c.feed_id, func.count().label("n")).group_by(articles.c.feed_id).subquery()
     )
@@ -28,7 +38,9 @@ async def feed_status(conn: AsyncConnection) -> list[dict[str, Any]]:
         .select_from(feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id))
         .order_by(feeds.c.id)
     )
-    return [_feed_json(row) for row in rows]
+    return [
+        _feed_json(row) | {"silent": is_silent(silence, FeedActivity.of(row), now)} for row in rows
+    ]
 
 
 def _feed_json(row: Any) -> dict[str, Any]:
@@ -53,8 +65,8 @@ def _feed_json(row: Any) -> dict[str, Any]:
 
 def _interval(row: Any) -> float | None:
     if row.last_poll_at is None or row.next_poll_at is None:
-        return row.interval_seconds
-    return max(0.0, (row.next_poll_at - row.last_poll_at).total_seconds())
+        return float(row.interval_seconds) if row.interval_seconds else None
+    return max(0.0, float((row.next_poll_at - row.last_poll_at).total_seconds()))
 
 
 async def outbox_backlog(conn: AsyncConnection) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""Cluster-wide singleton jobs (retention, silent-feed checks …): one `periodic_tasks` row per
+job carries a lease and the next due time, so however many workers tick, one runs the job
+per period. Taking the lease is one guarded UPDATE, atomic on PostgreSQL and on SQLite; a
+worker that dies mid-job loses the lease when it expires and another takes over.
+
+The same table keeps watermarks (`set_mark` / `get_mark`): a row whose `last_run_at` records
+how far an incremental job got, e.g. "article text is pruned up to here".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.storage.articles import insert_ignore
+from monitor.storage.tables import periodic_tasks
+
+log = structlog.get_logger("monitor.periodic")
+
+Job = Callable[[datetime], Awaitable[Any]]
+
+
+async def acquire(
+    engine: AsyncEngine, name: str, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take the job's lease if it is due and nobody holds an unexpired lease on it."""
+    async with engine.begin() as conn:
+        await conn.execute(insert_ignore(conn, periodic_tasks).values(name=name))
+        taken = await conn.execute(
+            update(periodic_tasks)
+            .where(
+                periodic_tasks.c.name == name,
+                or_(periodic_tasks.c.next_run_at.is_(None), periodic_tasks.c.next_run_at <= now),
+                or_(periodic_tasks.c.lease_until.is_(None), periodic_tasks.c.lease_until < now),
+            )
+            .values(lease_owner=owner, lease_until=now + lease)
+        )
+        return bool(taken.rowcount)
+
+
+async def finish(
+    engine: AsyncEngine, name: str, owner: str, *, ran_at: datetime | None, next_run_at: datetime
+) -> None:
+    """Drop the lease; record the run (when it succeeded) and when the job is due next."""
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "next_run_at": next_run_at}
+    if ran_at is not None:
+        values["last_run_at"] = ran_at
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(periodic_tasks)
+            .where(periodic_tasks.c.name == name, periodic_tasks.c.lease_owner == owner)
+            .values(**values)
+        )
+
+
+async def run_singleton(
+    engine: AsyncEngine,
+    name: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    every: timedelta,
+    job: Job,
+    *,
+    retry: timedelta = timedelta(minutes=5),
+) -> bool:
+    """Run `job(now)` here if it is due and no other process is running it; True if it ran.
+
+    On success the job is next due `every` from now; when it raises, it is due again after
+    `retry` (or `every`, if shorter) and the error propagates.
+    """
+    if not await acquire(engine, name, owner, now, lease):
+        return False
+    try:
+        await job(now)
+    except BaseException:
+        await finish(engine, name, owner, ran_at=None, next_run_at=now + min(retry, every))
+        raise
+    await finish(engine, name, owner, ran_at=now, next_run_at=now + every)
+    return True
+
+
+async def get_mark(conn: AsyncConnection, name: str) -> datetime | None:
+    """A watermark saved with `set_mark`, or None."""
+    value = await conn.scalar(
+        select(periodic_tasks.c.last_run_at).where(periodic_tasks.c.name == name)
+    )
+    return value if isinstance(value, datetime) else None
+
+
+async def set_mark(conn: AsyncConnection, name: str, value: datetime) -> None:
+    """Save a watermark (created on first use)."""
+    await conn.execute(insert_ignore(conn, periodic_tasks).values(name=name))
+    await conn.execute(
+        update(periodic_tasks).where(periodic_tasks.c.name == name).values(last_run_at=value)
+    )
