@@ -29,7 +29,9 @@ def _alerts_query() -> Any:
     )
 
 
-async def _deliveries(conn: AsyncConnection, alert_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+async def _deliveries(
+    conn: AsyncConnection, alert_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if not alert_ids:
         return found

@@ -7,6 +7,9 @@ again) or stored with its alerts and outbox rows (never a second alert, never a 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -300,8 +303,23 @@ async def store_article(
     window: timedelta,
 ) -> StoreResult:
     """Store an article with its story, matches, alerts and outbox rows in one transaction."""
-    try:
-        return await _store_once(engine, article, found, pick=pick, build=build, window=window)
-    except _Conflict:
-        # Another worker committed the same article (or entry) between our check and insert.
-        return await _store_once(engine, article, found, pick=pick, build=build, window=window)
+    async with _writer(engine):
+        try:
+            return await _store_once(engine, article, found, pick=pick, build=build, window=window)
+        except _Conflict:
+            # Another worker committed the same article (or entry) between our check and insert.
+            return await _store_once(engine, article, found, pick=pick, build=build, window=window)
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[Any]:
+    """SQLite has one writer: serialise this process's article transactions so a story lookup
+    always sees the previous article's commit (PostgreSQL uses advisory locks instead)."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _SQLITE_WRITERS.get(engine)
+    if lock is None:
+        lock = _SQLITE_WRITERS[engine] = asyncio.Lock()
+    return lock

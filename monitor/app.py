@@ -1,0 +1,103 @@
+"""Builds the running parts (engine, HTTP client, extractor pool, matcher, notifiers) in one
+AsyncExitStack, and the library calls the CLI is a thin layer over."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.clock import Clock, SystemClock
+from monitor.config import Settings, load_config
+from monitor.errors import ConfigError
+from monitor.ingest import Ingestor
+from monitor.notify.outbox import DeliveryWorker, alert_builder
+from monitor.notify.registry import build_notifiers
+from monitor.pipeline.extract import Extractor
+from monitor.pipeline.fetch import Fetcher
+from monitor.pipeline.match import Matcher
+from monitor.storage.engine import create_engine, upgrade
+from monitor.storage.feeds import sync_config_feeds
+
+
+def load_settings(path: Path, *, check_secrets: bool = True) -> Settings:
+    """Load the config and compile its watchlists, so a bad query is a config error too."""
+    settings = load_config(path, check_secrets=check_secrets)
+    compile_matcher(settings)
+    return settings
+
+
+def compile_matcher(settings: Settings) -> Matcher:
+    try:
+        return Matcher.compile(settings.watchlists)
+    except ConfigError as e:
+        raise ConfigError(f"{settings.source}: {e}") from e
+
+
+def worker_id() -> str:
+    """A name for this process in leases and heartbeats: host:pid."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@dataclass
+class Runtime:
+    """The live parts of one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    fetcher: Fetcher
+    ingestor: Ingestor
+    delivery: DeliveryWorker
+    clock: Clock
+    owner: str
+
+
+@contextlib.asynccontextmanager
+async def open_engine(settings: Settings, *, migrate: bool = True) -> AsyncIterator[AsyncEngine]:
+    """The database engine, upgraded to the latest migration unless told otherwise."""
+    engine = create_engine(settings.database.url)
+    try:
+        if migrate:
+            await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    extract_workers: int | None = None,
+) -> AsyncIterator[Runtime]:
+    """Start every part in order and close them in reverse, whatever happens."""
+    clock = clock or SystemClock()
+    owner = worker_id()
+    async with contextlib.AsyncExitStack() as stack:
+        engine = await stack.enter_async_context(open_engine(settings))
+        async with engine.begin() as conn:
+            await sync_config_feeds(conn, settings.feeds, clock.now())
+        fetcher = await stack.enter_async_context(Fetcher(settings.polling))
+        extractor = await stack.enter_async_context(Extractor(extract_workers))
+        matcher = compile_matcher(settings)
+        notifiers = build_notifiers(settings, fetcher)
+        ingestor = Ingestor(
+            settings=settings,
+            engine=engine,
+            fetcher=fetcher,
+            extractor=extractor,
+            matcher=matcher,
+            build_alert=alert_builder(settings, clock),
+            clock=clock,
+            owner=owner,
+        )
+        delivery = DeliveryWorker(
+            engine=engine, notifiers=notifiers, settings=settings, clock=clock, owner=owner
+        )
+        yield Runtime(settings, engine, fetcher, ingestor, delivery, clock, owner)

@@ -1,0 +1,133 @@
+"""`monitor`: the command line, a thin typer layer over the library.
+
+Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
+stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from monitor.config import Settings, config_path
+from monitor.errors import ConfigError, MonitorError
+from monitor.logs import configure_logging
+from monitor.units import parse_duration
+
+T = TypeVar("T")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+app = typer.Typer(
+    name="monitor",
+    help="Watch news feeds, store articles, and alert when watchlist actors or terms appear.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Options:
+    config: Path
+    log_format: str | None
+    verbose: int
+
+    def settings(self, *, check_secrets: bool = True) -> Settings:
+        from monitor.app import load_settings
+
+        return load_settings(self.config, check_secrets=check_secrets)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Config file (else $MONITOR_CONFIG, else config/monitor.toml)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", help="json or console (default: console on a TTY)."),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
+) -> None:
+    if log_format not in (None, "json", "console"):
+        raise typer.BadParameter("must be json or console", param_hint="--log-format")
+    ctx.obj = Options(config_path(config), log_format, verbose)
+    configure_logging(log_format, verbose)
+
+
+def options(ctx: typer.Context) -> Options:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Options)
+    return obj
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one error line and return the Exit to raise."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def run_async(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; turn our errors into one line and an exit code."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except ConfigError as e:
+        raise fail(str(e), 2) from None
+    except MonitorError as e:
+        raise fail(str(e), 1) from None
+
+
+def load(ctx: typer.Context, *, check_secrets: bool = True) -> Settings:
+    """The settings, or exit 2 with the config error."""
+    try:
+        return options(ctx).settings(check_secrets=check_secrets)
+    except ConfigError as e:
+        raise fail(str(e), 2) from None
+
+
+def since_option(value: str | None) -> datetime | None:
+    """`--since 30d` → the datetime that long ago."""
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--since") from None
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _register() -> None:
+    from monitor.cli import alerts, articles, feeds, service, watchlists
+
+    service.register(app)
+    feeds.register(app)
+    articles.register(app)
+    alerts.register(app)
+    watchlists.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

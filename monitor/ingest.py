@@ -1,0 +1,300 @@
+"""One poll of one feed, composed from the pipeline stages: fetch → parse → new entries →
+fetch page → extract → dedupe keys → match → store (with story, matches, alerts, outbox).
+
+A feed's failure is a result (`PollReport` with an error line), never an exception that
+stops the round. The feed's validators (ETag, Last-Modified, body hash) are written only
+after every new entry is stored, so a crash mid-poll re-reads the feed in full next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
+from monitor.models import Article, Entry, Extracted, Feed, ParsedFeed, Response, WatchlistMatch
+from monitor.pipeline import canonical, dedupe, schedule
+from monitor.pipeline.extract import Extractor
+from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
+from monitor.pipeline.language import detect_language
+from monitor.pipeline.match import Matcher
+from monitor.pipeline.parse import body_fingerprint, parse_feed
+from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
+from monitor.storage.feeds import PollOutcome, feed_record, record_poll
+
+log = structlog.get_logger("monitor.ingest")
+_PARSE_IN_THREAD_BYTES = 256_000
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll did, for logs, metrics and `run --once` output."""
+
+    feed_id: int
+    url: str
+    stored: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    error: str | None = None
+    not_modified: bool = False
+
+
+@dataclass
+class Ingestor:
+    """Everything one process needs to poll feeds; built once by the app."""
+
+    settings: Settings
+    engine: AsyncEngine
+    fetcher: Fetcher
+    extractor: Extractor
+    matcher: Matcher
+    build_alert: AlertBuilder
+    clock: Clock
+    owner: str
+
+    async def poll(self, row: Any) -> PollReport:
+        """Poll one claimed feed row end to end; never raises for the feed's own failures."""
+        feed = feed_record(row, self.settings.polling.fetch_articles)
+        started = self.clock.now()
+        try:
+            report, outcome = await self._poll(feed, row, started)
+        except (FetchError, ParseError) as e:
+            report, outcome = (
+                PollReport(feed.id, feed.url, error=str(e)),
+                self._failure(row, e, started),
+            )
+            log.warning("feed failed", feed=feed.url, error=str(e))
+        async with self.engine.begin() as conn:
+            await record_poll(conn, feed.id, self.owner, outcome, self.clock.now())
+        return report
+
+    async def _poll(self, feed: Feed, row: Any, now: datetime) -> tuple[PollReport, PollOutcome]:
+        polling = self.settings.polling
+        response = await self.fetcher.get(
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            headers=dict(feed.headers),
+            max_bytes=polling.max_feed_bytes,
+        )
+        if response.not_modified:
+            return PollReport(feed.id, feed.url, not_modified=True), self._success(
+                row, response, now, 0
+            )
+        body_hash = body_fingerprint(response.body)
+        if body_hash == feed.last_body_hash:
+            outcome = self._success(row, response, now, 0, body_hash=body_hash)
+            return PollReport(feed.id, feed.url, not_modified=True), outcome
+        parsed = await self._parse(response, now)
+        if parsed.warning and not parsed.entries:
+            raise ParseError(f"malformed feed: {parsed.warning}")
+        report = await self._store_entries(feed, parsed.entries, now)
+        outcome = self._success(
+            row, response, now, report.stored, body_hash=body_hash, title=parsed.title
+        )
+        if parsed.warning:
+            log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
+        return report, outcome
+
+    async def _parse(self, response: Response, now: datetime) -> ParsedFeed:
+        args = (response.body,)
+        kwargs = {
+            "url": response.url,
+            "content_type": response.content_type,
+            "charset": response.charset,
+            "now": now,
+        }
+        if len(response.body) > _PARSE_IN_THREAD_BYTES:
+            return await asyncio.to_thread(parse_feed, *args, **kwargs)  # type: ignore[arg-type]
+        return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def _new_entries(
+        self, feed: Feed, entries: Sequence[Entry], now: datetime
+    ) -> list[Entry]:
+        max_age = self.settings.polling.max_entry_age
+        if max_age is not None:
+            entries = [
+                e for e in entries if e.published_at is None or e.published_at >= now - max_age
+            ]
+        async with self.engine.connect() as conn:
+            seen = await seen_guids(conn, feed.id, [e.guid for e in entries])
+        fresh = [e for e in entries if e.guid not in seen]
+        # Oldest first, so a story's first article is the one published first.
+        return sorted(fresh, key=lambda e: (e.published_at is None, e.published_at or now))
+
+    async def _store_entries(
+        self, feed: Feed, entries: Sequence[Entry], now: datetime
+    ) -> PollReport:
+        fresh = await self._new_entries(feed, entries, now)
+        stored = duplicates = alerts = 0
+        for article in await asyncio.gather(*(self._article(feed, e) for e in fresh)):
+            result = await self._store(feed, article)
+            stored += result.article_id is not None
+            duplicates += result.duplicate_of is not None
+            alerts += len(result.alert_ids)
+        return PollReport(feed.id, feed.url, stored=stored, duplicates=duplicates, alerts=alerts)
+
+    async def _article(self, feed: Feed, entry: Entry) -> Article:
+        extracted = await self._extract(feed, entry)
+        text = extracted.text or entry.content or entry.summary or entry.title
+        url = entry.url or feed.url
+        canonical_url = canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+        language = extracted.language or detect_language(text)
+        print_ = dedupe.fingerprint(text)
+        return Article(
+            feed_id=feed.id,
+            guid=entry.guid,
+            url=url,
+            canonical_url=canonical_url,
+            title=entry.title or extracted.title,
+            author=entry.author or extracted.author,
+            published_at=entry.published_at or extracted.published_at,
+            fetched_at=self.clock.now(),
+            summary=entry.summary,
+            text=text,
+            language=language,
+            # An empty body would collide with every other empty body: hash the URL instead.
+            content_hash=dedupe.content_hash(text if text.strip() else canonical_url),
+            signature=dedupe.pack_fingerprint(print_),
+            bands=print_.bands,
+        )
+
+    async def _extract(self, feed: Feed, entry: Entry) -> Extracted:
+        if not feed.fetch_articles or not entry.url:
+            return Extracted(text="")
+        try:
+            page = await self.fetcher.get(
+                entry.url,
+                headers=dict(feed.headers),
+                max_bytes=self.settings.polling.max_page_bytes,
+                accept=PAGE_ACCEPT,
+            )
+            if "html" not in page.content_type and page.content_type:
+                raise ExtractError(f"not a page: {page.content_type}")
+            return await self.extractor.extract(page.body, url=page.url, charset=page.charset)
+        except (FetchError, ExtractError) as e:
+            log.info(
+                "article page not used; storing the feed's own text", url=entry.url, error=str(e)
+            )
+            return Extracted(text="")
+
+    async def _store(self, feed: Feed, article: Article) -> StoreResult:
+        found: list[WatchlistMatch] = self.matcher.match(
+            article.title, article.text, feed_tags=feed.tags, language=article.language
+        )
+        threshold = self.settings.stories.threshold
+
+        def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:
+            mine = dedupe.unpack_fingerprint(new.signature)
+            options = [(story, dedupe.unpack_fingerprint(packed)) for story, packed in candidates]
+            return dedupe.pick_story(options, mine, threshold)
+
+        result = await store_article(
+            self.engine,
+            article,
+            found,
+            pick=pick,
+            build=self.build_alert,
+            window=self.settings.stories.window,
+        )
+        if result.article_id is not None:
+            log.info(
+                "article stored",
+                feed=feed.url,
+                url=article.url,
+                article=result.article_id,
+                story=result.story_id,
+                alerts=list(result.alert_ids),
+            )
+        return result
+
+    def _success(
+        self,
+        row: Any,
+        response: Response,
+        now: datetime,
+        new_entries: int,
+        *,
+        body_hash: str | None = None,
+        title: str | None = None,
+    ) -> PollOutcome:
+        polling = self.settings.polling
+        since_new = (now - (row.last_new_at or row.created_at)).total_seconds()
+        mean_gap = schedule.update_mean_gap(row.mean_gap_seconds, new_entries, since_new)
+        next_at = schedule.next_poll(
+            now=now,
+            interval_override=timedelta(seconds=row.interval_seconds)
+            if row.interval_seconds
+            else None,
+            default_interval=polling.default_interval,
+            min_interval=polling.min_interval,
+            max_interval=polling.max_interval,
+            mean_gap=mean_gap,
+            max_age=response.max_age,
+        )
+        return PollOutcome(
+            next_poll_at=next_at,
+            etag=response.etag,
+            last_modified=response.last_modified,
+            keep_validators=response.not_modified,
+            body_hash=body_hash,
+            new_url=response.permanent_url,
+            title=title,
+            new_entries=new_entries,
+            mean_gap_seconds=mean_gap,
+        )
+
+    def _failure(self, row: Any, error: Exception, now: datetime) -> PollOutcome:
+        polling = self.settings.polling
+        retry_after = getattr(error, "retry_after", None)
+        status = error.status if isinstance(error, HTTPStatusError) else None
+        state, first_404 = "erroring", row.first_404_at
+        if status == 410:
+            state = "retired"
+        elif status == 404:
+            first_404 = first_404 or now
+            if now - first_404 >= polling.retire_after_404:
+                state = "retired"
+        else:
+            first_404 = None
+        next_at = schedule.error_backoff(
+            now=now,
+            error_count=row.error_count + 1,
+            base=polling.default_interval / 8,
+            max_interval=polling.max_interval,
+            retry_after=retry_after,
+            rand=random.random(),
+        )
+        return PollOutcome(
+            next_poll_at=next_at,
+            state=state,
+            error=str(error),
+            first_404_at=first_404,
+            retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
+        )
+
+
+def _same_site_canonical(declared: str, url: str) -> str:
+    """The page's declared canonical URL when it stays on the entry's site, else the entry URL.
+
+    An outlet republishing a wire story may declare the wire's URL as canonical; taking it
+    would drop the outlet's copy as a URL duplicate and undercount the story's outlets.
+    """
+    if not declared:
+        return url
+
+    def site(u: str) -> str:
+        host = urlsplit(canonical.canonical_url(u)).hostname or ""
+        return host.removeprefix("www.")
+
+    return declared if site(declared) == site(url) else url

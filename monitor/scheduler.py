@@ -1,0 +1,213 @@
+"""The service loop: ticks claim due feeds and outbox rows from the database; graceful stop.
+
+Due-ness lives in the database (`feeds.next_poll_at`, outbox `next_attempt_at`); this
+module only ticks. APScheduler 3 (AsyncIOScheduler) drives the poll tick, the delivery
+tick and the clock-aligned jobs; `run_round` is the same work done once for `run --once`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor import metrics
+from monitor.app import Runtime
+from monitor.housekeeping import Housekeeping
+from monitor.ingest import PollReport
+from monitor.server import StatusServer, serve_status
+from monitor.storage import feeds as feed_store
+from monitor.storage.articles import insert_ignore
+from monitor.storage.tables import heartbeats
+
+log = structlog.get_logger("monitor.scheduler")
+
+
+@dataclass
+class RoundReport:
+    """Totals of one pass over the due feeds."""
+
+    polls: list[PollReport] = field(default_factory=list)
+    delivered: int = 0
+
+    @property
+    def stored(self) -> int:
+        return sum(p.stored for p in self.polls)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.error is not None for p in self.polls)
+
+    @property
+    def alerts(self) -> int:
+        return sum(p.alerts for p in self.polls)
+
+
+async def beat(engine: AsyncEngine, owner: str, now: Any) -> None:
+    """Write this worker's heartbeat (`monitor health` checks it is fresh)."""
+    async with engine.begin() as conn:
+        values = {"worker": owner, "host": socket.gethostname(), "pid": os.getpid(), "beat_at": now}
+        updated = await conn.execute(
+            heartbeats.update().where(heartbeats.c.worker == owner).values(beat_at=now)
+        )
+        if not updated.rowcount:
+            await conn.execute(insert_ignore(conn, heartbeats).values(**values))
+
+
+class Poller:
+    """Claims due feeds and polls them with bounded concurrency."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.in_flight: dict[int, asyncio.Task[PollReport]] = {}
+        self.claiming = True
+
+    @property
+    def capacity(self) -> int:
+        return max(0, self.runtime.settings.polling.concurrency - len(self.in_flight))
+
+    async def claim(self, *, all_feeds: bool = False, exclude: tuple[int, ...] = ()) -> list[Any]:
+        rt = self.runtime
+        if not self.claiming or not self.capacity:
+            return []
+        return await feed_store.claim_due(
+            rt.engine,
+            now=rt.clock.now(),
+            owner=rt.owner,
+            lease=rt.settings.polling.lease,
+            limit=self.capacity,
+            all_feeds=all_feeds,
+            exclude=exclude,
+        )
+
+    def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
+        task = asyncio.create_task(self.runtime.ingestor.poll(row), name=f"poll {row.url}")
+        self.in_flight[row.id] = task
+
+        def finished(t: asyncio.Task[PollReport]) -> None:
+            self.in_flight.pop(row.id, None)
+            if done and not t.cancelled() and t.exception() is None:
+                done(t.result())
+            elif not t.cancelled() and t.exception() is not None:
+                log.error("poll crashed", feed=row.url, error=repr(t.exception()))
+
+        task.add_done_callback(finished)
+
+    async def stop(self, timeout: float) -> None:
+        """Stop claiming, let in-flight polls finish within `timeout`, release the rest."""
+        self.claiming = False
+        if self.in_flight:
+            _, pending = await asyncio.wait(list(self.in_flight.values()), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        rt = self.runtime
+        await feed_store.release(rt.engine, list(self.in_flight), rt.owner)
+
+
+async def run_round(
+    runtime: Runtime,
+    *,
+    all_feeds: bool = False,
+    progress: Callable[[PollReport], None] | None = None,
+) -> RoundReport:
+    """One pass over every due feed (every active feed with all_feeds), then deliver."""
+    report = RoundReport()
+    poller = Poller(runtime)
+    polled: set[int] = set()
+
+    def done(poll: PollReport) -> None:
+        report.polls.append(poll)
+        if progress:
+            progress(poll)
+
+    await beat(runtime.engine, runtime.owner, runtime.clock.now())
+    while True:
+        rows = await poller.claim(all_feeds=all_feeds, exclude=tuple(polled))
+        for row in rows:
+            polled.add(row.id)
+            poller.start(row, done)
+        if not poller.in_flight:
+            break
+        await asyncio.wait(list(poller.in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
+    return report
+
+
+class Service:
+    """`monitor run`: ticks until stopped, then stops gracefully."""
+
+    def __init__(self, runtime: Runtime, *, on_reload: Callable[[], None] | None = None) -> None:
+        self.runtime = runtime
+        self.poller = Poller(runtime)
+        self.stopping = asyncio.Event()
+        self.on_reload = on_reload
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._delivering: asyncio.Task[int] | None = None
+        self.status_server: StatusServer | None = None
+
+    async def tick(self) -> None:
+        rt = self.runtime
+        try:
+            await beat(rt.engine, rt.owner, rt.clock.now())
+            metrics.ticked(rt.clock.now())
+            for row in await self.poller.claim():
+                self.poller.start(row)
+        except Exception as e:  # the database may be down for a while; keep ticking
+            log.error("tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+    async def deliver(self) -> None:
+        try:
+            await self.runtime.delivery.run_once(self.runtime.clock.now())
+        except Exception as e:
+            log.error("delivery tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+    def _job(self, func: Callable[[], Awaitable[None]], seconds: float, name: str) -> None:
+        self.scheduler.add_job(
+            func, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True
+        )
+
+    async def run(self) -> None:
+        """Tick until `stop()`; then finish or release claimed work within shutdown_timeout."""
+        settings = self.runtime.settings
+        self._job(self.tick, settings.polling.tick.total_seconds(), "tick")
+        self._job(self.deliver, 2.0, "deliver")
+        for name, seconds, job in self.runtime.delivery.periodic_jobs():
+            self._job(job, seconds, name)
+        rt = self.runtime
+        housekeeping = Housekeeping(
+            engine=rt.engine, settings=settings, clock=rt.clock, owner=rt.owner
+        )
+        for name, seconds, job in housekeeping.periodic_jobs():
+            self._job(job, seconds, name)
+        self.status_server = await serve_status(engine=rt.engine, settings=settings, clock=rt.clock)
+        self.scheduler.start()
+        log.info("service started", worker=self.runtime.owner)
+        await self.tick()
+        await self.stopping.wait()
+        await self.shutdown(settings.delivery.shutdown_timeout)
+
+    async def shutdown(self, timeout: timedelta) -> None:
+        if self.status_server is not None:
+            self.status_server.stopping = True  # /readyz: 503 while draining
+        self.scheduler.shutdown(wait=False)
+        budget = timeout.total_seconds()
+        await self.poller.stop(budget * 0.6)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(budget * 0.3):
+                await self.runtime.delivery.run_once(self.runtime.clock.now())
+        if self.status_server is not None:
+            await self.status_server.stop()
+        log.info("service stopped", worker=self.runtime.owner)
+
+    def stop(self) -> None:
+        self.stopping.set()

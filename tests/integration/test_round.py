@@ -1,0 +1,149 @@
+"""One round end to end on both backends: a real HTTP server on 127.0.0.1 serving RSS,
+Atom and JSON Feed files whose items link to real article pages from the corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.app import open_runtime
+from monitor.clock import FrozenClock
+from monitor.config import Settings, settings_from_dict
+from monitor.scheduler import run_round
+from monitor.storage.tables import articles, feeds, stories
+from tests.feedserver import FeedServer, atom, corpus_pages, json_feed, rss
+
+PAGES = corpus_pages()[:9]
+NAV_WORDS = "Subscribe to our newsletter"
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        for page_id, html, _ in PAGES:
+            srv.add(f"/a/{page_id}", html)
+        yield srv
+
+
+def _items(
+    server: FeedServer, pages: list[tuple[str, bytes, str]], tracking: str = ""
+) -> list[dict[str, str]]:
+    return [
+        {
+            "title": f"Story {page_id[:8]}",
+            "link": server.url(f"/a/{page_id}{tracking}"),
+            "guid": page_id,
+        }
+        for page_id, _, _ in pages
+    ]
+
+
+def _settings(database_url: str, tmp_path: Path, feed_urls: list[str], **polling: Any) -> Settings:
+    raw = {
+        "database": {"url": database_url},
+        "polling": {"allow_networks": ["127.0.0.0/8"], "timeout": "10s", "per_host": 4, **polling},
+        "feeds": [{"url": url, "name": f"feed {i}"} for i, url in enumerate(feed_urls)],
+        "watchlists": [],
+        "channels": {},
+    }
+    return settings_from_dict(raw, base=tmp_path)
+
+
+async def _count(engine: Any, table: Any) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_round_stores_extracted_articles_then_polls_conditionally(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    urls = [
+        server.add("/rss", rss("RSS", _items(server, PAGES[:3])), "application/rss+xml"),
+        server.add("/atom", atom("Atom", _items(server, PAGES[3:6])), "application/atom+xml"),
+        server.add("/json", json_feed("JSON", _items(server, PAGES[6:9])), "application/feed+json"),
+    ]
+    settings = _settings(database_url, tmp_path, urls)
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        first = await run_round(runtime, all_feeds=True)
+        assert (first.stored, first.errors) == (9, 0)
+        async with runtime.engine.connect() as conn:
+            rows = {r.guid: r for r in await conn.execute(select(articles))}
+        for page_id, _, truth in PAGES:
+            text = rows[page_id].text
+            first_words = " ".join(truth.split()[:6])
+            assert first_words in " ".join(text.split()), page_id
+            assert NAV_WORDS not in text
+        second = await run_round(runtime, all_feeds=True)
+        assert (second.stored, second.errors) == (0, 0)
+        assert all(p.not_modified for p in second.polls)
+        assert server.counts()["/rss"] == 2
+        assert server.requests[-1][1].get("If-None-Match")  # the second round was conditional
+        assert await _count(runtime.engine, articles) == 9
+        assert await _count(runtime.engine, stories) == 9
+
+
+async def test_changed_feed_adds_only_new_entries(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    url = server.add("/rss", rss("RSS", _items(server, PAGES[:2])), "application/rss+xml")
+    clock = FrozenClock(datetime(2026, 11, 27, 12, tzinfo=UTC))
+    async with open_runtime(
+        _settings(database_url, tmp_path, [url]), clock=clock, extract_workers=1
+    ) as runtime:
+        assert (await run_round(runtime, all_feeds=True)).stored == 2
+        server.add("/rss", rss("RSS", _items(server, PAGES[:4])), "application/rss+xml")
+        page_requests = sum(n for p, n in server.counts().items() if p.startswith("/a/"))
+        clock.advance(timedelta(hours=7))  # past max_interval: due again
+        assert (await run_round(runtime)).stored == 2
+        # Only the two new pages were fetched.
+        assert (
+            sum(n for p, n in server.counts().items() if p.startswith("/a/")) == page_requests + 2
+        )
+
+
+async def test_same_article_by_two_urls_or_two_feeds_is_stored_once(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    page = PAGES[:1]
+    tracked = _items(server, page, "?utm_source=twitter&utm_medium=social")
+    for item in tracked:
+        item["guid"] = "other-guid"
+    server.add(f"/a/{page[0][0]}?utm_source=twitter&utm_medium=social", page[0][1])
+    urls = [
+        server.add("/one", rss("one", _items(server, page)), "application/rss+xml"),
+        server.add("/two", rss("two", tracked), "application/rss+xml"),
+    ]
+    async with open_runtime(_settings(database_url, tmp_path, urls), extract_workers=1) as runtime:
+        report = await run_round(runtime, all_feeds=True)
+        assert report.stored == 1
+        assert sum(p.duplicates for p in report.polls) == 1
+        assert await _count(runtime.engine, articles) == 1
+
+
+async def test_malformed_feed_is_one_clear_line_and_others_go_on(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    urls = [
+        server.add("/good", rss("good", _items(server, PAGES[:2])), "application/rss+xml"),
+        server.add("/broken", b"<rss><channel><title>oops</ti", "application/rss+xml"),
+        server.add(
+            "/html", b"<html><body><h1>Welcome</h1><p>No feed here.</p></body></html>", "text/html"
+        ),
+        server.add("/down", b"oops", "text/plain", status=500),
+    ]
+    async with open_runtime(_settings(database_url, tmp_path, urls), extract_workers=1) as runtime:
+        report = await run_round(runtime, all_feeds=True)
+        assert report.stored == 2
+        async with runtime.engine.connect() as conn:
+            health = {r.url: r for r in await conn.execute(select(feeds))}
+    assert health[urls[0]].state == "ok"
+    for url in urls[1:]:
+        assert health[url].state == "erroring"
+        assert "\n" not in health[url].last_error
+    assert health[urls[3]].last_error == "HTTP 500"
+    assert "not a feed" in health[urls[2]].last_error
