@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor import observe
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
@@ -69,6 +70,7 @@ class Ingestor:
         try:
             report, outcome = await self._poll(feed, row, started)
         except (FetchError, ParseError) as e:
+            observe.failure("feed", e)
             report, outcome = (
                 PollReport(feed.id, feed.url, error=str(e)),
                 self._failure(row, e, started),
@@ -76,6 +78,7 @@ class Ingestor:
             log.warning("feed failed", feed=feed.url, error=str(e))
         async with self.engine.begin() as conn:
             await record_poll(conn, feed.id, self.owner, outcome, self.clock.now())
+        observe.poll(report)
         return report
 
     async def _poll(self, feed: Feed, row: Any, now: datetime) -> tuple[PollReport, PollOutcome]:
@@ -87,6 +90,7 @@ class Ingestor:
             headers=dict(feed.headers),
             max_bytes=polling.max_feed_bytes,
         )
+        observe.response("feed", response)
         if response.not_modified:
             return PollReport(feed.id, feed.url, not_modified=True), self._success(
                 row, response, now, 0
@@ -179,10 +183,13 @@ class Ingestor:
                 max_bytes=self.settings.polling.max_page_bytes,
                 accept=PAGE_ACCEPT,
             )
+            observe.response("page", page)
             if "html" not in page.content_type and page.content_type:
                 raise ExtractError(f"not a page: {page.content_type}")
-            return await self.extractor.extract(page.body, url=page.url, charset=page.charset)
+            with observe.extraction():
+                return await self.extractor.extract(page.body, url=page.url, charset=page.charset)
         except (FetchError, ExtractError) as e:
+            observe.failure("page", e)
             log.info(
                 "article page not used; storing the feed's own text", url=entry.url, error=str(e)
             )
@@ -207,6 +214,7 @@ class Ingestor:
             build=self.build_alert,
             window=self.settings.stories.window,
         )
+        observe.stored(result, article, found, now=self.clock.now())
         if result.article_id is not None:
             log.info(
                 "article stored",

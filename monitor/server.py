@@ -18,8 +18,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.clock import Clock
-from monitor.errors import StorageError
-from monitor.metrics import CONTENT_TYPE, Metrics
+from monitor.config import Settings
+from monitor.errors import MonitorError, StorageError
+from monitor.metrics import CONTENT_TYPE, METRICS, Metrics
 from monitor.storage.engine import migration_state
 
 log = structlog.get_logger("monitor.server")
@@ -133,6 +134,32 @@ class StatusServer:
             writer.close()
             with contextlib.suppress(ConnectionError, TimeoutError):
                 await writer.wait_closed()
+
+
+async def serve_status(
+    *, engine: AsyncEngine, settings: Settings, clock: Clock, metrics: Metrics = METRICS
+) -> StatusServer | None:
+    """Start the status server when `[server] enabled` (else None); one clear error if the
+    address is taken."""
+    config = settings.server
+    if not config.enabled:
+        return None
+    server = StatusServer(
+        engine=engine,
+        metrics=metrics,
+        clock=clock,
+        host=config.host,
+        port=config.port,
+        max_tick_age=max_tick_age(settings.polling.tick),
+    )
+    try:
+        await server.start()
+    except OSError as e:
+        raise MonitorError(
+            f"cannot serve /healthz on {config.host}:{config.port}: {e.strerror or e}"
+            " (set server.port, or server.enabled = false)"
+        ) from e
+    return server
 
 
 async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from monitor import metrics
 from monitor.config import FeedConfig
 from monitor.models import Feed
 from monitor.storage.tables import feeds
@@ -167,15 +168,22 @@ async def claim_due(
 ) -> list[Any]:
     """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on PG)."""
     async with engine.begin() as conn:
-        query = select(feeds.c.id).where(_due(now, all_feeds)).order_by(feeds.c.next_poll_at)
+        query = (
+            select(feeds.c.id, feeds.c.lease_owner)
+            .where(_due(now, all_feeds))
+            .order_by(feeds.c.next_poll_at)
+        )
         if exclude:
             query = query.where(feeds.c.id.not_in(exclude))
         query = query.limit(limit)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        ids = list((await conn.execute(query)).scalars())
+        selected = list(await conn.execute(query))
+        ids = [row.id for row in selected]
         if not ids:
             return []
+        # A lease left by another worker expired (it crashed or stalled): count the takeover.
+        metrics.leases_stolen("feed", sum(row.lease_owner not in (None, owner) for row in selected))
         await conn.execute(
             update(feeds)
             .where(feeds.c.id.in_(ids), _due(now, all_feeds))
