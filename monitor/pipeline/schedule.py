@@ -1,0 +1,120 @@
+"""When to poll a feed next (pure: `now` and every input are passed in).
+
+The adaptive rule
+-----------------
+Each feed carries `mean_gap`: a smoothed estimate, in seconds, of the time between its
+new entries. After every successful poll `update_mean_gap` folds in what was seen:
+
+- k new entries after t seconds since the last poll that found new ones: the observed
+  gap is t / k, blended into the estimate with weight 0.3 (an exponentially weighted
+  mean, so a burst or a quiet spell moves the estimate without erasing the history);
+- no new entries, t seconds of silence: the gap is at least t, so when t exceeds the
+  estimate the estimate moves toward t with the same weight (a feed that went quiet is
+  polled less and less often, never faster than before);
+- the first poll of a feed tells nothing about its rhythm (its entries are the
+  backlog): callers pass `previous=None` results through until a second poll.
+
+`next_poll` turns it into an interval:
+
+    interval = per-feed `interval` override, if set (the operator's word wins)
+             else clamp(mean_gap / 2, min_interval, max_interval), if mean_gap is known
+             else clamp(default_interval, min_interval, max_interval)
+    interval = max(interval, min(Cache-Control max-age, max_interval))
+
+Half the mean gap means a new entry waits on average about a quarter of the feed's
+rhythm before it is seen: a feed posting every 10 minutes is polled every 5 (never below
+`min_interval`), one posting twice a day about every 6 hours (`max_interval`). The
+publisher's max-age is a floor: we never ask again before the answer could change,
+but a huge max-age cannot push a feed past `max_interval`.
+
+Errors use `error_backoff` instead: exponential from `base`, doubled per consecutive
+error, capped at `max_interval`, with equal jitter (half fixed, half random, `rand`
+injected); a server's Retry-After is honoured when longer, up to `MAX_RETRY_AFTER`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+SMOOTHING = 0.3
+MAX_RETRY_AFTER = timedelta(days=7)
+
+
+def _clamp(value: timedelta, low: timedelta, high: timedelta) -> timedelta:
+    return max(low, min(high, value))
+
+
+def poll_interval(
+    *,
+    interval_override: timedelta | None,
+    default_interval: timedelta,
+    min_interval: timedelta,
+    max_interval: timedelta,
+    mean_gap: float | None,
+    max_age: float | None,
+) -> timedelta:
+    """The interval `next_poll` adds to `now` (see the module docstring)."""
+    if interval_override is not None:
+        interval = interval_override
+    elif mean_gap is not None:
+        interval = _clamp(timedelta(seconds=mean_gap / 2), min_interval, max_interval)
+    else:
+        interval = _clamp(default_interval, min_interval, max_interval)
+    if max_age is not None and max_age > 0:
+        interval = max(interval, min(timedelta(seconds=max_age), max_interval))
+    return interval
+
+
+def next_poll(
+    *,
+    now: datetime,
+    interval_override: timedelta | None,
+    default_interval: timedelta,
+    min_interval: timedelta,
+    max_interval: timedelta,
+    mean_gap: float | None,
+    max_age: float | None,
+) -> datetime:
+    """When to poll a feed that just answered successfully."""
+    return now + poll_interval(
+        interval_override=interval_override,
+        default_interval=default_interval,
+        min_interval=min_interval,
+        max_interval=max_interval,
+        mean_gap=mean_gap,
+        max_age=max_age,
+    )
+
+
+def update_mean_gap(
+    previous: float | None, new_entries: int, since_last_new: float
+) -> float | None:
+    """Fold one poll into the smoothed gap between new entries (seconds)."""
+    if since_last_new <= 0:
+        return previous
+    if new_entries > 0:
+        observed = since_last_new / new_entries
+        if previous is None:
+            return observed
+        return SMOOTHING * observed + (1 - SMOOTHING) * previous
+    if previous is None or since_last_new <= previous:
+        return previous
+    return SMOOTHING * since_last_new + (1 - SMOOTHING) * previous
+
+
+def error_backoff(
+    *,
+    now: datetime,
+    error_count: int,
+    base: timedelta,
+    max_interval: timedelta,
+    retry_after: float | None,
+    rand: float,
+) -> datetime:
+    """When to retry after `error_count` consecutive errors (1 = the first); `rand` in [0, 1)."""
+    exponent = min(max(error_count, 1) - 1, 32)
+    delay = min(base * (1 << exponent), max_interval)
+    delay = delay / 2 + delay / 2 * min(max(rand, 0.0), 1.0)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return now + delay

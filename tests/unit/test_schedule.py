@@ -1,0 +1,163 @@
+"""The adaptive poll interval, the mean-gap estimate and error backoff (pure, `now` injected)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.pipeline.schedule import (
+    MAX_RETRY_AFTER,
+    error_backoff,
+    next_poll,
+    poll_interval,
+    update_mean_gap,
+)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+MIN, DEFAULT, MAX = timedelta(minutes=2), timedelta(minutes=15), timedelta(hours=6)
+
+
+def interval(
+    mean_gap: float | None = None,
+    max_age: float | None = None,
+    override: timedelta | None = None,
+    default: timedelta = DEFAULT,
+) -> timedelta:
+    return poll_interval(
+        interval_override=override,
+        default_interval=default,
+        min_interval=MIN,
+        max_interval=MAX,
+        mean_gap=mean_gap,
+        max_age=max_age,
+    )
+
+
+def test_a_feed_without_history_is_polled_at_the_default() -> None:
+    assert interval() == DEFAULT
+    assert interval(default=timedelta(seconds=10)) == MIN
+    assert interval(default=timedelta(days=1)) == MAX
+
+
+def test_interval_is_half_the_mean_gap_between_new_entries() -> None:
+    assert interval(mean_gap=3600) == timedelta(minutes=30)  # hourly feed: every 30 min
+    assert interval(mean_gap=60) == MIN  # breaking news: as often as allowed
+    assert interval(mean_gap=86400) == MAX  # daily feed: as rarely as allowed
+
+
+def test_the_per_feed_override_wins() -> None:
+    assert interval(mean_gap=60, override=timedelta(minutes=10)) == timedelta(minutes=10)
+    assert interval(override=timedelta(minutes=1)) == timedelta(minutes=1)
+
+
+def test_cache_control_max_age_is_a_floor_capped_at_max_interval() -> None:
+    assert interval(mean_gap=60, max_age=900) == timedelta(minutes=15)
+    assert interval(mean_gap=7200, max_age=60) == timedelta(hours=1)  # floor below: no effect
+    assert interval(mean_gap=60, max_age=10 * 86400) == MAX
+    assert interval(mean_gap=60, max_age=0) == MIN
+    assert interval(override=timedelta(minutes=1), max_age=600) == timedelta(minutes=10)
+
+
+def test_next_poll_adds_the_interval_to_now() -> None:
+    when = next_poll(
+        now=NOW,
+        interval_override=None,
+        default_interval=DEFAULT,
+        min_interval=MIN,
+        max_interval=MAX,
+        mean_gap=1200,
+        max_age=None,
+    )
+    assert when == NOW + timedelta(minutes=10)
+
+
+def test_mean_gap_starts_from_the_first_observation_and_smooths() -> None:
+    assert update_mean_gap(None, 4, 3600) == 900
+    assert update_mean_gap(900, 1, 1800) == pytest.approx(0.3 * 1800 + 0.7 * 900)
+
+
+def test_silence_raises_the_gap_but_never_lowers_it() -> None:
+    assert update_mean_gap(600, 0, 7200) == pytest.approx(0.3 * 7200 + 0.7 * 600)
+    assert update_mean_gap(600, 0, 300) == 600  # shorter than usual: nothing learned
+    assert update_mean_gap(None, 0, 7200) is None  # no rhythm known yet
+    assert update_mean_gap(600, 3, 0) == 600  # no time passed
+
+
+def simulate(gap_seconds: float, poll_rounds: int = 60) -> timedelta:
+    """Poll a feed posting one entry every `gap_seconds`, adapting as we go."""
+    mean_gap, clock, last_new, posted = None, 0.0, 0.0, 0
+    for _ in range(poll_rounds):
+        step = interval(mean_gap=mean_gap)
+        clock += step.total_seconds()
+        now_posted = int(clock // gap_seconds)
+        new, posted = now_posted - posted, now_posted
+        mean_gap = update_mean_gap(mean_gap, new, clock - last_new)
+        if new:
+            last_new = clock
+    return interval(mean_gap=mean_gap)
+
+
+def test_an_hourly_feed_is_not_polled_every_two_minutes() -> None:
+    assert timedelta(minutes=20) <= simulate(3600) <= timedelta(minutes=45)
+
+
+def test_a_breaking_news_feed_is_not_polled_every_six_hours() -> None:
+    assert simulate(90) == MIN
+
+
+def test_a_feed_that_goes_quiet_backs_off_to_max_interval() -> None:
+    mean_gap = 600.0
+    for hours in range(1, 40):
+        mean_gap = update_mean_gap(mean_gap, 0, hours * 3600) or mean_gap
+    assert interval(mean_gap=mean_gap) == MAX
+
+
+@given(
+    mean_gap=st.one_of(st.none(), st.floats(0, 10**8)),
+    max_age=st.one_of(st.none(), st.floats(0, 10**8)),
+)
+def test_adaptive_interval_stays_within_bounds(
+    mean_gap: float | None, max_age: float | None
+) -> None:
+    assert MIN <= interval(mean_gap=mean_gap, max_age=max_age) <= MAX
+
+
+# --- error backoff --------------------------------------------------------------------------
+
+
+def backoff(errors: int, rand: float = 0.0, retry_after: float | None = None) -> timedelta:
+    when = error_backoff(
+        now=NOW,
+        error_count=errors,
+        base=timedelta(minutes=1),
+        max_interval=MAX,
+        retry_after=retry_after,
+        rand=rand,
+    )
+    return when - NOW
+
+
+def test_backoff_doubles_with_equal_jitter() -> None:
+    assert backoff(1, rand=0.0) == timedelta(seconds=30)
+    assert backoff(1, rand=1.0) == timedelta(minutes=1)
+    assert backoff(3, rand=0.0) == timedelta(minutes=2)
+    assert backoff(3, rand=0.5) == timedelta(minutes=3)
+
+
+def test_backoff_is_capped_at_max_interval() -> None:
+    assert backoff(50, rand=1.0) == MAX
+    assert backoff(10_000, rand=0.99) <= MAX
+
+
+def test_retry_after_is_honoured_when_longer_up_to_a_week() -> None:
+    assert backoff(1, retry_after=3600) == timedelta(hours=1)
+    assert backoff(10, rand=1.0, retry_after=5) == MAX
+    assert backoff(1, retry_after=90 * 86400) == MAX_RETRY_AFTER
+
+
+@given(errors=st.integers(1, 200), rand=st.floats(0, 1))
+def test_backoff_never_shrinks_as_errors_grow(errors: int, rand: float) -> None:
+    assert timedelta(seconds=30) <= backoff(errors, rand) <= backoff(errors + 1, rand) <= MAX
