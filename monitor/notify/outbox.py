@@ -1,0 +1,257 @@
+"""The delivery worker: claims due outbox rows, sends them through their channel's notifier,
+records the outcome; rolls held rows into digests and throttle summaries.
+
+Failures retry with exponential backoff and jitter (`retry_delay`), never sooner than a
+receiver's Retry-After, and dead-letter after `delivery.max_attempts` or at once when the
+error is permanent. HTTP 410 disables the channel (its rows stay pending for when it is
+re-enabled). Everything takes `now`, so tests move time by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor import observe
+from monitor.clock import Clock
+from monitor.config import ChannelConfig, Settings
+from monitor.errors import DeliveryError
+from monitor.models import AlertContext, WatchlistMatch
+from monitor.notify import store
+from monitor.notify.base import ChannelGone, Notifier, OutboxMessage
+from monitor.notify.digest import (
+    THROTTLE_WINDOW,
+    plan_rollups,
+    split_throttled,
+    summary_due,
+    throttle_budget,
+)
+from monitor.notify.payload import alert_rows
+
+log = structlog.get_logger("monitor.delivery")
+
+MAX_RETRY_AFTER = timedelta(days=1)  # a receiver asking for more is not taken literally
+DIGEST_JOB_SECONDS = 30.0
+
+AlertBuilder = Callable[[WatchlistMatch, AlertContext], tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def retry_delay(
+    attempts: int,
+    *,
+    base: timedelta,
+    cap: timedelta,
+    jitter: float,
+    retry_after: float | None = None,
+) -> timedelta:
+    """The wait before the next attempt, after `attempts` failed ones.
+
+    Exponential (base, 2·base, 4·base … up to cap), scaled by 0.5 + jitter/2 (jitter in
+    [0, 1)) so a burst of failures spreads out, and never shorter than Retry-After.
+    """
+    exponential = min(cap, base * (1 << min(max(0, attempts - 1), 40)))
+    delay = exponential * (0.5 + jitter / 2)
+    if retry_after is not None:
+        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return delay
+
+
+def alert_builder(settings: Settings, clock: Clock) -> AlertBuilder:
+    """The function storage calls to turn a match on a stored article into alert + outbox rows."""
+
+    def build(
+        match: WatchlistMatch, context: AlertContext
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return alert_rows(match, context, settings.channels, clock.now())
+
+    return build
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:500]
+
+
+class DeliveryWorker:
+    """Delivers the outbox through the configured notifiers."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        notifiers: Mapping[str, Notifier],
+        settings: Settings,
+        clock: Clock,
+        owner: str,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 100,
+        concurrency: int = 16,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.engine = engine
+        self.notifiers = dict(notifiers)
+        self.settings = settings
+        self.clock = clock
+        self.owner = owner
+        self.lease = lease
+        self.batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._rand = rand
+        self._gone: set[str] = set()
+
+    async def run_once(self, now: datetime) -> int:
+        """Deliver every row due at `now`; return how many were delivered."""
+        async with self.engine.connect() as conn:
+            self._gone = set(await store.disabled_channels(conn))
+        delivered = 0
+        while batch := await self._claim(now):
+            delivered += await self._deliver_batch(batch, now)
+        return delivered
+
+    async def send_digests(self, now: datetime) -> int:
+        """Roll held rows whose period ended into digest/summary rows, then deliver; return
+        how many digest/summary messages were written. Safe to run in several processes."""
+        async with self.engine.connect() as conn:
+            held = await store.held_due(conn, now, self.notifiers)
+        written = 0
+        for rollup in plan_rollups(held, self.settings.channels, now):
+            try:
+                async with self.engine.begin() as conn:
+                    message_id = await store.write_rollup(conn, rollup, now)
+            except store.RollupRaced:
+                continue
+            written += 1
+            log.info(
+                "digest written", channel=rollup.channel, id=message_id, alerts=len(rollup.rows)
+            )
+        if written:
+            await self.run_once(now)
+        return written
+
+    def periodic_jobs(self) -> list[tuple[str, float, Callable[[], Awaitable[None]]]]:
+        """(name, every seconds, job) for the scheduler: the digest job."""
+        return [("digests", DIGEST_JOB_SECONDS, self._digest_job)]
+
+    async def _digest_job(self) -> None:
+        try:
+            await self.send_digests(self.clock.now())
+        except Exception as e:  # the database may be down for a while; the next run catches up
+            log.error("digest job failed", error=_one_line(e))
+
+    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+        channels = [name for name in self.notifiers if name not in self._gone]
+        async with self.engine.begin() as conn:
+            return await store.claim_due(
+                conn,
+                now=now,
+                owner=self.owner,
+                lease=self.lease,
+                limit=self.batch,
+                channels=channels,
+            )
+
+    async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> int:
+        sending = await self._throttle(batch, now)
+        try:
+            results = await asyncio.gather(*(self._deliver(m, now) for m in sending))
+        except asyncio.CancelledError:
+            async with self.engine.begin() as conn:  # unfinished rows go back now, not at lease end
+                await store.release(conn, [m.row_id for m in sending if m.row_id], self.owner)
+            raise
+        return sum(results)
+
+    async def _throttle(self, batch: Sequence[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+        sending: list[OutboxMessage] = []
+        for channel in dict.fromkeys(m.channel for m in batch):
+            mine = [m for m in batch if m.channel == channel]
+            config = self.settings.channels.get(channel)
+            if config is None or not config.max_per_hour or config.digest is not None:
+                sending += mine
+                continue
+            sending += await self._hold_excess(channel, config, mine, now)
+        return sending
+
+    async def _hold_excess(
+        self, channel: str, config: ChannelConfig, messages: list[OutboxMessage], now: datetime
+    ) -> list[OutboxMessage]:
+        """Hold the alerts past the channel's hourly budget; return the messages to send."""
+        alerts = [m for m in messages if m.kind == "alert"]
+        others = [m for m in messages if m.kind != "alert"]
+        async with self.engine.begin() as conn:
+            sent = await store.sent_since(conn, channel, now - THROTTLE_WINDOW)
+            send, held = split_throttled(alerts, throttle_budget(config.max_per_hour, sent))
+            until = summary_due(now, ZoneInfo(config.digest_timezone))
+            await store.hold(conn, [m.row_id for m in held if m.row_id], until)
+        if held:
+            log.info(
+                "alerts held by max_per_hour", channel=channel, held=len(held), until=str(until)
+            )
+        return others + send
+
+    async def _deliver(self, message: OutboxMessage, now: datetime) -> bool:
+        async with self._slots:
+            if message.channel in self._gone:
+                await self._release(message)
+                return False
+            try:
+                await self.notifiers[message.channel].send(message)
+            except ChannelGone as e:
+                await self._disable(message, e, now)
+                return False
+            except DeliveryError as e:
+                await self._failed(message, e, now)
+                return False
+            except Exception as e:  # a notifier bug must not stop the queue; the row retries
+                await self._failed(message, DeliveryError(f"{type(e).__name__}: {e}"), now)
+                return False
+            async with self.engine.begin() as conn:
+                await store.mark_sent(conn, _row(message), now)
+            observe.delivered(message, self.clock.now())
+            log.debug("delivered", channel=message.channel, id=message.event_id)
+            return True
+
+    async def _release(self, message: OutboxMessage) -> None:
+        async with self.engine.begin() as conn:
+            await store.release(conn, [_row(message)], self.owner)
+
+    async def _disable(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
+        self._gone.add(message.channel)
+        reason = f"{_one_line(error)}: channel disabled"
+        async with self.engine.begin() as conn:
+            await store.disable_channel(conn, message.channel, reason, now)
+            await store.mark_failed(conn, _row(message), reason, now)
+        observe.delivery_failed(message, "disabled")
+        log.error("channel disabled", channel=message.channel, id=message.event_id, reason=reason)
+
+    async def _failed(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
+        attempts, text = message.attempts + 1, _one_line(error)
+        fields = {"channel": message.channel, "id": message.event_id, "attempts": attempts}
+        async with self.engine.begin() as conn:
+            if error.permanent or attempts >= self.settings.delivery.max_attempts:
+                await store.dead_letter(conn, _row(message), text)
+                observe.delivery_failed(message, "dead")
+                log.error("delivery dead-lettered", error=text, **fields)
+                return
+            delay = retry_delay(
+                attempts,
+                base=self.settings.delivery.retry_base,
+                cap=self.settings.delivery.retry_max,
+                jitter=self._rand(),
+                retry_after=error.retry_after,
+            )
+            await store.mark_failed(conn, _row(message), text, now + delay)
+        observe.delivery_failed(message, "retry")
+        log.warning("delivery failed; will retry", error=text, retry_in=str(delay), **fields)
+
+
+def _row(message: OutboxMessage) -> int:
+    if message.row_id is None:
+        raise ValueError(f"message {message.message_id} is not an outbox row")
+    return message.row_id

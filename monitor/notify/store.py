@@ -1,0 +1,280 @@
+"""Every SQL statement delivery makes, over the outbox and channel_state tables: claiming due
+messages with a lease, recording each attempt, dead-letter and requeue, held rows rolled into
+digests, and disabled channels. The delivery worker (`notify.outbox`) composes these.
+
+Rows move pending → sent, or pending → (retry later) → dead after `delivery.max_attempts`;
+digest channels and throttled alerts go pending/held → rolled (into one digest or summary
+row, which is then pending itself). Claims use `SELECT … FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several workers never claim the same row; on SQLite (one service process)
+the claim is a guarded UPDATE. An expired lease is claimed again, so a crash between a
+receiver's acceptance and `mark_sent` resends the row once, with the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.notify.base import OutboxMessage
+from monitor.notify.digest import HeldRow, Rollup
+from monitor.notify.payload import iso_z, rollup_row
+from monitor.storage.tables import channel_state, outbox
+
+_MESSAGE_COLUMNS = (
+    outbox.c.id,
+    outbox.c.message_id,
+    outbox.c.alert_id,
+    outbox.c.channel,
+    outbox.c.kind,
+    outbox.c.body,
+    outbox.c.attempts,
+    outbox.c.created_at,
+    outbox.c.next_attempt_at,
+)
+_NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+
+
+class RollupRaced(Exception):
+    """Another process rolled some of these held rows first; this rollup is abandoned."""
+
+
+def _message(row: Any) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=row.message_id,
+        channel=row.channel,
+        kind=row.kind,
+        body=row.body,
+        alert_id=row.alert_id,
+        row_id=row.id,
+        attempts=row.attempts,
+        created_at=row.created_at,
+    )
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
+
+
+def _claimable(now: datetime, channels: Collection[str]) -> ColumnElement[bool]:
+    return and_(
+        outbox.c.status == "pending",
+        outbox.c.next_attempt_at <= now,
+        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        outbox.c.channel.in_(list(channels)),
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    channels: Collection[str],
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows of `channels` to `owner`, oldest due first."""
+    if not channels:
+        return []
+    query = (
+        select(outbox.c.id)
+        .where(_claimable(now, channels))
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(query)).scalars())
+    if not ids:
+        return []
+    rows = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids), _claimable(now, channels))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(*_MESSAGE_COLUMNS)
+    )
+    ordered = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
+    return [_message(row) for row in ordered]
+
+
+async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
+    """The receiver accepted the message."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id, outbox.c.status == "pending")
+        .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, last_error=None)
+        .values(_NO_LEASE)
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection, row_id: int, error: str, next_attempt_at: datetime
+) -> None:
+    """An attempt failed; try again at `next_attempt_at`."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id, outbox.c.status == "pending")
+        .values(attempts=outbox.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
+        .values(_NO_LEASE)
+    )
+
+
+async def dead_letter(conn: AsyncConnection, row_id: int, error: str) -> None:
+    """The last attempt failed (or retrying cannot help): park the row with its error."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row_id, outbox.c.status == "pending")
+        .values(status="dead", attempts=outbox.c.attempts + 1, last_error=error)
+        .values(_NO_LEASE)
+    )
+
+
+async def release(conn: AsyncConnection, row_ids: Sequence[int], owner: str) -> None:
+    """Give back leases `owner` holds without counting an attempt (graceful stop)."""
+    if row_ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(list(row_ids)), outbox.c.lease_owner == owner)
+            .values(_NO_LEASE)
+        )
+
+
+async def hold(conn: AsyncConnection, row_ids: Sequence[int], until: datetime) -> None:
+    """Hold pending rows back until `until`, when they roll into a summary."""
+    if row_ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(list(row_ids)), outbox.c.status == "pending")
+            .values(status="held", next_attempt_at=until)
+            .values(_NO_LEASE)
+        )
+
+
+async def requeue(
+    conn: AsyncConnection, now: datetime, *, ids: Sequence[str] = (), dead: bool = False
+) -> int:
+    """Make rows due now with fresh attempts: `ids` (alert ids or message ids; their dead or
+    pending rows), and with `dead` every dead-lettered row. Sent rows are never resent."""
+    wanted = []
+    if ids:
+        owned = or_(outbox.c.alert_id.in_(list(ids)), outbox.c.message_id.in_(list(ids)))
+        wanted.append(and_(owned, outbox.c.status.in_(("dead", "pending"))))
+    if dead:
+        wanted.append(outbox.c.status == "dead")
+    if not wanted:
+        return 0
+    result = await conn.execute(
+        update(outbox)
+        .where(or_(*wanted))
+        .values(status="pending", attempts=0, next_attempt_at=now)
+        .values(_NO_LEASE)
+    )
+    return int(result.rowcount)
+
+
+async def sent_since(conn: AsyncConnection, channel: str, since: datetime) -> int:
+    """Alerts the channel delivered since `since` (the throttle's window)."""
+    count = await conn.scalar(
+        select(func.count()).where(
+            outbox.c.channel == channel,
+            outbox.c.kind == "alert",
+            outbox.c.status == "sent",
+            outbox.c.sent_at >= since,
+        )
+    )
+    return int(count or 0)
+
+
+async def held_due(
+    conn: AsyncConnection, now: datetime, channels: Collection[str]
+) -> list[HeldRow]:
+    """Held rows of `channels` whose digest or summary is due."""
+    rows = await conn.execute(
+        select(outbox.c.id, outbox.c.channel, outbox.c.next_attempt_at, outbox.c.body)
+        .where(
+            outbox.c.status == "held",
+            outbox.c.next_attempt_at <= now,
+            outbox.c.channel.in_(list(channels)),
+        )
+        .order_by(outbox.c.id)
+    )
+    return [HeldRow(row.id, row.channel, row.next_attempt_at, row.body) for row in rows]
+
+
+async def write_rollup(conn: AsyncConnection, rollup: Rollup, now: datetime) -> str:
+    """Mark the rollup's held rows rolled and insert its digest row; return its message id.
+
+    Raises RollupRaced (the caller rolls the transaction back) when another process got
+    some of the rows first.
+    """
+    ids = [row.row_id for row in rollup.rows]
+    rolled = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids), outbox.c.status == "held")
+        .values(status="rolled")
+        .values(_NO_LEASE)
+    )
+    if rolled.rowcount != len(ids):
+        raise RollupRaced(rollup.channel)
+    row = rollup_row(rollup, now)
+    inserted = await conn.execute(_insert(conn)(outbox).values(**row).on_conflict_do_nothing())
+    if not inserted.rowcount:
+        raise RollupRaced(rollup.channel)
+    return str(row["message_id"])
+
+
+async def disable_channel(conn: AsyncConnection, name: str, reason: str, now: datetime) -> None:
+    """Stop delivering to a channel (its rows stay pending) until `enable_channel`."""
+    values = {"disabled_at": now, "disabled_reason": reason}
+    statement = _insert(conn)(channel_state).values(name=name, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
+
+
+async def enable_channel(conn: AsyncConnection, name: str) -> bool:
+    """Deliver to a disabled channel again; False when it was not disabled."""
+    result = await conn.execute(
+        update(channel_state)
+        .where(channel_state.c.name == name, channel_state.c.disabled_at.is_not(None))
+        .values(disabled_at=None, disabled_reason=None)
+    )
+    return bool(result.rowcount)
+
+
+async def disabled_channels(conn: AsyncConnection) -> dict[str, str]:
+    """Disabled channel names with the reason."""
+    rows = await conn.execute(
+        select(channel_state.c.name, channel_state.c.disabled_reason).where(
+            channel_state.c.disabled_at.is_not(None)
+        )
+    )
+    return {row.name: row.disabled_reason or "" for row in rows}
+
+
+async def deliveries(
+    conn: AsyncConnection, alert_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each alert's delivery rows (channel, status, attempts, last error …) for the CLI."""
+    rows = await conn.execute(
+        select(outbox)
+        .where(outbox.c.alert_id.in_(list(alert_ids)))
+        .order_by(outbox.c.alert_id, outbox.c.channel)
+    )
+    found: dict[str, list[dict[str, Any]]] = {alert: [] for alert in alert_ids}
+    for row in rows:
+        found[row.alert_id].append(
+            {
+                "channel": row.channel,
+                "message_id": row.message_id,
+                "status": row.status,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+                "next_attempt_at": iso_z(row.next_attempt_at),
+                "sent_at": iso_z(row.sent_at),
+            }
+        )
+    return found

@@ -1,0 +1,215 @@
+"""Alert ids, the DESIGN §4 payload, outbox rows, digests and highlighting — all pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.config import ChannelConfig, settings_from_dict
+from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
+from monitor.notify.digest import HeldRow, Rollup
+from monitor.notify.payload import (
+    alert_id,
+    alert_rows,
+    channel_test_payload,
+    derive_id,
+    highlight,
+    rollup_row,
+)
+
+NOW = datetime(2026, 11, 27, 16, 30, 5, 123456, tzinfo=UTC)
+ID_PATTERN = re.compile(r"^alt_[0-9a-hjkmnp-tv-z]{16}$")
+
+
+def make_context(story_id: int = 45, article_id: int = 123) -> AlertContext:
+    article = Article(
+        feed_id=7,
+        guid="g1",
+        url="https://news.example/a/1",
+        canonical_url="https://news.example/a/1",
+        title="Pakistan accuses neighbours of aiding ISIS-K",
+        author="",
+        published_at=datetime(2026, 11, 27, 15, 0, tzinfo=UTC),
+        fetched_at=NOW,
+        summary="",
+        text="…",
+        language="en",
+        content_hash="h",
+    )
+    return AlertContext(
+        article_id, article, "https://news.example/rss", "Example News", story_id, 3
+    )
+
+
+def make_match(channels: tuple[str, ...] = ("desk", "hook")) -> WatchlistMatch:
+    return WatchlistMatch(
+        watchlist="isis-k",
+        severity="high",
+        channels=channels,
+        matches=(TermCount("ISIS-K", "ISIS-Khorasan", 4), TermCount("suicide bombing", None, 1)),
+        snippets=("…aiding the expansion of ISIS-K. Without…",),
+    )
+
+
+def make_channels() -> dict[str, ChannelConfig]:
+    raw = {
+        "channels": {
+            "desk": {"type": "log"},
+            "hook": {"type": "webhook", "url": "https://h.example/x", "secret_env": "X"},
+            "daily": {"type": "log", "digest": "1d", "digest_timezone": "Europe/Berlin"},
+        }
+    }
+    return dict(settings_from_dict(raw, base=Path("."), check_secrets=False).channels)
+
+
+def test_alert_id_is_derived_from_watchlist_and_story() -> None:
+    first = alert_id("isis-k", 45)
+    assert ID_PATTERN.match(first)
+    assert first == alert_id("isis-k", 45)
+    assert (
+        len({first, alert_id("isis-k", 46), alert_id("isis-k2", 45), alert_id("isis-k4", 5)}) == 4
+    )
+
+
+@given(watchlist=st.text(min_size=1), story=st.integers(min_value=1, max_value=2**62))
+def test_alert_ids_always_have_the_documented_shape(watchlist: str, story: int) -> None:
+    assert ID_PATTERN.match(alert_id(watchlist, story))
+
+
+def test_payload_has_exactly_the_documented_keys() -> None:
+    alert, rows = alert_rows(make_match(), make_context(), make_channels(), NOW)
+    payload = json.loads(rows[0]["body"])
+    assert list(payload) == [
+        "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article", "story"
+    ]  # fmt: skip
+    assert payload["id"] == alert["id"] == alert_id("isis-k", 45)
+    assert payload["type"] == "alert.created"
+    assert payload["created_at"] == "2026-11-27T16:30:05Z"
+    assert payload["matches"] == [
+        {"term": "ISIS-K", "actor": "ISIS-Khorasan", "count": 4},
+        {"term": "suicide bombing", "actor": None, "count": 1},
+    ]
+    assert payload["snippets"] == ["…aiding the expansion of ISIS-K. Without…"]
+    assert payload["article"] == {
+        "id": 123,
+        "url": "https://news.example/a/1",
+        "title": "Pakistan accuses neighbours of aiding ISIS-K",
+        "published_at": "2026-11-27T15:00:00Z",
+        "language": "en",
+        "feed": {"url": "https://news.example/rss", "name": "Example News"},
+    }
+    assert payload["story"] == {"id": 45, "articles": 3}
+
+
+def test_alert_row_matches_the_alerts_table() -> None:
+    alert, _ = alert_rows(make_match(), make_context(), make_channels(), NOW)
+    assert alert == {
+        "id": alert_id("isis-k", 45),
+        "watchlist": "isis-k",
+        "story_id": 45,
+        "article_id": 123,
+        "severity": "high",
+        "matches": [
+            {"term": "ISIS-K", "actor": "ISIS-Khorasan", "count": 4},
+            {"term": "suicide bombing", "actor": None, "count": 1},
+        ],
+        "snippets": ["…aiding the expansion of ISIS-K. Without…"],
+        "created_at": NOW,
+    }
+
+
+def test_one_outbox_row_per_channel_with_the_body_rendered_once() -> None:
+    match = make_match(("desk", "hook", "desk", "daily", "nowhere"))
+    alert, rows = alert_rows(match, make_context(), make_channels(), NOW)
+    assert [r["channel"] for r in rows] == ["desk", "hook", "daily"]
+    assert len({r["message_id"] for r in rows}) == 3
+    assert all(r["message_id"].startswith(alert["id"] + ".") for r in rows)
+    assert len({r["body"] for r in rows}) == 1
+    assert {r["alert_id"] for r in rows} == {alert["id"]}
+    assert [r["status"] for r in rows] == ["pending", "pending", "held"]
+    assert rows[0]["next_attempt_at"] == NOW
+    # The daily digest of Berlin's 27 November goes out at local midnight.
+    assert rows[2]["next_attempt_at"] == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
+    assert alert_rows(match, make_context(), make_channels(), NOW) == (alert, rows)
+
+
+def test_rollup_row_lists_the_held_alerts_with_its_own_id() -> None:
+    bodies = [
+        json.loads(
+            alert_rows(make_match(), make_context(story_id=s), make_channels(), NOW)[1][0]["body"]
+        )
+        for s in (1, 2)
+    ]
+    end = datetime(2026, 11, 27, 17, tzinfo=UTC)
+    rollup = Rollup(
+        channel="hook",
+        summary=False,
+        period=(datetime(2026, 11, 27, 16, tzinfo=UTC), end),
+        timezone="UTC",
+        limit=0,
+        rows=(
+            HeldRow(10, "hook", end, json.dumps(bodies[0])),
+            HeldRow(11, "hook", end, json.dumps(bodies[1])),
+        ),
+    )
+    row = rollup_row(rollup, end)
+    payload = json.loads(row["body"])
+    assert row["kind"] == "digest"
+    assert row["status"] == "pending"
+    assert row["alert_id"] is None
+    assert payload["id"] == row["message_id"]
+    assert payload["id"].startswith("dig_")
+    assert payload["type"] == "alert.digest"
+    assert payload["count"] == 2
+    assert [a["id"] for a in payload["alerts"]] == [b["id"] for b in bodies]
+    assert payload["period"] == {
+        "start": "2026-11-27T16:00:00Z",
+        "end": "2026-11-27T17:00:00Z",
+        "timezone": "UTC",
+    }
+    assert rollup_row(rollup, end) == row  # same rollup, same id: a second write collides
+
+    summary = rollup_row(Rollup("hook", True, rollup.period, "UTC", 5, rollup.rows), end)
+    payload = json.loads(summary["body"])
+    assert summary["kind"] == "summary"
+    assert payload["id"].startswith("sum_")
+    assert (payload["type"], payload["rolled_up"], payload["max_per_hour"]) == (
+        "alert.summary",
+        2,
+        5,
+    )
+
+
+def test_channel_test_payload() -> None:
+    payload = channel_test_payload("hook", NOW)
+    assert list(payload) == ["id", "type", "created_at"]
+    assert payload["id"].startswith("tst_")
+    assert payload["type"] == "channel.test"
+    assert payload["id"] != channel_test_payload("desk", NOW)["id"]
+
+
+def test_derive_id_length() -> None:
+    assert len(derive_id("", "x", length=8)) == 8
+
+
+def test_highlight_marks_terms_in_their_written_variants() -> None:
+    text = "ISIS‑K and isis k claimed it; ISKP’s men; crisis in Kabul; ISIS-Khorasan"
+    marked = [piece for piece, hit in highlight(text, ["ISIS-K", "ISKP", "ISIS-Khorasan"]) if hit]
+    assert marked == ["ISIS‑K", "isis k", "ISKP’s", "ISIS-Khorasan"]
+
+
+def test_highlight_without_terms_is_the_text() -> None:
+    assert highlight("plain", []) == [("plain", False)]
+    assert highlight("", ["x"]) == []
+
+
+@given(text=st.text(), terms=st.lists(st.text(min_size=1), max_size=4))
+def test_highlight_segments_rebuild_the_text(text: str, terms: list[str]) -> None:
+    segments = highlight(text, terms)
+    assert "".join(piece for piece, _ in segments) == text
+    assert all(piece for piece, _ in segments)
