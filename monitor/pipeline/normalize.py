@@ -1,0 +1,382 @@
+"""Text normalisation for matching, done once per article, with a map back to the original text.
+
+The *matching form* of a text is: Unicode NFKC; every dash and every kind of space as a space,
+a run of spaces (with at most one line break) as one space, a run holding two or more line
+breaks (a paragraph break) as ``"\n\n"``; straight and curly apostrophes as ``'``; every other
+non-ASCII punctuation mark or symbol as ``#``; Arabic-script letter variants folded (ي/ى/ی,
+ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, ZWJ and other invisible
+format characters removed, ZWNJ read as a space; Cyrillic ё as е; Arabic-Indic and Persian
+digits as ASCII; case-folded one character for one character. ``Normalized.cased`` is the same
+form before case-folding, at the same offsets, where case-sensitive terms are checked.
+
+Matching runs on the *word view* of the form (`word_view`): punctuation, symbols and line
+breaks become spaces, and so do apostrophes except the one of a possessive ``'s``. In the view
+one space joins the words of a phrase; two or more spaces are a hard break (punctuation next to
+a space, a paragraph break) that no multi-word term crosses. The view has the form's offsets.
+
+Speed: everything is whole-string work (``str.translate`` or ``str.replace`` of the few
+characters present, ``casefold``, ``bytes.translate``, ``str.find``); only the rare words that
+are not already NFKC take a per-character path.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
+APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
+_REMOVED = "\x02"  # marks a character to drop; dropped right after the character pass
+_SYMBOL = "#"  # what every non-ASCII punctuation mark or symbol becomes
+
+_ARABIC_MARKS = (
+    (0x0610, 0x061A),
+    (0x064B, 0x065F),
+    (0x0670, 0x0670),
+    (0x06D6, 0x06DC),
+    (0x06DF, 0x06E4),
+    (0x06E7, 0x06E8),
+    (0x06EA, 0x06ED),
+    (0x08D3, 0x08E1),
+    (0x08E3, 0x08FF),
+)
+_LETTER_FOLDS = {
+    "ی": "يىېۍے",  # yeh: Arabic yeh, alef maksura, Pashto yehs, Urdu yeh barree
+    "ک": "كڪ",  # kaf: Arabic kaf, swash kaf
+    "گ": "ګ",  # gaf: Pashto gaf with ring
+    "ه": "ةۀەہھ",  # heh: teh marbuta, heh with yeh, ae, heh goal, do-chashmi heh
+    "ا": "أإآٱٲٳ",  # alef with hamza, madda, wasla
+    "е": "ё",
+    "Е": "Ё",
+}
+_EMOJI = range(0x1F000, 0x1FB00)
+
+
+def _character_folds() -> dict[str, str]:
+    """Every character the character pass changes, and what it becomes."""
+    table: dict[str, str] = {}
+    for cp in range(0x80, 0x10000):  # generic classes first, specific folds override them
+        char = chr(cp)
+        category = unicodedata.category(char)
+        if category == "Zs":
+            table[char] = " "
+        elif category in ("Cc", "Cf"):
+            table[char] = _REMOVED
+        elif category[0] in "PS":
+            table[char] = _SYMBOL
+    table.update({chr(cp): _SYMBOL for cp in _EMOJI})
+    table.update({chr(cp): _REMOVED for cp in range(0x20) if chr(cp) not in "\n\t"})
+    table.update({"\x7f": _REMOVED, "\t": " ", "\r": _REMOVED, "\u200b": " ", "\u200c": " "})
+    table.update({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+    for target, sources in _LETTER_FOLDS.items():
+        table.update({c: target for c in sources})
+    table.update({c: " " for c in DASHES})
+    table.update({c: "'" for c in APOSTROPHES})
+    table.update({chr(0x0660 + d): str(d) for d in range(10)})  # Arabic-Indic digits
+    table.update({chr(0x06F0 + d): str(d) for d in range(10)})  # Persian digits
+    for first, last in _ARABIC_MARKS:
+        table.update({chr(cp): _REMOVED for cp in range(first, last + 1)})
+    table["\u0640"] = _REMOVED  # tatweel
+    return {char: to for char, to in table.items() if char != to}
+
+
+def _char_class(chars: Sequence[str]) -> str:
+    ranges: list[list[int]] = []
+    for cp in sorted(ord(c) for c in chars):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    parts = (re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+    return "[" + "".join(parts) + "]"
+
+
+class _LazyTable(dict[int, str]):
+    """A `str.translate` table that fills in unchanged characters the first time it meets them."""
+
+    def __missing__(self, codepoint: int) -> str:
+        value = chr(codepoint)
+        self[codepoint] = value
+        return value
+
+
+_FOLDS = _character_folds()
+_FOLD_TABLE = _LazyTable({ord(char): to for char, to in _FOLDS.items()})
+_FOLD_PATTERN = re.compile(_char_class(list(_FOLDS)))
+_VIEW_BYTES = bytes.maketrans(
+    ("\n" + string.punctuation.replace("'", "")).encode(),
+    b" " * (len(string.punctuation)),
+)
+_STRAY_APOSTROPHE = re.compile(r"'(?<!\w')|'(?!s(?!\w))")  # starts with ' so re scans fast
+_REMOVED_RUN = re.compile(_REMOVED + "+")
+_SPACE_RUN = re.compile(r"[ \n]+")
+_DENSE_SAMPLE = 2000  # characters looked at to choose between the two character passes
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """The edits one length-changing step made: output ranges and the input ranges they replace."""
+
+    out_starts: tuple[int, ...]
+    out_ends: tuple[int, ...]
+    in_starts: tuple[int, ...]
+    in_ends: tuple[int, ...]
+
+    def start_to_input(self, pos: int) -> int:
+        i = bisect_right(self.out_starts, pos) - 1
+        if i < 0:
+            return pos
+        if pos < self.out_ends[i]:
+            return self.in_starts[i]
+        return self.in_ends[i] + pos - self.out_ends[i]
+
+    def end_to_input(self, pos: int) -> int:
+        i = bisect_left(self.out_starts, pos) - 1
+        if i < 0:
+            return pos
+        if pos <= self.out_ends[i]:
+            return self.in_ends[i]
+        return self.in_ends[i] + pos - self.out_ends[i]
+
+
+class _StageBuilder:
+    """Collects the pieces and edits of one step."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.edits: list[tuple[int, int, int, int]] = []
+        self.length = 0
+
+    def keep(self, text: str) -> None:
+        self.pieces.append(text)
+        self.length += len(text)
+
+    def replace(self, in_start: int, in_end: int, text: str) -> None:
+        self.edits.append((self.length, self.length + len(text), in_start, in_end))
+        self.keep(text)
+
+    def result(self) -> tuple[str, _Stage | None]:
+        text = "".join(self.pieces)
+        if not self.edits:
+            return text, None
+        columns = tuple(zip(*self.edits, strict=True))
+        return text, _Stage(columns[0], columns[1], columns[2], columns[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A text in matching form, its case-preserving twin, and the way back to the original."""
+
+    original: str
+    cased: str  # the matching form before case-folding (same length and offsets as `text`)
+    text: str  # the matching form
+    stages: tuple[_Stage, ...] = ()  # last step first
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) range of the matching form to the original text."""
+        for stage in self.stages:
+            start, end = stage.start_to_input(start), stage.end_to_input(end)
+        return start, end
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise `text` into its matching form (see the module docstring)."""
+    stages: list[_Stage] = []
+    form = text
+    for _ in range(3):  # removing a character can leave a sequence NFKC would compose
+        form = _record(stages, _nfkc(form))
+        form = _record(stages, _drop_removed(_fold_characters(form)))
+        if unicodedata.is_normalized("NFKC", form):
+            break
+    cased = _record(stages, _collapse_spaces(form))
+    return Normalized(text, cased, _casefold(cased), tuple(reversed(stages)))
+
+
+def normalize_text(text: str) -> str:
+    """The matching form of `text` alone."""
+    return normalize(text).text
+
+
+def word_view(form: str) -> str:
+    """The word view of a matching form: punctuation and stray apostrophes as spaces."""
+    # Every punctuation mark left in a form is ASCII, and bytes.translate is the fastest pass.
+    view = (
+        form.encode("utf-8", "surrogatepass")
+        .translate(_VIEW_BYTES)
+        .decode("utf-8", "surrogatepass")
+    )
+    if "'" in view:
+        view = _STRAY_APOSTROPHE.sub(" ", view)
+    return view
+
+
+def is_acronym(text: str) -> bool:
+    """True for all-caps terms of at most four letters, dashes and spaces ignored (ISIS, IS-K)."""
+    letters = "".join(c for c in text if c not in DASHES and not c.isspace())
+    return 0 < len(letters) <= 4 and letters.isalpha() and letters.isupper()
+
+
+@dataclass(frozen=True, slots=True)
+class TermForm:
+    """A term in matching form: its word-view key and, for case-sensitive terms, the cased key."""
+
+    key: str  # words joined by one space (two or more where the term has punctuation)
+    cased: str  # same length as key; spaces where key has spaces
+
+
+def term_form(text: str) -> TermForm:
+    """The key a term is matched by; the key is empty when the term has no word characters."""
+    norm = normalize(text)
+    view = word_view(norm.text)
+    key = view.strip()
+    lead = len(view) - len(view.lstrip())
+    masked = "".join(" " if v == " " else c for v, c in zip(view, norm.cased, strict=True))
+    return TermForm(key, masked[lead : lead + len(key)])
+
+
+_PLURAL_ES = ("s", "x", "z", "ch", "sh", "o")
+
+
+def key_variants(key: str) -> tuple[str, ...]:
+    """The key and the English plural and possessive forms that match it (-s, -es, 's)."""
+    if not key or not "a" <= key[-1] <= "z":
+        return (key,)
+    variants = [key, key + "s", key + "'s"]
+    if key.endswith(_PLURAL_ES):
+        variants.append(key + "es")
+    return tuple(variants)
+
+
+def _record(stages: list[_Stage], step: tuple[str, _Stage | None]) -> str:
+    text, stage = step
+    if stage is not None:
+        stages.append(stage)
+    return text
+
+
+def _drop_removed(text: str) -> tuple[str, _Stage | None]:
+    if _REMOVED not in text:
+        return text, None
+    builder = _StageBuilder()
+    last = 0
+    for run in _REMOVED_RUN.finditer(text):
+        builder.keep(text[last : run.start()])
+        builder.replace(run.start(), run.end(), "")
+        last = run.end()
+    builder.keep(text[last:])
+    return builder.result()
+
+
+def _fold_characters(text: str) -> str:
+    """The one-for-one character pass: a regex where changes are sparse, a table where dense."""
+    if text.isascii():
+        return text.translate(_FOLD_TABLE)
+    sample = text[:_DENSE_SAMPLE]
+    if len(_FOLD_PATTERN.findall(sample)) * 20 > len(sample):
+        return text.translate(_FOLD_TABLE)
+    for char in set(_FOLD_PATTERN.findall(text)):
+        text = text.replace(char, _FOLDS[char])
+    return text
+
+
+def _collapse_spaces(text: str) -> tuple[str, _Stage | None]:
+    """One space for a run of spaces and a lone line break; "\n\n" for a paragraph break."""
+    runs = _runs_to_collapse(text)
+    if not runs:
+        return text, None
+    builder = _StageBuilder()
+    last = 0
+    for start, end in runs:
+        builder.keep(text[last:start])
+        builder.replace(start, end, "\n\n" if text.count("\n", start, end) >= 2 else " ")
+        last = end
+    builder.keep(text[last:])
+    return builder.result()
+
+
+def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
+    """Runs of spaces and line breaks other than a lone space, line break or "\n\n"."""
+    seeds: set[int] = set()
+    for pair in ("  ", " \n", "\n ", "\n\n\n"):  # str.find is far faster than a regex here
+        at = text.find(pair)
+        while at >= 0:
+            seeds.add(at)
+            at = text.find(pair, at + 1)
+    runs: list[tuple[int, int]] = []
+    for seed in sorted(seeds):
+        if runs and seed < runs[-1][1]:
+            continue
+        start = seed
+        while start > 0 and text[start - 1] in " \n":
+            start -= 1
+        match = _SPACE_RUN.match(text, seed)
+        runs.append((start, match.end() if match else seed))
+    return runs
+
+
+def _casefold(text: str) -> str:
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded
+    # A few characters fold to several (ß → ss); keep one for one so offsets stay shared.
+    wide = sorted(c for c in set(text) if len(c.casefold()) != 1)
+    parts = re.split("([" + "".join(re.escape(c) for c in wide) + "])", text)
+    return "".join(_fold_one(part) if i % 2 else part.casefold() for i, part in enumerate(parts))
+
+
+def _fold_one(char: str) -> str:
+    lower = char.lower()
+    return lower if len(lower) == 1 else char
+
+
+def _nfkc(text: str) -> tuple[str, _Stage | None]:
+    if unicodedata.is_normalized("NFKC", text):
+        return text, None
+    builder = _StageBuilder()
+    last = 0
+    for lo, hi in _unstable_ranges(text, 0, len(text)):
+        builder.keep(text[last:lo])
+        _nfkc_piece(builder, text, lo, hi)
+        last = hi
+    builder.keep(text[last:])
+    return builder.result()
+
+
+def _unstable_ranges(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Small ranges, cut at spaces (which never compose), that are not NFKC on their own."""
+    if unicodedata.is_normalized("NFKC", text[lo:hi]):
+        return []
+    mid = (lo + hi) // 2
+    cut = text.find(" ", mid, hi) if hi - lo > 32 else -1
+    if cut < 0 and hi - lo > 32:
+        cut = text.rfind(" ", lo, mid)
+    if cut <= lo:
+        return [(lo, hi)]
+    return _unstable_ranges(text, lo, cut) + _unstable_ranges(text, cut, hi)
+
+
+def _nfkc_piece(builder: _StageBuilder, text: str, lo: int, hi: int) -> None:
+    """NFKC of text[lo:hi], one edit per changed character cluster where that is exact."""
+    clusters = _clusters(text, lo, hi)
+    outputs = [unicodedata.normalize("NFKC", text[a:b]) for a, b in clusters]
+    whole = unicodedata.normalize("NFKC", text[lo:hi])
+    if "".join(outputs) != whole:  # composition across clusters (Hangul, some Indic vowels)
+        builder.replace(lo, hi, whole)
+        return
+    last = lo
+    for (a, b), out in zip(clusters, outputs, strict=True):
+        if out != text[a:b]:
+            builder.keep(text[last:a])
+            builder.replace(a, b, out)
+            last = b
+    builder.keep(text[last:hi])
+
+
+def _clusters(text: str, lo: int, hi: int) -> Sequence[tuple[int, int]]:
+    """A base character with the combining marks after it."""
+    starts = [i for i in range(lo, hi) if i == lo or not unicodedata.combining(text[i])]
+    return list(zip(starts, [*starts[1:], hi], strict=True))

@@ -1,0 +1,132 @@
+"""Properties of normalisation and matching, checked with generated text (hypothesis)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.config import WatchlistConfig
+from monitor.pipeline.match import Matcher
+from monitor.pipeline.normalize import APOSTROPHES, DASHES, normalize, normalize_text, term_form
+
+LATIN = "abcdefghijklmnopqrstuvwxyz"
+ARABIC = "ابتثجحخدذرزسشصضطظعغفقلمنوهی"
+CYRILLIC = "абвгдежзийклмнопрстуфхцчшщыэюя"
+SEPARATORS = [*DASHES, " ", "  ", "\t", "\u00a0", "\n", " - ", " – ", "\u2009", "\u200b"]
+PUNCTUATION = [*".,;:!?()[]{}\"«»“”‘’'/#*…،؛؟۔", "", " ", "\n\n", "— "]
+FILLER = st.text(alphabet=LATIN + ARABIC + CYRILLIC + " .,\n", max_size=40)
+
+
+def _word(alphabet: str) -> st.SearchStrategy[str]:
+    return st.text(alphabet=alphabet, min_size=3, max_size=8)
+
+
+WORDS = st.lists(st.one_of(_word(LATIN), _word(ARABIC), _word(CYRILLIC)), min_size=1, max_size=3)
+
+
+@cache
+def _matcher(term: str) -> Matcher:
+    return Matcher.compile([WatchlistConfig(name="w", terms=(term,))])
+
+
+def _matched(term: str, text: str) -> bool:
+    return bool(_matcher(term).match("", text))
+
+
+@given(
+    words=WORDS,
+    separators=st.lists(st.sampled_from(SEPARATORS), min_size=2, max_size=2),
+    before=st.sampled_from(PUNCTUATION),
+    after=st.sampled_from(PUNCTUATION),
+    possessive=st.sampled_from(["", *(a + "s" for a in APOSTROPHES)]),
+    left=FILLER,
+    right=FILLER,
+    title_case=st.booleans(),
+)
+def test_a_match_survives_dash_apostrophe_space_and_punctuation_variants(
+    words: list[str],
+    separators: list[str],
+    before: str,
+    after: str,
+    possessive: str,
+    left: str,
+    right: str,
+    title_case: bool,
+) -> None:
+    term = "-".join(words)
+    shown = [w.title() if title_case else w for w in words]
+    joined = shown[0] + "".join(separators[i % 2] + w for i, w in enumerate(shown[1:]))
+    possessive = possessive if words[-1][-1] in LATIN else ""  # an English possessive
+    text = f"{left} {before}{joined}{possessive}{after} {right}"
+    assert _matched(term, text), (term, text)
+
+
+@given(
+    word=st.one_of(_word(LATIN), _word(ARABIC), _word(CYRILLIC)),
+    prefix=st.text(alphabet=LATIN + ARABIC + CYRILLIC + "0123456789", max_size=3),
+    suffix=st.text(alphabet=LATIN + ARABIC + CYRILLIC + "0123456789", max_size=3),
+    left=st.text(alphabet="0123456789 .,;\n-", max_size=20),
+    right=st.text(alphabet="0123456789 .,;\n-", max_size=20),
+)
+def test_no_term_matches_strictly_inside_a_longer_word(
+    word: str, prefix: str, suffix: str, left: str, right: str
+) -> None:
+    if suffix in ("s", "es"):  # an English plural of the term, which matches by design
+        suffix += "x"
+    if not prefix + suffix:
+        return
+    text = f"{left} {prefix}{word}{suffix} {right}"
+    assert not _matched(word, text), (word, text)
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_normalisation_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+ODD = st.sampled_from(
+    [
+        "ﬁ",
+        "…",
+        "ＩＳ",
+        "\u0640",
+        "\u064e",
+        "\u200d",
+        "\u200c",
+        "\u00ad",
+        "e\u0301",
+        "ß",
+        "  ",
+        "\r\n",
+    ]
+)
+
+
+@given(
+    term=st.lists(_word(LATIN), min_size=1, max_size=2).map(" ".join),
+    parts=st.lists(st.one_of(ODD, FILLER), max_size=6),
+    at=st.integers(min_value=0, max_value=6),
+)
+def test_hit_offsets_point_at_the_term_in_the_original_text(
+    term: str, parts: list[str], at: int
+) -> None:
+    parts.insert(min(at, len(parts)), f" {term} ")
+    body = "".join(parts)
+    text = "\n\n" + body
+    found = _matcher(term).match("", body)
+    assert found, (term, body)
+    key = term_form(term).key
+    for hit in found[0].hits:
+        assert term_form(text[hit.start : hit.end]).key.startswith(key)
+
+
+@given(st.text(max_size=200))
+def test_original_spans_stay_in_bounds_and_in_order(text: str) -> None:
+    norm = normalize(text)
+    spans = [norm.original_span(i, i + 1) for i in range(len(norm.text))]
+    assert all(0 <= a <= b <= len(text) for a, b in spans)
+    assert [a for a, _ in spans] == sorted(a for a, _ in spans)
