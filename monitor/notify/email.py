@@ -195,9 +195,12 @@ def _parts(
     if message.kind == "test":
         text = f"This is a test message from feed-monitor for channel {message.channel}.\n"
         return f"{TEST_SUBJECT} channel {message.channel}", text, f"<p>{escape(text)}</p>"
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
-    subject = _one_line(f"[feed-monitor] {payload.get('type', message.kind)}")
-    return subject, text + "\n", f"<pre>{escape(text)}</pre>"
+    # A notice the service raised itself (e.g. feed.silent): its message, then the details.
+    summary = str(payload.get("message") or payload.get("type") or message.kind)
+    details = json.dumps(payload, ensure_ascii=False, indent=2)
+    text = f"{summary}\n\n{details}\n"
+    html = f"<p>{escape(summary)}</p><pre>{escape(details)}</pre>"
+    return _one_line(f"[feed-monitor] {summary}"), text, html
 
 
 def compose(

@@ -3,6 +3,7 @@ private CA and AUTH, implicit TLS, a plain relay, SMTP errors, test mails, and d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -244,3 +245,23 @@ async def test_throttled_alerts_roll_into_a_summary(
     assert text.startswith("9 alerts were rolled up")
     assert "limit of 5 alerts per hour" in text
     assert text.count("Headline ") == 9
+
+
+async def test_a_system_notice_mails_its_message(no_client: Fetcher) -> None:
+    body = {
+        "id": "sys_0123456789abcdef",
+        "type": "feed.silent",
+        "created_at": "2026-11-27T16:30:00Z",
+        "message": "feed Example News has produced nothing new since 2026-11-20T08:00:00Z",
+    }
+    message = OutboxMessage("sys_0123456789abcdef", "mail", "system", json.dumps(body))
+    sink = MailSink()
+    async with smtp_server(sink):
+        await send(email_settings(sink.port, starttls=False), message, no_client)
+    [mail] = sink.messages
+    assert mail["Subject"] == f"[feed-monitor] {body['message']}"
+    assert mail["Message-ID"] == "<sys_0123456789abcdef@feed-monitor>"
+    text, html = parts(mail)
+    assert text.startswith(body["message"])
+    assert '"type": "feed.silent"' in text
+    assert "nothing new since" in html
