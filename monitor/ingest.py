@@ -237,8 +237,12 @@ class Ingestor:
         title: str | None = None,
     ) -> PollOutcome:
         polling = self.settings.polling
-        since_new = (now - (row.last_new_at or row.created_at)).total_seconds()
-        mean_gap = schedule.update_mean_gap(row.mean_gap_seconds, new_entries, since_new)
+        if row.last_new_at is None:
+            # The first poll's entries are a backlog, not a posting rate.
+            mean_gap = row.mean_gap_seconds
+        else:
+            since_new = (now - row.last_new_at).total_seconds()
+            mean_gap = schedule.update_mean_gap(row.mean_gap_seconds, new_entries, since_new)
         next_at = schedule.next_poll(
             now=now,
             interval_override=timedelta(seconds=row.interval_seconds)
