@@ -34,13 +34,12 @@ from monitor.notify.digest import (
     throttle_budget,
 )
 from monitor.notify.payload import alert_rows
+from monitor.storage.articles import AlertBuilder
 
 log = structlog.get_logger("monitor.delivery")
 
 MAX_RETRY_AFTER = timedelta(days=1)  # a receiver asking for more is not taken literally
 DIGEST_JOB_SECONDS = 30.0
-
-AlertBuilder = Callable[[WatchlistMatch, AlertContext], tuple[dict[str, Any], list[dict[str, Any]]]]
 
 
 def retry_delay(

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from monitor.errors import BlockedAddress, DeliveryError, FetchError, HTTPStatusError
 from monitor.notify.base import ChannelGone, OutboxMessage
 from monitor.notify.signing import signature_headers
+from monitor.pipeline.headers import parse_retry_after
 
 USER_AGENT = "feed-monitor-webhook"
 
@@ -38,22 +38,6 @@ class PostClient(Protocol):
     async def post(
         self, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
     ) -> PostReply: ...
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def status_error(status: int, retry_after: float | None) -> DeliveryError:
