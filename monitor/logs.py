@@ -19,6 +19,10 @@ def configure_logging(fmt: str | None, verbose: int, *, service: bool = False) -
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else quiet
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s", force=True)
     for noisy in (
+        "alembic",
+        "htmldate",
+        "courlan",
+        "charset_normalizer",
         "httpx",
         "httpcore",
         "apscheduler",

@@ -91,7 +91,7 @@ async def upgrade(engine: AsyncEngine) -> None:
             await connection.run_sync(_upgrade_sync)
             await connection.commit()
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"cannot upgrade the database: {_describe(e)}") from e
+        raise StorageError(f"cannot use the database at {_where(engine)}: {_describe(e)}") from e
 
 
 def _current_and_head(connection: Connection) -> tuple[str | None, str | None]:
@@ -106,7 +106,11 @@ async def migration_state(engine: AsyncEngine) -> tuple[str | None, str | None]:
         async with engine.connect() as connection:
             return await connection.run_sync(_current_and_head)
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"database unreachable: {_describe(e)}") from e
+        raise StorageError(f"database unreachable at {_where(engine)}: {_describe(e)}") from e
+
+
+def _where(engine: AsyncEngine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def _describe(error: BaseException) -> str:

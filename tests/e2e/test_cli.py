@@ -1,0 +1,180 @@
+"""The `monitor` command as a user drives it: real processes, a real feed server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer, corpus_pages, rss
+
+PAGES = corpus_pages()[:4]
+
+
+def monitor(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def write_config(path: Path, db_url: str, feeds: list[str], extra: str = "") -> Path:
+    feed_blocks = "".join(
+        f'\n[[feeds]]\nurl = "{url}"\nname = "feed {i}"\n' for i, url in enumerate(feeds)
+    )
+    path.write_text(
+        f"""
+[database]
+url = "{db_url}"
+
+[polling]
+allow_networks = ["127.0.0.0/8"]
+timeout = "10s"
+tick = "1s"
+
+[delivery]
+shutdown_timeout = "5s"
+{feed_blocks}
+[[watchlists]]
+name = "demo"
+channels = ["desk-log"]
+terms = ["the"]
+
+[channels.desk-log]
+type = "log"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        for page_id, html, _ in PAGES:
+            srv.add(f"/a/{page_id}", html)
+        items = [
+            {"title": f"T{i}", "link": srv.url(f"/a/{p[0]}"), "guid": p[0]}
+            for i, p in enumerate(PAGES)
+        ]
+        srv.add("/rss", rss("feed", items), "application/rss+xml")
+        yield srv
+
+
+def test_bad_config_key_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text('[polling]\ntimeout = "soon"\nbogus = 1\n', encoding="utf-8")
+    result = monitor(config, "config", "check")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(config) in lines[0]
+    assert "polling." in lines[0]
+
+
+def test_missing_secret_env_is_a_config_error(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "monitor.toml",
+        f"sqlite+aiosqlite:///{tmp_path / 'm.db'}",
+        [],
+        '\n[channels.hook]\ntype = "webhook"\nurl = "https://hooks.example.org/x"\nsecret_env = "MONITOR_TEST_NOT_SET"\n',
+    )
+    result = monitor(config, "config", "check")
+    assert result.returncode == 2
+    assert "channels.hook.secret_env" in result.stderr
+    assert "MONITOR_TEST_NOT_SET" in result.stderr
+
+
+def test_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "monitor.toml", "postgresql+asyncpg://postgres@127.0.0.1:1/nope", []
+    )
+    result = monitor(config, "run", "--once", timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "database" in result.stderr
+
+
+def test_run_once_then_status_articles_and_health(server: FeedServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "monitor.toml", "sqlite+aiosqlite:///data/m.db", [server.url("/rss")]
+    )
+    result = monitor(config, "run", "--once")
+    assert result.returncode == 0, result.stderr
+    assert "4 articles stored" in result.stdout
+    assert (tmp_path / "data" / "m.db").exists()  # relative to the config file's folder
+    status = json.loads(monitor(config, "status", "--json").stdout)
+    assert status[0]["url"] == server.url("/rss")
+    assert {
+        "url",
+        "name",
+        "state",
+        "last_error",
+        "last_poll_at",
+        "last_success_at",
+        "next_poll_at",
+        "articles",
+    } <= set(status[0])
+    assert (status[0]["state"], status[0]["articles"]) == ("ok", 4)
+    listed = json.loads(monitor(config, "articles", "list", "--json").stdout)
+    assert len(listed) == 4
+    shown = json.loads(monitor(config, "articles", "show", str(listed[0]["id"]), "--json").stdout)
+    assert {
+        "id",
+        "url",
+        "canonical_url",
+        "title",
+        "published_at",
+        "language",
+        "feed",
+        "story_id",
+        "text",
+    } <= set(shown)
+    assert len(shown["text"]) > 200
+    # Not running: the heartbeat of --once is fresh, so health passes right after it.
+    assert monitor(config, "health").returncode == 0
+
+
+def test_service_stops_gracefully_on_sigterm(server: FeedServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "monitor.toml", f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", [server.url("/rss")]
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--log-format", "json", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = json.loads(monitor(config, "status", "--json").stdout or "[]")
+            if status and status[0]["articles"] == 4:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the service stored nothing within 60 s")
+        second = monitor(config, "run", "--once")
+        assert second.returncode == 1
+        assert "another `monitor run`" in second.stderr
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    leases = json.loads(monitor(config, "status", "--json").stdout)
+    assert leases[0]["state"] == "ok"
