@@ -1,8 +1,7 @@
-"""Read paths for alerts: each alert with its article, live story size and deliveries."""
+"""Read paths for alerts: each alert with its article, feed and live story size."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -29,31 +28,6 @@ def _alerts_query() -> Any:
     )
 
 
-async def _deliveries(
-    conn: AsyncConnection, alert_ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if not alert_ids:
-        return found
-    rows = await conn.execute(
-        select(
-            outbox.c.alert_id,
-            outbox.c.channel,
-            outbox.c.status,
-            outbox.c.attempts,
-            outbox.c.last_error,
-            outbox.c.next_attempt_at,
-            outbox.c.sent_at,
-            outbox.c.message_id,
-        )
-        .where(outbox.c.alert_id.in_(alert_ids))
-        .order_by(outbox.c.channel)
-    )
-    for row in rows:
-        found[row.alert_id].append(dict(row._mapping))
-    return found
-
-
 async def list_alerts(
     conn: AsyncConnection,
     *,
@@ -62,7 +36,7 @@ async def list_alerts(
     status: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Alert rows newest first, each with `deliveries` (one per channel).
+    """Alert rows newest first, with article, feed and live story size.
 
     `status` keeps alerts with at least one delivery in that state (pending, held, sent,
     dead, rolled).
@@ -77,18 +51,10 @@ async def list_alerts(
             alerts.c.id.in_(select(outbox.c.alert_id).where(outbox.c.status == status))
         )
     query = query.order_by(alerts.c.created_at.desc(), alerts.c.id).limit(limit)
-    rows = [dict(row._mapping) for row in await conn.execute(query)]
-    deliveries = await _deliveries(conn, [r["id"] for r in rows])
-    for row in rows:
-        row["deliveries"] = deliveries.get(row["id"], [])
-    return rows
+    return [dict(row._mapping) for row in await conn.execute(query)]
 
 
 async def get_alert(conn: AsyncConnection, alert_id: str) -> dict[str, Any] | None:
-    """One alert row with its deliveries, or None."""
+    """One alert row, or None."""
     row = (await conn.execute(_alerts_query().where(alerts.c.id == alert_id))).first()
-    if row is None:
-        return None
-    data = dict(row._mapping)
-    data["deliveries"] = (await _deliveries(conn, [alert_id])).get(alert_id, [])
-    return data
+    return None if row is None else dict(row._mapping)
