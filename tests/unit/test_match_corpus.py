@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config import WatchlistConfig
 from monitor.errors import ConfigError
-from monitor.models import WatchlistMatch
+from monitor.models import TermCount, WatchlistMatch
 from monitor.pipeline.match import Matcher
 from monitor.pipeline.normalize import term_form
 from monitor.pipeline.snippets import ELLIPSIS, build_snippets, highlight_spans
@@ -64,10 +64,15 @@ def test_seed_article_hits_isis_khorasan_under_both_forms() -> None:
     matcher = Matcher.compile([_watchlist(actors=[ISIS_K_ACTOR])])
     (found,) = matcher.match(*_seed())
     counts = {(m.term, m.actor): m.count for m in found.matches}
-    assert counts == {("ISIS-K", "ISIS-Khorasan"): 1, ("ISIS-Khorasan", "ISIS-Khorasan"): 4}
+    # ISIS-K: once in the title (ISIS-K’s) and inside each of the body's four ISIS-Khorasan.
+    assert counts == {("ISIS-K", "ISIS-Khorasan"): 5, ("ISIS-Khorasan", "ISIS-Khorasan"): 4}
+    assert found.matches[0] == TermCount("ISIS-K", "ISIS-Khorasan", 5)
     title, body = _seed()
     text = title + "\n\n" + body
-    assert [text[h.start : h.end] for h in found.hits if h.term == "ISIS-K"] == ["ISIS-K’s"]
+    isis_k = [h for h in found.hits if h.term == "ISIS-K"]
+    assert [text[h.start : h.end] for h in isis_k] == ["ISIS-K’s"] + ["ISIS-K"] * 4
+    khorasan = [(h.start, h.end) for h in found.hits if h.term == "ISIS-Khorasan"]
+    assert [start for start, _ in khorasan] == [h.start for h in isis_k[1:]]
     assert {text[h.start : h.end] for h in found.hits if h.term == "ISIS-Khorasan"} == {
         "ISIS-Khorasan",
         "ISIS-Khorasan’s",
@@ -85,6 +90,41 @@ def test_seed_article_snippets_are_kwic_from_the_original_text() -> None:
         assert snippet.startswith(ELLIPSIS)
     assert "expansion of ISIS-Khorasan. Without" in " ".join(found.snippets)
     assert "ISIS-K’s Expansion" in found.snippets[0]
+
+
+def test_alias_inside_a_longer_name_needs_the_same_actor_in_the_same_watchlist() -> None:
+    both = _watchlist(actors=[{"name": "ISIS-Khorasan", "aliases": ["ISIS-K"]}])
+    short = WatchlistConfig.model_validate(
+        {"name": "short", "actors": [{"name": "ISIS-K", "aliases": ["IS-K"]}]}
+    )
+    long_ = WatchlistConfig.model_validate(
+        {"name": "long", "actors": [{"name": "ISIS-Khorasan", "aliases": ["Daesh Khorasan"]}]}
+    )
+    found = Matcher.compile([short, long_, both]).match("", "ISIS-Khorasan claimed it")
+    assert [m.watchlist for m in found] == ["long", "w"]
+    assert {m.term for m in found[1].matches} == {"ISIS-K", "ISIS-Khorasan"}
+
+
+def test_alias_inside_nested_longer_names_counts_once_per_mention() -> None:
+    names = ["ISIS-K", "ISIS-Khorasan", "ISIS-Khorasan Province", "ISIS-Ks"]
+    config = _watchlist(actors=[{"name": "ISIS-Kstan", "aliases": names}])
+    (found,) = Matcher.compile([config]).match("", "ISIS-Kstan, then ISIS-Khorasan Province’s")
+    counts = {m.term: m.count for m in found.matches}
+    assert counts == {
+        "ISIS-K": 2,  # not again as its plural "isis ks" inside ISIS-Kstan
+        "ISIS-Ks": 1,  # a listed name of its own
+        "ISIS-Kstan": 1,
+        "ISIS-Khorasan": 1,
+        "ISIS-Khorasan Province": 1,
+    }
+
+
+def test_alias_never_counts_inside_another_watchlists_exclude() -> None:
+    config = _watchlist(actors=[{"name": "X", "aliases": ["ISIS-K"]}])
+    other = WatchlistConfig(name="other", exclude=("ISIS-Khorasan",), terms=("Kabul",))
+    matcher = Matcher.compile([config, other])
+    assert matcher.match("", "ISIS-Khorasan in Kabul") == []
+    assert [m.watchlist for m in matcher.match("", "ISIS-K in Kabul")] == ["w", "other"]
 
 
 def test_watchlist_result_carries_severity_channels_and_sorted_hits() -> None:
