@@ -1,6 +1,6 @@
 """The periodic jobs a `monitor run` process schedules besides polling and delivery:
 
-- cluster gauges for `/metrics`, read from the database by every process (every 15 s);
+- cluster gauges for `/metrics`, read from the database by every process (every 5 s);
 - retention (hourly) and the silent-feed check (every 5 min), cluster-wide singletons that
   one process at a time runs (`storage.periodic.run_singleton`).
 
@@ -29,7 +29,7 @@ from monitor.storage.stats import read_cluster_state
 
 log = structlog.get_logger("monitor.housekeeping")
 
-GAUGES_EVERY = timedelta(seconds=15)
+GAUGES_EVERY = timedelta(seconds=5)
 RETENTION_EVERY = timedelta(hours=1)
 SILENCE_EVERY = timedelta(minutes=5)
 SINGLETON_LEASE = timedelta(minutes=30)

@@ -105,13 +105,15 @@ class Poller:
     async def stop(self, timeout: float) -> None:
         """Stop claiming, let in-flight polls finish within `timeout`, release the rest."""
         self.claiming = False
+        # Snapshot now: each task leaves `in_flight` when it ends, cancelled ones included.
+        claimed = list(self.in_flight)
         if self.in_flight:
             _, pending = await asyncio.wait(list(self.in_flight.values()), timeout=timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         rt = self.runtime
-        await feed_store.release(rt.engine, list(self.in_flight), rt.owner)
+        await feed_store.release(rt.engine, claimed, rt.owner)
 
 
 async def run_round(

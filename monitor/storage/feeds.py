@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor import metrics
@@ -17,6 +17,7 @@ from monitor.storage.tables import feeds
 
 REMOVED_FROM_CONFIG = "removed from the config file"
 ACTIVE_STATES = ("ok", "erroring")
+_CONFIG_SYNC_LOCK = 0x6D6F6E66656564  # "monfeed": the advisory lock of the config feed sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ async def sync_config_feeds(
     conn: AsyncConnection, config_feeds: Sequence[FeedConfig], now: datetime
 ) -> None:
     """Upsert config feeds by config_url; disable config feeds no longer in the file."""
+    if conn.dialect.name == "postgresql":  # N workers starting together sync one at a time
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CONFIG_SYNC_LOCK})
     existing = {
         row.config_url: row
         for row in await conn.execute(select(feeds).where(feeds.c.config_url.is_not(None)))
