@@ -16,6 +16,8 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ class Feeds:
     count: int
     page_delay: float = 0.0
     items: list[int] = field(default_factory=list)
+    published: str = ""  # pubDate of the entries published last
 
     def path(self, feed: int) -> str:
         return f"/f/{feed}.xml"
@@ -75,6 +78,7 @@ class Feeds:
         """Publish `per_feed` new entries in every feed (their pages included)."""
         if not self.items:
             self.items = [0] * self.count
+        self.published = format_datetime(datetime.now(UTC), usegmt=True)
         for feed in range(self.count):
             for item in range(self.items[feed], self.items[feed] + per_feed):
                 title = f"Report {feed}-{item}"
@@ -89,6 +93,7 @@ class Feeds:
                     "title": f"Report {feed}-{item}",
                     "link": self.server.url(f"/a/{feed}/{item}"),
                     "guid": f"urn:test:{feed}:{item}",
+                    "pubDate": self.published,
                 }
                 for item in range(self.items[feed])
             ]
@@ -178,12 +183,18 @@ class Cluster:
     logs: Path
     workers: list[Worker] = field(default_factory=list)
     started: int = 0
+    status_ports: list[int] = field(default_factory=list)  # worker i serves /metrics on [i]
 
     def start(self, index: int | None = None, *extra: str) -> Worker:
         index = len(self.workers) if index is None else index
         self.started += 1
         log = open(self.logs / f"worker-{index}-{self.started}.log", "wb")  # noqa: SIM115
         env = dict(os.environ, MONITOR_WEBHOOK_SECRET=WEBHOOK_SECRET)
+        if self.status_ports:
+            env |= {
+                "MONITOR_SERVER__ENABLED": "true",
+                "MONITOR_SERVER__PORT": str(self.status_ports[index]),
+            }
         process = subprocess.Popen(
             monitor_argv(self.config, "run", *extra),
             cwd=ROOT,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -150,8 +151,39 @@ async def _alert_ids(engine: AsyncEngine) -> set[str]:
         return set((await conn.execute(select(alerts.c.id))).scalars())
 
 
+async def _scrape(ports: list[int]) -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Every sample of every worker's /metrics, summed over the workers."""
+    total: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+    async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
+        for port in ports:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    total[(sample.name, tuple(sorted(sample.labels.items())))] += sample.value
+    return total
+
+
+async def _assert_metrics_match_the_work(r: Rig, polls: int) -> None:
+    seen = await _scrape(r.cluster.status_ports)
+    by_name: Counter[str] = Counter()
+    for (name, _), value in seen.items():
+        by_name[name] += value
+    assert by_name["monitor_polls_total"] == polls
+    assert by_name["monitor_articles_stored_total"] == r.feeds.articles
+    assert seen[("monitor_http_responses_total", (("kind", "page"), ("status", "200")))] == (
+        r.feeds.articles
+    )
+    assert seen[("monitor_alerts_total", (("watchlist", "isis-k"),))] == r.feeds.alerts
+    sent = seen[("monitor_deliveries_total", (("channel", "soc"), ("outcome", "sent")))]
+    assert sent == r.feeds.alerts
+    assert by_name["monitor_published_to_delivered_seconds_count"] == r.feeds.alerts
+    assert by_name["monitor_published_to_fetched_seconds_count"] == r.feeds.articles
+    assert by_name["monitor_extraction_seconds_count"] == r.feeds.articles
+
+
 async def _three_workers_round_trip(tmp_path: Path, n_feeds: int) -> None:
     async with rig(tmp_path, n_feeds) as r:
+        r.cluster.status_ports = [free_port() for _ in range(3)]
         start = _now()
         for _ in range(3):
             r.cluster.start()
@@ -172,6 +204,7 @@ async def _three_workers_round_trip(tmp_path: Path, n_feeds: int) -> None:
         assert set(delivered) == await _alert_ids(r.engine)
         assert set(delivered.values()) == {1}  # no crash here, so exactly once
         assert all(received.verified for received in r.receiver.accepted())
+        await _assert_metrics_match_the_work(r, polls=2 * n_feeds)
         await _assert_stopped_cleanly(r)
 
 

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
+import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from subprocess import STDOUT, Popen
 
 import httpx
 import pytest
@@ -16,6 +22,7 @@ from monitor.metrics import ClusterState, Metrics
 from monitor.server import StatusServer
 from monitor.storage.engine import create_engine, upgrade
 from tests.conftest import pg_database
+from tests.notify_support import free_port
 from tests.tcpproxy import TcpProxy
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -157,3 +164,62 @@ async def test_unknown_paths_and_methods_are_refused(running: Running) -> None:
     url = f"http://127.0.0.1:{running.server.port}/metrics"
     async with httpx.AsyncClient(trust_env=False) as client:
         assert (await client.post(url)).status_code == 405
+
+
+async def _status(port: int, path: str) -> tuple[int, str]:
+    try:
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
+            response = await client.get(f"http://127.0.0.1:{port}{path}")
+            return response.status_code, response.text
+    except httpx.HTTPError:
+        return 0, ""
+
+
+async def _until_status(port: int, path: str, status: int, process: Popen[bytes]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the service exited"
+        code, text = await _status(port, path)
+        if code == status:
+            return text
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{path} never answered {status}")
+
+
+def _start_service(config: Path, log: Path) -> Popen[bytes]:
+    argv = [sys.executable, "-m", "monitor", "--config", str(config), "--log-format", "json"]
+    with open(log, "wb") as out:
+        return Popen([*argv, "run"], stdout=out, stderr=STDOUT)
+
+
+async def test_a_running_service_is_unready_while_its_database_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    async with pg_database() as url:
+        setup = create_engine(url)
+        await upgrade(setup)
+        await setup.dispose()
+        proxy = TcpProxy("127.0.0.1", 5432)
+        await proxy.start()
+        port = free_port()
+        config = tmp_path / "monitor.toml"
+        proxied = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        config.write_text(
+            f'[database]\nurl = "{proxied}"\n[polling]\ntick = "1s"\n'
+            f"[server]\nenabled = true\nport = {port}\n"
+        )
+        process = _start_service(config, tmp_path / "service.log")
+        try:
+            await _until_status(port, "/readyz", 200, process)
+            await proxy.cut()
+            reason = await _until_status(port, "/readyz", 503, process)
+            assert reason.startswith("database unreachable"), reason
+            assert (await _status(port, "/healthz"))[0] == 200
+            await proxy.restore()
+            await _until_status(port, "/readyz", 200, process)
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(process.wait, 20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            await proxy.cut()
