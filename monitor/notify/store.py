@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor import metrics
 from monitor.notify.base import OutboxMessage
 from monitor.notify.digest import HeldRow, Rollup
 from monitor.notify.payload import iso_z, rollup_row
@@ -82,16 +83,19 @@ async def claim_due(
     if not channels:
         return []
     query = (
-        select(outbox.c.id)
+        select(outbox.c.id, outbox.c.lease_owner)
         .where(_claimable(now, channels))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(query)).scalars())
+    selected = list(await conn.execute(query))
+    ids = [row.id for row in selected]
     if not ids:
         return []
+    # A lease left by another worker expired (it crashed or stalled): count the takeover.
+    metrics.leases_stolen("outbox", sum(row.lease_owner not in (None, owner) for row in selected))
     rows = await conn.execute(
         update(outbox)
         .where(outbox.c.id.in_(ids), _claimable(now, channels))
