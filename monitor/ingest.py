@@ -202,8 +202,11 @@ class Ingestor:
         threshold = self.settings.stories.threshold
 
         def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:
-            mine = dedupe.unpack_fingerprint(new.signature)
-            options = [(story, dedupe.unpack_fingerprint(packed)) for story, packed in candidates]
+            mine = dedupe.unpack_fingerprint(new.signature, with_bands=False)
+            options = [
+                (story, dedupe.unpack_fingerprint(packed, with_bands=False))
+                for story, packed in candidates
+            ]
             return dedupe.pick_story(options, mine, threshold)
 
         result = await store_article(

@@ -197,11 +197,13 @@ def pack_fingerprint(fingerprint: StoryFingerprint) -> bytes:
     return struct.pack(f"<{len(values)}I", *values)
 
 
-def unpack_fingerprint(packed: bytes) -> StoryFingerprint:
-    """The fingerprint `pack_fingerprint` packed, its band keys recomputed."""
+def unpack_fingerprint(packed: bytes, *, with_bands: bool = True) -> StoryFingerprint:
+    """The fingerprint `pack_fingerprint` packed, its band keys recomputed unless not wanted
+    (comparing fingerprints needs only the signature and size)."""
     if len(packed) % 4 or not packed:
         raise ValueError(
             f"a packed fingerprint is a positive multiple of 4 bytes, got {len(packed)}"
         )
     size, *signature = struct.unpack(f"<{len(packed) // 4}I", packed)
-    return StoryFingerprint(signature=tuple(signature), bands=band_keys(signature), size=size)
+    bands = band_keys(signature) if with_bands else ()
+    return StoryFingerprint(signature=tuple(signature), bands=bands, size=size)

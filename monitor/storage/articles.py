@@ -49,6 +49,9 @@ class StoreResult:
     alert_ids: tuple[str, ...] = ()
 
 
+MAX_CANDIDATES = 32
+
+
 class _Conflict(Exception):
     """A concurrent writer stored the same article first; retry to see it as a duplicate."""
 
@@ -104,10 +107,13 @@ async def _lock_bands(conn: AsyncConnection, bands: Sequence[str]) -> None:
     # serialise on the story's band keys (sorted, so lock order is global).
     if conn.dialect.name != "postgresql":
         return
-    keys = sorted({zlib.crc32(band.encode()) for band in bands})
-    for key in keys:
+    keys = sorted({zlib.crc32(band.encode()) - 2**31 for band in bands})
+    if keys:
         await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": 7, "key": key - 2**31}
+            text(
+                "SELECT pg_advisory_xact_lock(7, k) FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k"
+            ),
+            {"keys": keys},
         )
 
 
@@ -116,15 +122,20 @@ async def _candidates(
 ) -> list[tuple[int, bytes]]:
     if not bands:
         return []
+    # The articles sharing the most band keys are the likeliest copies; a templated feed can
+    # make thousands share one band, so only the best few are compared.
+    shared = (
+        select(story_bands.c.article_id, func.count().label("shared"))
+        .where(story_bands.c.band_key.in_(list(bands)), story_bands.c.created_at >= since)
+        .group_by(story_bands.c.article_id)
+        .order_by(func.count().desc(), story_bands.c.article_id.desc())
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
     rows = await conn.execute(
         select(articles.c.story_id, articles.c.signature)
-        .select_from(story_bands.join(articles, articles.c.id == story_bands.c.article_id))
-        .where(
-            story_bands.c.band_key.in_(list(bands)),
-            story_bands.c.created_at >= since,
-            articles.c.signature.is_not(None),
-        )
-        .distinct()
+        .select_from(shared.join(articles, articles.c.id == shared.c.article_id))
+        .where(articles.c.signature.is_not(None))
     )
     return [(row.story_id, row.signature) for row in rows]
 
@@ -158,6 +169,39 @@ async def _assign_story(
         .returning(stories.c.id)
     )
     return int(created.scalar_one()), True
+
+
+async def _index_bands(
+    conn: AsyncConnection, article: Article, article_id: int, story_id: int, new_story: bool
+) -> None:
+    """Add the article's band keys to the candidate index, only those its story lacks.
+
+    One row per (band, story) keeps the index small for widely syndicated stories and keeps
+    the candidate lookup bounded for templated feeds whose items all share their bands.
+    """
+    bands = list(article.bands)
+    if bands and not new_story:
+        known = await conn.execute(
+            select(story_bands.c.band_key).where(
+                story_bands.c.story_id == story_id, story_bands.c.band_key.in_(bands)
+            )
+        )
+        have = set(known.scalars())
+        bands = [band for band in bands if band not in have]
+    if not bands:
+        return
+    await conn.execute(
+        insert_ignore(conn, story_bands),
+        [
+            {
+                "band_key": band,
+                "article_id": article_id,
+                "story_id": story_id,
+                "created_at": article.fetched_at,
+            }
+            for band in bands
+        ],
+    )
 
 
 def _article_values(article: Article, story_id: int) -> dict[str, Any]:
@@ -261,35 +305,28 @@ async def _store_once(
         article_id = inserted.scalar_one_or_none()
         if article_id is None:
             raise _Conflict
-        if not await mark_seen(conn, article.feed_id, article.guid, article.fetched_at):
-            raise _Conflict
-        await conn.execute(
-            update(entries)
-            .where(entries.c.feed_id == article.feed_id, entries.c.guid == article.guid)
-            .values(article_id=article_id)
+        seen = await conn.execute(
+            insert_ignore(conn, entries).values(
+                feed_id=article.feed_id,
+                guid=article.guid,
+                article_id=article_id,
+                seen_at=article.fetched_at,
+            )
         )
+        if not seen.rowcount:
+            raise _Conflict
         if new_story:
             await conn.execute(
                 update(stories)
                 .where(stories.c.id == story_id)
                 .values(representative_article_id=article_id)
             )
-        if article.bands:
-            await conn.execute(
-                insert_ignore(conn, story_bands),
-                [
-                    {
-                        "band_key": band,
-                        "article_id": article_id,
-                        "story_id": story_id,
-                        "created_at": article.fetched_at,
-                    }
-                    for band in article.bands
-                ],
-            )
-        await _insert_matches(conn, article_id, found, article)
-        context = await _alert_context(conn, article, article_id, story_id)
-        alert_ids = await insert_alerts(conn, found, context, build)
+        await _index_bands(conn, article, article_id, story_id, new_story)
+        alert_ids: tuple[str, ...] = ()
+        if found:
+            await _insert_matches(conn, article_id, found, article)
+            context = await _alert_context(conn, article, article_id, story_id)
+            alert_ids = await insert_alerts(conn, found, context, build)
         return StoreResult(article_id, story_id, None, new_story, alert_ids)
 
 

@@ -162,6 +162,7 @@ story_bands = Table(
     UniqueConstraint("band_key", "article_id", name="uq_story_bands_key_article"),
 )
 Index("ix_story_bands_created_at", story_bands.c.created_at)
+Index("ix_story_bands_story_id", story_bands.c.story_id, story_bands.c.band_key)
 
 matches = Table(
     "matches",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 17:22:41.944695
+Create Date: 2026-11-27 18:16:04.788801
 """
 
 from __future__ import annotations
@@ -223,6 +223,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
         batch_op.create_index("ix_story_bands_created_at", ["created_at"], unique=False)
+        batch_op.create_index("ix_story_bands_story_id", ["story_id", "band_key"], unique=False)
 
     op.create_table(
         "outbox",
@@ -262,6 +263,7 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
+        batch_op.drop_index("ix_story_bands_story_id")
         batch_op.drop_index("ix_story_bands_created_at")
 
     op.drop_table("story_bands")
