@@ -90,10 +90,20 @@ async def _serve(settings: Settings, config_file: Any) -> None:
     from monitor.scheduler import Service
     from monitor.storage.engine import single_writer
 
+    # Signals are handled from the first moment: a SIGTERM during start-up (migrations,
+    # pool start) still ends in a graceful stop and exit 0.
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop_requested.set)
+    loop.add_signal_handler(signal.SIGINT, stop_requested.set)
     with single_writer(settings.database.url):
         async with open_runtime(settings) as runtime:
             await _clear_leases_if_sqlite(runtime)
             service = Service(runtime)
+
+            async def relay_stop() -> None:
+                await stop_requested.wait()
+                service.stop()
 
             def reload() -> None:
                 try:
@@ -106,11 +116,12 @@ async def _serve(settings: Settings, config_file: Any) -> None:
                 except Exception as e:  # keep the running watchlists on a bad edit
                     err.print(f"[red]reload refused:[/red] {e}", highlight=False)
 
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, service.stop)
-            loop.add_signal_handler(signal.SIGINT, service.stop)
             loop.add_signal_handler(signal.SIGHUP, reload)
-            await service.run()
+            relay = asyncio.create_task(relay_stop())
+            try:
+                await service.run()
+            finally:
+                relay.cancel()
 
 
 def demo(

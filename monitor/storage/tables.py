@@ -150,6 +150,7 @@ entries = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("feed_id", "guid", name="uq_entries_feed_guid"),
 )
+Index("ix_entries_article_id", entries.c.article_id)
 
 # Near-duplicate candidate index: LSH band keys of recent articles.
 story_bands = Table(
@@ -162,6 +163,7 @@ story_bands = Table(
     UniqueConstraint("band_key", "article_id", name="uq_story_bands_key_article"),
 )
 Index("ix_story_bands_created_at", story_bands.c.created_at)
+Index("ix_story_bands_article_id", story_bands.c.article_id)
 Index("ix_story_bands_story_id", story_bands.c.story_id, story_bands.c.band_key)
 
 matches = Table(
@@ -195,6 +197,7 @@ alerts = Table(
     UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
 )
 Index("ix_alerts_created_at", alerts.c.created_at)
+Index("ix_alerts_article_id", alerts.c.article_id)
 
 outbox = Table(
     "outbox",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 18:16:04.788801
+Create Date: 2026-11-27 18:33:23.026034
 """
 
 from __future__ import annotations
@@ -159,6 +159,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_alerts_article_id", ["article_id"], unique=False)
         batch_op.create_index("ix_alerts_created_at", ["created_at"], unique=False)
 
     op.create_table(
@@ -181,6 +182,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entries")),
         sa.UniqueConstraint("feed_id", "guid", name="uq_entries_feed_guid"),
     )
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.create_index("ix_entries_article_id", ["article_id"], unique=False)
+
     op.create_table(
         "matches",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -222,6 +226,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("band_key", "article_id", name="uq_story_bands_key_article"),
     )
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
+        batch_op.create_index("ix_story_bands_article_id", ["article_id"], unique=False)
         batch_op.create_index("ix_story_bands_created_at", ["created_at"], unique=False)
         batch_op.create_index("ix_story_bands_story_id", ["story_id", "band_key"], unique=False)
 
@@ -265,15 +270,20 @@ def downgrade() -> None:
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
         batch_op.drop_index("ix_story_bands_story_id")
         batch_op.drop_index("ix_story_bands_created_at")
+        batch_op.drop_index("ix_story_bands_article_id")
 
     op.drop_table("story_bands")
     with op.batch_alter_table("matches", schema=None) as batch_op:
         batch_op.drop_index("ix_matches_watchlist")
 
     op.drop_table("matches")
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_entries_article_id")
+
     op.drop_table("entries")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_alerts_created_at")
+        batch_op.drop_index("ix_alerts_article_id")
 
     op.drop_table("alerts")
     with op.batch_alter_table("articles", schema=None) as batch_op:
