@@ -70,6 +70,8 @@ class Poller:
         self.runtime = runtime
         self.in_flight: dict[int, asyncio.Task[PollReport]] = {}
         self.claiming = True
+        # Claims by one owner must not overlap: both would read back the other's leases.
+        self._claim_lock = asyncio.Lock()
 
     @property
     def capacity(self) -> int:
@@ -77,17 +79,18 @@ class Poller:
 
     async def claim(self, *, all_feeds: bool = False, exclude: tuple[int, ...] = ()) -> list[Any]:
         rt = self.runtime
-        if not self.claiming or not self.capacity:
-            return []
-        return await feed_store.claim_due(
-            rt.engine,
-            now=rt.clock.now(),
-            owner=rt.owner,
-            lease=rt.settings.polling.lease,
-            limit=self.capacity,
-            all_feeds=all_feeds,
-            exclude=exclude,
-        )
+        async with self._claim_lock:
+            if not self.claiming or not self.capacity:
+                return []
+            return await feed_store.claim_due(
+                rt.engine,
+                now=rt.clock.now(),
+                owner=rt.owner,
+                lease=rt.settings.polling.lease,
+                limit=self.capacity,
+                all_feeds=all_feeds,
+                exclude=exclude,
+            )
 
     def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
         task = asyncio.create_task(self.runtime.ingestor.poll(row), name=f"poll {row.url}")
@@ -133,11 +136,18 @@ async def run_round(
             progress(poll)
 
     await beat(runtime.engine, runtime.owner, runtime.clock.now())
+    # Claim in batches of at least half the slots: each claim is a transaction (a scan of
+    # the due feeds), and claiming after every single completion made that the round's cost.
+    batch = max(1, runtime.settings.polling.concurrency // 2)
+    exhausted = False
     while True:
-        rows = await poller.claim(all_feeds=all_feeds, exclude=tuple(polled))
-        for row in rows:
-            polled.add(row.id)
-            poller.start(row, done)
+        if not exhausted and (poller.capacity >= batch or not poller.in_flight):
+            wanted = poller.capacity
+            rows = await poller.claim(all_feeds=all_feeds, exclude=tuple(polled))
+            exhausted = len(rows) < wanted
+            for row in rows:
+                polled.add(row.id)
+                poller.start(row, done)
         if not poller.in_flight:
             break
         await asyncio.wait(list(poller.in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
@@ -155,6 +165,7 @@ class Service:
         self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._delivering: asyncio.Task[int] | None = None
+        self._refill: asyncio.Task[None] | None = None
         self.status_server: StatusServer | None = None
 
     async def tick(self) -> None:
@@ -162,10 +173,30 @@ class Service:
         try:
             await beat(rt.engine, rt.owner, rt.clock.now())
             metrics.ticked(rt.clock.now())
-            for row in await self.poller.claim():
-                self.poller.start(row)
+            await self._claim_and_start()
         except Exception as e:  # the database may be down for a while; keep ticking
             log.error("tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+    async def _claim_and_start(self) -> None:
+        for row in await self.poller.claim():
+            self.poller.start(row, self._polled)
+
+    def _polled(self, _: PollReport) -> None:
+        """A poll ended: claim more now, not at the next tick, so that while feeds are due
+        the worker keeps polls in flight (ticks alone cap it at `concurrency` polls per
+        tick). One refill at a time, once half the slots are free (or all of them)."""
+        poller = self.poller
+        half_free = poller.capacity >= max(1, self.runtime.settings.polling.concurrency // 2)
+        if not poller.claiming or not (half_free or not poller.in_flight):
+            return
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.create_task(self._refill_slots(), name="refill polls")
+
+    async def _refill_slots(self) -> None:
+        try:
+            await self._claim_and_start()
+        except Exception as e:  # the next tick tries again
+            log.error("claim failed", error=str(e).splitlines()[0] if str(e) else repr(e))
 
     async def deliver(self) -> None:
         try:
@@ -203,6 +234,9 @@ class Service:
             self.status_server.stopping = True  # /readyz: 503 while draining
         self.scheduler.shutdown(wait=False)
         budget = timeout.total_seconds()
+        self.poller.claiming = False
+        if self._refill is not None:  # a claim in flight: let it start what it claimed
+            await asyncio.gather(self._refill, return_exceptions=True)
         await self.poller.stop(budget * 0.6)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(budget * 0.3):
