@@ -164,7 +164,7 @@ class Service:
         self.stopping = asyncio.Event()
         self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self._delivering: asyncio.Task[int] | None = None
+        self._delivering: asyncio.Task[None] | None = None
         self._refill: asyncio.Task[None] | None = None
         self.status_server: StatusServer | None = None
 
@@ -181,10 +181,13 @@ class Service:
         for row in await self.poller.claim():
             self.poller.start(row, self._polled)
 
-    def _polled(self, _: PollReport) -> None:
-        """A poll ended: claim more now, not at the next tick, so that while feeds are due
+    def _polled(self, report: PollReport) -> None:
+        """A poll ended: deliver its new alerts now rather than at the next delivery tick,
+        and claim more now, not at the next tick, so that while feeds are due
         the worker keeps polls in flight (ticks alone cap it at `concurrency` polls per
         tick). One refill at a time, once half the slots are free (or all of them)."""
+        if report.alerts and (self._delivering is None or self._delivering.done()):
+            self._delivering = asyncio.create_task(self.deliver(), name="deliver new alerts")
         poller = self.poller
         half_free = poller.capacity >= max(1, self.runtime.settings.polling.concurrency // 2)
         if not poller.claiming or not (half_free or not poller.in_flight):
