@@ -223,7 +223,7 @@ def _article_values(article: Article, story_id: int) -> dict[str, Any]:
     }
 
 
-async def _insert_matches(
+async def insert_matches(
     conn: AsyncConnection, article_id: int, found: Sequence[WatchlistMatch], article: Article
 ) -> None:
     rows = []
@@ -250,7 +250,7 @@ async def _insert_matches(
         await conn.execute(insert_ignore(conn, matches), rows)
 
 
-async def _alert_context(
+async def alert_context(
     conn: AsyncConnection, article: Article, article_id: int, story_id: int
 ) -> AlertContext:
     feed = (
@@ -324,8 +324,8 @@ async def _store_once(
         await _index_bands(conn, article, article_id, story_id, new_story)
         alert_ids: tuple[str, ...] = ()
         if found:
-            await _insert_matches(conn, article_id, found, article)
-            context = await _alert_context(conn, article, article_id, story_id)
+            await insert_matches(conn, article_id, found, article)
+            context = await alert_context(conn, article, article_id, story_id)
             alert_ids = await insert_alerts(conn, found, context, build)
         return StoreResult(article_id, story_id, None, new_story, alert_ids)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.models import Article, WatchlistMatch
 from monitor.pipeline.match import Matcher
-from monitor.storage.articles import AlertBuilder, _alert_context, _insert_matches, insert_alerts
+from monitor.storage.articles import AlertBuilder, alert_context, insert_alerts, insert_matches
 from monitor.storage.tables import articles, feeds
 
 PAGE = 200
@@ -150,8 +150,8 @@ async def _store_one(
     conn: AsyncConnection, row: Any, match: WatchlistMatch, build: AlertBuilder
 ) -> int:
     article = _article(row)
-    await _insert_matches(conn, row.id, [match], article)
-    context = await _alert_context(conn, article, row.id, row.story_id)
+    await insert_matches(conn, row.id, [match], article)
+    context = await alert_context(conn, article, row.id, row.story_id)
     return len(await insert_alerts(conn, [match], context, build))
 
 

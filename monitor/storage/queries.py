@@ -87,7 +87,7 @@ async def outbox_backlog(conn: AsyncConnection) -> dict[str, Any]:
     }
 
 
-def _article_json(row: Any, *, with_text: bool = False) -> dict[str, Any]:
+def article_json(row: Any, *, with_text: bool = False) -> dict[str, Any]:
     data = {
         "id": row.id,
         "url": row.url,
@@ -104,7 +104,7 @@ def _article_json(row: Any, *, with_text: bool = False) -> dict[str, Any]:
     return data
 
 
-def _articles_query() -> Any:
+def articles_query() -> Any:
     return select(
         articles,
         feeds.c.url.label("feed_url"),
@@ -116,21 +116,21 @@ async def list_articles(
     conn: AsyncConnection, *, feed: str | None, since: datetime | None, limit: int
 ) -> list[dict[str, Any]]:
     """Stored articles newest first."""
-    query = _articles_query()
+    query = articles_query()
     if feed:
         query = query.where((feeds.c.url == feed) | (feeds.c.config_url == feed))
     if since:
         query = query.where(articles.c.fetched_at >= since)
     query = query.order_by(articles.c.fetched_at.desc(), articles.c.id.desc()).limit(limit)
-    return [_article_json(row) for row in await conn.execute(query)]
+    return [article_json(row) for row in await conn.execute(query)]
 
 
 async def get_article(conn: AsyncConnection, article_id: int) -> dict[str, Any] | None:
     """One article with its text, story and matches."""
-    row = (await conn.execute(_articles_query().where(articles.c.id == article_id))).first()
+    row = (await conn.execute(articles_query().where(articles.c.id == article_id))).first()
     if row is None:
         return None
-    data = _article_json(row, with_text=True)
+    data = article_json(row, with_text=True)
     found = await conn.execute(
         select(matches.c.watchlist, matches.c.term, matches.c.actor, matches.c.count)
         .where(matches.c.article_id == article_id)
@@ -176,9 +176,9 @@ async def get_story(conn: AsyncConnection, story_id: int) -> dict[str, Any] | No
     if row is None:
         return None
     members = await conn.execute(
-        _articles_query().where(articles.c.story_id == story_id).order_by(articles.c.fetched_at)
+        articles_query().where(articles.c.story_id == story_id).order_by(articles.c.fetched_at)
     )
-    items = [_article_json(m) for m in members]
+    items = [article_json(m) for m in members]
     return {
         "id": row.id,
         "title": row.title,

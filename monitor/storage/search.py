@@ -33,7 +33,7 @@ from monitor.pipeline.match import Matcher
 from monitor.pipeline.normalize import term_form
 from monitor.pipeline.query import Query, evaluate, parse_query, terms
 from monitor.pipeline.snippets import ELLIPSIS, SNIPPET_WORDS, build_snippets
-from monitor.storage.queries import _article_json, _articles_query
+from monitor.storage.queries import article_json, articles_query
 from monitor.storage.tables import articles
 
 Words = tuple[str, ...]  # one term's words in matching form
@@ -89,7 +89,7 @@ async def search_articles(
     """Stored articles the query matches, newest first; QuerySyntaxError for a bad query."""
     words = preselection(parse_query(query))
     method, condition = ("scan", None) if scan or words is None else await _plan(conn, words)
-    rows = _articles_query()
+    rows = articles_query()
     if condition is not None:
         rows = rows.where(condition)
     if since is not None:
@@ -153,7 +153,7 @@ async def _confirm(
             read += 1
             hits = matcher.search(query, row.title, row.text or "")
             if hits is not None:
-                found.append(_article_json(row) | {"snippet": snippet(row, hits)})
+                found.append(article_json(row) | {"snippet": snippet(row, hits)})
                 if len(found) >= limit:
                     break
     finally:
