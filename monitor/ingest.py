@@ -9,9 +9,10 @@ after every new entry is stored, so a crash mid-poll re-reads the feed in full n
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,12 @@ class Ingestor:
     build_alert: AlertBuilder
     clock: Clock
     owner: str
+    # Pages fetched but not yet extracted: at most `polling.concurrency` of them, or a round
+    # over many feeds holds every page it fetched in memory while the pool works through them.
+    _pages: asyncio.Semaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pages = asyncio.Semaphore(self.settings.polling.concurrency)
 
     async def poll(self, row: Any) -> PollReport:
         """Poll one claimed feed row end to end; never raises for the feed's own failures."""
@@ -111,16 +118,18 @@ class Ingestor:
         return report, outcome
 
     async def _parse(self, response: Response, now: datetime) -> ParsedFeed:
-        args = (response.body,)
-        kwargs = {
-            "url": response.url,
-            "content_type": response.content_type,
-            "charset": response.charset,
-            "now": now,
-        }
+        """Parse the feed; a large body is parsed in a thread so the loop keeps serving."""
+        parse = functools.partial(
+            parse_feed,
+            response.body,
+            url=response.url,
+            content_type=response.content_type,
+            charset=response.charset,
+            now=now,
+        )
         if len(response.body) > _PARSE_IN_THREAD_BYTES:
-            return await asyncio.to_thread(parse_feed, *args, **kwargs)  # type: ignore[arg-type]
-        return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+            return await asyncio.to_thread(parse)
+        return parse()
 
     async def _new_entries(
         self, feed: Feed, entries: Sequence[Entry], now: datetime
@@ -141,11 +150,18 @@ class Ingestor:
     ) -> PollReport:
         fresh = await self._new_entries(feed, entries, now)
         stored = duplicates = alerts = 0
-        for article in await asyncio.gather(*(self._article(feed, e) for e in fresh)):
-            result = await self._store(feed, article)
-            stored += result.article_id is not None
-            duplicates += result.duplicate_of is not None
-            alerts += len(result.alert_ids)
+        # All pages are fetched and extracted at once; each article is stored as soon as it
+        # and every older one are ready, so storing overlaps the extraction of the rest
+        # (storing only after the whole feed was extracted left the pool idle meanwhile).
+        articles = [asyncio.ensure_future(self._article(feed, e)) for e in fresh]
+        try:
+            for article in articles:
+                result = await self._store(feed, await article)
+                stored += result.article_id is not None
+                duplicates += result.duplicate_of is not None
+                alerts += len(result.alert_ids)
+        finally:
+            _settle(articles)
         return PollReport(feed.id, feed.url, stored=stored, duplicates=duplicates, alerts=alerts)
 
     async def _article(self, feed: Feed, entry: Entry) -> Article:
@@ -177,17 +193,20 @@ class Ingestor:
         if not feed.fetch_articles or not entry.url:
             return Extracted(text="")
         try:
-            page = await self.fetcher.get(
-                entry.url,
-                headers=dict(feed.headers),
-                max_bytes=self.settings.polling.max_page_bytes,
-                accept=PAGE_ACCEPT,
-            )
-            observe.response("page", page)
-            if "html" not in page.content_type and page.content_type:
-                raise ExtractError(f"not a page: {page.content_type}")
-            with observe.extraction():
-                return await self.extractor.extract(page.body, url=page.url, charset=page.charset)
+            async with self._pages:
+                page = await self.fetcher.get(
+                    entry.url,
+                    headers=dict(feed.headers),
+                    max_bytes=self.settings.polling.max_page_bytes,
+                    accept=PAGE_ACCEPT,
+                )
+                observe.response("page", page)
+                if "html" not in page.content_type and page.content_type:
+                    raise ExtractError(f"not a page: {page.content_type}")
+                with observe.extraction():
+                    return await self.extractor.extract(
+                        page.body, url=page.url, charset=page.charset
+                    )
         except (FetchError, ExtractError) as e:
             observe.failure("page", e)
             log.info(
@@ -297,6 +316,16 @@ class Ingestor:
             first_404_at=first_404,
             retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
         )
+
+
+def _settle(tasks: Sequence[asyncio.Future[Article]]) -> None:
+    """Cancel the tasks still running (the poll failed or was cancelled) and retrieve the
+    failures of the finished ones, so none is left behind or reported as never retrieved."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 def _same_site_canonical(declared: str, url: str) -> str:
