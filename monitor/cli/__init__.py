@@ -99,6 +99,21 @@ def load(ctx: typer.Context, *, check_secrets: bool = True) -> Settings:
         raise fail(str(e), 2) from None
 
 
+async def with_conn(
+    settings: Settings, work: Callable[[Any], Awaitable[T]], *, write: bool = False
+) -> T:
+    """Open the (migrated) database, run `work(conn)` in a read, or with `write` a committed,
+    transaction, and close it."""
+    from monitor.app import open_engine
+
+    async with open_engine(settings) as engine:
+        if write:
+            async with engine.begin() as conn:
+                return await work(conn)
+        async with engine.connect() as conn:
+            return await work(conn)
+
+
 def since_option(value: str | None) -> datetime | None:
     """`--since 30d` → the datetime that long ago."""
     if not value:

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from monitor.cli import fail, load, out, print_json, run_async, since_option
+from monitor.cli import fail, load, out, print_json, run_async, since_option, with_conn
 from monitor.clock import SystemClock
-from monitor.config import Settings
 from monitor.notify.payload import ArticleRef, alert_payload
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
@@ -20,17 +19,6 @@ STATUSES = ("pending", "held", "sent", "dead", "rolled")
 def register(app: typer.Typer) -> None:
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(channels_app, name="channels")
-
-
-async def _with_conn(settings: Settings, work: Any, *, write: bool = False) -> Any:
-    from monitor.app import open_engine
-
-    async with open_engine(settings) as engine:
-        if write:
-            async with engine.begin() as conn:
-                return await work(conn)
-        async with engine.connect() as conn:
-            return await work(conn)
 
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +73,7 @@ def list_alerts(
         sent = await deliveries(conn, [r["id"] for r in rows])
         return [{**r, "deliveries": sent[r["id"]]} for r in rows]
 
-    rows = run_async(lambda: _with_conn(settings, work))
+    rows = run_async(lambda: with_conn(settings, work))
     if as_json:
         print_json([payload(r) for r in rows])
         return
@@ -123,7 +111,7 @@ def show_alert(
     async def work(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         return await get_alert(conn, alert_id), (await query_deliveries(conn, [alert_id]))[alert_id]
 
-    row, deliveries = run_async(lambda: _with_conn(settings, work))
+    row, deliveries = run_async(lambda: with_conn(settings, work))
     if row is None:
         raise fail(f"no alert {alert_id!r} (see `monitor alerts list`)", 1)
     data = payload(row)
@@ -180,7 +168,7 @@ def retry(
     now = SystemClock().now()
     ids = (alert_id,) if alert_id else ()
     count = run_async(
-        lambda: _with_conn(settings, lambda c: requeue(c, now, ids=ids, dead=dead), write=True)
+        lambda: with_conn(settings, lambda c: requeue(c, now, ids=ids, dead=dead), write=True)
     )
     if alert_id and not count:
         raise fail(f"nothing to retry for {alert_id!r} (unknown, or already sent)", 1)
@@ -195,7 +183,7 @@ def list_channels(ctx: typer.Context) -> None:
     from monitor.notify.store import disabled_channels
 
     settings = load(ctx, check_secrets=False)
-    disabled = run_async(lambda: _with_conn(settings, disabled_channels))
+    disabled = run_async(lambda: with_conn(settings, disabled_channels))
     table = Table("name", "type", "digest", "max/hour", "state")
     for name, channel in settings.channels.items():
         digest = str(channel.digest) if channel.digest else "off"
@@ -214,7 +202,7 @@ def enable_channel(
     settings = load(ctx, check_secrets=False)
     if name not in settings.channels:
         raise fail(f"no channel {name!r} in {settings.source}", 2)
-    changed = run_async(lambda: _with_conn(settings, lambda c: enable(c, name), write=True))
+    changed = run_async(lambda: with_conn(settings, lambda c: enable(c, name), write=True))
     out.print(f"enabled {name}" if changed else f"{name} was not disabled")
 
 

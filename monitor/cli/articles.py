@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from monitor.cli import fail, load, out, print_json, run_async, since_option
-from monitor.config import Settings
+from monitor.cli import fail, load, out, print_json, run_async, since_option, with_conn
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 stories_app = typer.Typer(
@@ -19,13 +18,6 @@ stories_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.add_typer(articles_app, name="articles")
     app.add_typer(stories_app, name="stories")
-
-
-async def _read(settings: Settings, work: Any) -> Any:
-    from monitor.app import open_engine
-
-    async with open_engine(settings) as engine, engine.connect() as conn:
-        return await work(conn)
 
 
 @articles_app.command("list")
@@ -42,7 +34,7 @@ def list_articles(
     settings = load(ctx, check_secrets=False)
     after = since_option(since)
     rows = run_async(
-        lambda: _read(settings, lambda c: query(c, feed=feed, since=after, limit=limit))
+        lambda: with_conn(settings, lambda c: query(c, feed=feed, since=after, limit=limit))
     )
     if as_json:
         print_json(rows)
@@ -70,7 +62,7 @@ def show_article(
     from monitor.storage.queries import get_article
 
     settings = load(ctx, check_secrets=False)
-    article = run_async(lambda: _read(settings, lambda c: get_article(c, article_id)))
+    article = run_async(lambda: with_conn(settings, lambda c: get_article(c, article_id)))
     if article is None:
         raise fail(f"no article {article_id}", 1)
     if as_json:
@@ -102,7 +94,7 @@ def list_stories(
 
     settings = load(ctx, check_secrets=False)
     after = since_option(since)
-    rows = run_async(lambda: _read(settings, lambda c: query(c, since=after, limit=limit)))
+    rows = run_async(lambda: with_conn(settings, lambda c: query(c, since=after, limit=limit)))
     if as_json:
         print_json(rows)
         return
@@ -124,7 +116,7 @@ def show_story(
     from monitor.storage.queries import get_story
 
     settings = load(ctx, check_secrets=False)
-    story = run_async(lambda: _read(settings, lambda c: get_story(c, story_id)))
+    story = run_async(lambda: with_conn(settings, lambda c: get_story(c, story_id)))
     if story is None:
         raise fail(f"no story {story_id}", 1)
     if as_json:

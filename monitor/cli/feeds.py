@@ -9,22 +9,14 @@ from xml.sax.saxutils import quoteattr
 import typer
 from rich.table import Table
 
-from monitor.cli import fail, load, out, print_json, run_async
+from monitor.cli import fail, load, out, print_json, run_async, with_conn
 from monitor.clock import SystemClock
-from monitor.config import Settings
 
 feeds_app = typer.Typer(help="Manage feeds.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
-
-
-async def _with_conn(settings: Settings, work: Any) -> Any:
-    from monitor.app import open_engine
-
-    async with open_engine(settings) as engine, engine.begin() as conn:
-        return await work(conn)
 
 
 @feeds_app.command("list")
@@ -34,7 +26,7 @@ def list_feeds(
     """Feeds with their state, tags and source (config or CLI)."""
     from monitor.storage.queries import feed_status
 
-    rows = run_async(lambda: _with_conn(load(ctx, check_secrets=False), feed_status))
+    rows = run_async(lambda: with_conn(load(ctx, check_secrets=False), feed_status))
     if as_json:
         print_json(rows)
         return
@@ -82,7 +74,7 @@ def add(
         async def insert(conn: Any) -> bool:
             return await add_feed(conn, feed_url, name=name, tags=tag_list, now=clock.now())
 
-        return feed_url, await _with_conn(settings, insert)
+        return feed_url, await with_conn(settings, insert, write=True)
 
     feed_url, added = run_async(go)
     if not added:
@@ -102,7 +94,7 @@ def _change_state(ctx: typer.Context, feed: str, state: str) -> None:
             await set_state(conn, row.id, state, SystemClock().now())
         return row
 
-    row = run_async(lambda: _with_conn(settings, work))
+    row = run_async(lambda: with_conn(settings, work, write=True))
     if row is None:
         raise fail(f"no feed {feed!r} (see `monitor feeds list`)", 1)
     out.print(f"{'enabled' if state == 'ok' else 'disabled'} {row.url}")
@@ -143,7 +135,7 @@ def remove(
         await conn.execute(delete(feeds).where(feeds.c.id == row.id))
         return row, True
 
-    row, removed = run_async(lambda: _with_conn(settings, work))
+    row, removed = run_async(lambda: with_conn(settings, work, write=True))
     if row is None:
         raise fail(f"no feed {feed!r} (see `monitor feeds list`)", 1)
     if not removed:
@@ -179,7 +171,7 @@ def import_opml(
             )
         return added
 
-    added = run_async(lambda: _with_conn(settings, work))
+    added = run_async(lambda: with_conn(settings, work, write=True))
     out.print(f"imported {added} new feeds of {len(parsed.feeds)} in {file}")
 
 
@@ -188,7 +180,7 @@ def export_opml(ctx: typer.Context) -> None:
     """Print every feed as OPML 2.0."""
     from monitor.storage.queries import feed_status
 
-    rows = run_async(lambda: _with_conn(load(ctx, check_secrets=False), feed_status))
+    rows = run_async(lambda: with_conn(load(ctx, check_secrets=False), feed_status))
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
