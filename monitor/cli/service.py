@@ -74,7 +74,21 @@ async def _once(settings: Settings, all_feeds: bool) -> Any:
     with single_writer(settings.database.url):
         async with open_runtime(settings) as runtime:
             await _clear_leases_if_sqlite(runtime)
-            return await run_round(runtime, all_feeds=all_feeds)
+            if not out.is_terminal:
+                return await run_round(runtime, all_feeds=all_feeds)
+            totals = {"feeds": 0, "stored": 0, "errors": 0}
+            with out.status("polling feeds…") as status:
+
+                def progress(poll: Any) -> None:
+                    totals["feeds"] += 1
+                    totals["stored"] += poll.stored
+                    totals["errors"] += poll.error is not None
+                    status.update(
+                        f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
+                        f" {totals['errors']} errors (last: {poll.url})"
+                    )
+
+                return await run_round(runtime, all_feeds=all_feeds, progress=progress)
 
 
 async def _clear_leases_if_sqlite(runtime: Any) -> None:
