@@ -263,7 +263,14 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 class Extractor:
-    """A process pool running `extract_article`; one per process, used as an async context."""
+    """A process pool running `extract_article`; one per process, used as an async context.
+
+    Workers are recycled to bound memory, but not with ProcessPoolExecutor's own
+    `max_tasks_per_child`: on Python 3.11 that deadlocks the pool after some hundreds of
+    tasks under load (seen in bench/, scenario 1). Instead, after `max_tasks_per_child` tasks
+    per worker the whole pool is swapped for a fresh one, and the old pool is shut down in the
+    background once its in-flight pages are done.
+    """
 
     def __init__(
         self, workers: int | None = None, *, max_tasks_per_child: int = 200, fast: bool = True
@@ -272,6 +279,8 @@ class Extractor:
         self.max_tasks_per_child = max_tasks_per_child
         self.fast = fast
         self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Extractor:
         self._pool = self._new_pool()
@@ -286,20 +295,29 @@ class Extractor:
         pool, self._pool = self._pool, None
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        await asyncio.gather(*self._retiring, return_exceptions=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=_pool_context(),
             initializer=_quiet_worker,
-            max_tasks_per_child=self.max_tasks_per_child,
         )
+
+    def _current_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            raise RuntimeError("Extractor used outside `async with`")
+        if self._submitted >= self.max_tasks_per_child * self.workers:
+            old, self._pool, self._submitted = self._pool, self._new_pool(), 0
+            task = asyncio.create_task(asyncio.to_thread(old.shutdown, wait=True))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        self._submitted += 1
+        return self._pool
 
     async def extract(self, html: bytes, *, url: str, charset: str | None = None) -> Extracted:
         """Extract one page in a worker; ExtractError if it has no text or its worker died."""
-        if self._pool is None:
-            raise RuntimeError("Extractor used outside `async with`")
-        pool = self._pool
+        pool = self._current_pool()
         job = partial(extract_article, html, url=url, charset=charset, fast=self.fast)
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, job)

@@ -163,6 +163,13 @@ story_bands = Table(
     UniqueConstraint("band_key", "article_id", name="uq_story_bands_key_article"),
 )
 Index("ix_story_bands_created_at", story_bands.c.created_at)
+# Candidate lookup: band keys within the window, answered from the index alone.
+Index(
+    "ix_story_bands_lookup",
+    story_bands.c.band_key,
+    story_bands.c.created_at,
+    story_bands.c.article_id,
+)
 Index("ix_story_bands_article_id", story_bands.c.article_id)
 Index("ix_story_bands_story_id", story_bands.c.story_id, story_bands.c.band_key)
 

@@ -183,3 +183,16 @@ async def test_pool_recovers_when_a_worker_is_killed() -> None:
             await extractor.extract(html, url=f"{BASE}/ar/1")
         recovered = await extractor.extract(html, url=f"{BASE}/ar/1")
     assert recovered.text.split("\n") == ARABIC
+
+
+async def test_workers_are_recycled_by_swapping_the_pool() -> None:
+    html = arabic_page(True)
+    async with Extractor(workers=1, max_tasks_per_child=2) as extractor:
+        first = extractor._pool
+        results = await asyncio.gather(
+            *(extractor.extract(html, url=f"{BASE}/ar/{i}") for i in range(7))
+        )
+        assert extractor._pool is not first  # swapped after 2 tasks per worker
+        last = await extractor.extract(html, url=f"{BASE}/ar/last")
+    assert all(r.text == last.text for r in results)
+    assert extractor._retiring == set()  # old pools were shut down

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 18:33:23.026034
+Create Date: 2026-11-27 19:29:17.633338
 """
 
 from __future__ import annotations
@@ -228,6 +228,9 @@ def upgrade() -> None:
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
         batch_op.create_index("ix_story_bands_article_id", ["article_id"], unique=False)
         batch_op.create_index("ix_story_bands_created_at", ["created_at"], unique=False)
+        batch_op.create_index(
+            "ix_story_bands_lookup", ["band_key", "created_at", "article_id"], unique=False
+        )
         batch_op.create_index("ix_story_bands_story_id", ["story_id", "band_key"], unique=False)
 
     op.create_table(
@@ -269,6 +272,7 @@ def downgrade() -> None:
     op.drop_table("outbox")
     with op.batch_alter_table("story_bands", schema=None) as batch_op:
         batch_op.drop_index("ix_story_bands_story_id")
+        batch_op.drop_index("ix_story_bands_lookup")
         batch_op.drop_index("ix_story_bands_created_at")
         batch_op.drop_index("ix_story_bands_article_id")
 
