@@ -1,0 +1,1 @@
+"""feed-monitor's benchmark harness: `python -m bench` (see bench/README.md)."""

@@ -1,0 +1,1 @@
+"""The benchmark scenarios, in the order the harness runs them (see bench/README.md)."""
