@@ -58,14 +58,14 @@ STALL_SECONDS = 5.0
 
 
 def without_worker_recycling() -> None:
-    """Workaround for CPython gh-115634 (3.11 to 3.14): a ProcessPoolExecutor with
-    `max_tasks_per_child` stops replacing workers that retire while a backlog is queued,
-    and the pool ends with no process and its work pending forever. The service's
-    Extractor uses max_tasks_per_child=200; this makes its default None."""
+    """Turn the Extractor's worker recycling off (its `max_tasks_per_child` default to a
+    billion tasks). Used only after a round stalled: CPython gh-115634 (3.11 to 3.14) makes
+    a ProcessPoolExecutor with `max_tasks_per_child` stop replacing workers that retire while
+    a backlog is queued, leaving the pool with no process and its work pending forever."""
     defaults = Extractor.__init__.__kwdefaults__
     assert defaults is not None
     assert "max_tasks_per_child" in defaults
-    defaults["max_tasks_per_child"] = None
+    defaults["max_tasks_per_child"] = 10**9
 
 
 async def _stalled(runtime: Runtime, round_: asyncio.Task[RoundReport]) -> bool:

@@ -76,6 +76,9 @@ async def stories_job(params: dict[str, Any]) -> dict[str, Any]:
             synthetic.insert_sqlite(synthetic.sqlite_file(url), window)
         else:
             await synthetic.insert_postgres(synthetic.dsn(url), window, copy=True)
+            async with engine.begin() as conn:  # what autovacuum does after a bulk change
+                await conn.execute(text("ANALYZE story_bands"))
+                await conn.execute(text("ANALYZE articles"))
         samples = _samples(window, count)
         del window
         rss_before = _rss_mb()
