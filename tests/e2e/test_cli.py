@@ -151,21 +151,24 @@ def test_service_stops_gracefully_on_sigterm(server: FeedServer, tmp_path: Path)
     config = write_config(
         tmp_path / "monitor.toml", f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", [server.url("/rss")]
     )
+    # The service's logs go to a file: an unread pipe would fill and block the service.
+    log_path = tmp_path / "service.log"
+    log_file = log_path.open("w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(config), "--log-format", "json", "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
             status = json.loads(monitor(config, "status", "--json").stdout or "[]")
             if status and status[0]["articles"] == 4:
                 break
             time.sleep(0.5)
         else:
-            pytest.fail("the service stored nothing within 60 s")
+            pytest.fail("the service stored nothing within 90 s:\n" + log_path.read_text()[-3000:])
         second = monitor(config, "run", "--once")
         assert second.returncode == 1
         assert "another `monitor run`" in second.stderr
@@ -176,5 +179,6 @@ def test_service_stops_gracefully_on_sigterm(server: FeedServer, tmp_path: Path)
     finally:
         if proc.poll() is None:
             proc.kill()
+        log_file.close()
     leases = json.loads(monitor(config, "status", "--json").stdout)
     assert leases[0]["state"] == "ok"
