@@ -85,13 +85,31 @@ def _upgrade_sync(connection: Connection) -> None:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Apply all migrations; on PostgreSQL under an advisory lock so N workers upgrade once."""
+    """Apply all migrations once, however many processes start together: on PostgreSQL
+    under an advisory lock, on SQLite under a lock file beside the database (a `monitor
+    status` run while the service first starts would otherwise create the tables twice)."""
     try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_upgrade_sync)
-            await connection.commit()
+        with _sqlite_migration_lock(engine):
+            async with engine.connect() as connection:
+                await connection.run_sync(_upgrade_sync)
+                await connection.commit()
     except (SQLAlchemyError, OSError) as e:
         raise StorageError(f"cannot use the database at {_where(engine)}: {_describe(e)}") from e
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(engine: AsyncEngine) -> Iterator[None]:
+    """Hold `<file>.migrate-lock` (a blocking flock, held for milliseconds) on SQLite."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".migrate-lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _current_and_head(connection: Connection) -> tuple[str | None, str | None]:
