@@ -32,7 +32,7 @@ from monitor.pipeline.language import detect_language
 from monitor.pipeline.match import Matcher
 from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
-from monitor.storage.feeds import PollOutcome, feed_record, record_poll
+from monitor.storage.feeds import PollOutcome, PollRecorder, feed_record
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_THREAD_BYTES = 256_000
@@ -66,9 +66,12 @@ class Ingestor:
     # Pages fetched but not yet extracted: at most `polling.concurrency` of them, or a round
     # over many feeds holds every page it fetched in memory while the pool works through them.
     _pages: asyncio.Semaphore = field(init=False, repr=False)
+    # Poll outcomes are written in batches: one transaction for the polls that end together.
+    recorder: PollRecorder = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._pages = asyncio.Semaphore(self.settings.polling.concurrency)
+        self.recorder = PollRecorder(self.engine, self.owner)
 
     async def poll(self, row: Any) -> PollReport:
         """Poll one claimed feed row end to end; never raises for the feed's own failures."""
@@ -83,8 +86,7 @@ class Ingestor:
                 self._failure(row, e, started),
             )
             log.warning("feed failed", feed=feed.url, error=str(e))
-        async with self.engine.begin() as conn:
-            await record_poll(conn, feed.id, self.owner, outcome, self.clock.now())
+        await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
         return report
 

@@ -116,6 +116,7 @@ class Poller:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         rt = self.runtime
+        await rt.ingestor.recorder.drain()
         await feed_store.release(rt.engine, claimed, rt.owner)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, TracebackType
@@ -66,6 +66,9 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 POST_BODY_PREFIX = 4096
+_NO_BODY_STATUSES = frozenset({204, 304})
+_DRAIN_MAX_BYTES = 65_536
+_DRAIN_SECONDS = 0.5
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
@@ -318,6 +321,8 @@ class Fetcher:
             body = b""
             if 200 <= response.status_code < 300:
                 body = await read_capped(response, max_bytes)
+            else:
+                await _drain(response)
             return _Reply(url, response.status_code, response.headers, body)
         finally:
             await response.aclose()
@@ -341,6 +346,22 @@ class Fetcher:
             spacing = self.polling.host_spacing.total_seconds()
             gate = self._gates[key] = _HostGate(self.polling.per_host, spacing)
         return gate
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a short non-2xx body (a 304, a redirect, an error page) to its end and drop it:
+    httpcore closes a connection whose response was not read to the end, and a round of
+    304s would then open a new connection per feed. Best effort, briefly: a body that is
+    long, of unknown length or slow to come is left unread and its connection closed."""
+    declared = response.headers.get("content-length", "")
+    if response.status_code not in _NO_BODY_STATUSES and not (
+        declared.isdigit() and int(declared) <= _DRAIN_MAX_BYTES
+    ):
+        return
+    with suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in response.aiter_raw():
+                pass
 
 
 def _response(

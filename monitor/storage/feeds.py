@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor import metrics
@@ -224,6 +225,43 @@ async def record_poll(
     conn: AsyncConnection, feed_id: int, owner: str, outcome: PollOutcome, now: datetime
 ) -> None:
     """Write a poll's outcome and drop the lease."""
+    await record_polls(conn, owner, [(feed_id, outcome, now)])
+
+
+_INCREMENT = object()  # stands for `error_count + 1` in a poll's values
+
+
+async def record_polls(
+    conn: AsyncConnection, owner: str, polls: Sequence[tuple[int, PollOutcome, datetime]]
+) -> None:
+    """Write several polls' outcomes (feed id, outcome, when) and drop their leases: one
+    executemany UPDATE per shape of outcome, so a batch of 304s is one statement. An
+    outcome whose lease `owner` no longer holds (taken over after it expired) is skipped."""
+    groups: dict[tuple[tuple[str, bool], ...], list[dict[str, Any]]] = {}
+    moved: set[str] = set()  # new URLs taken by this batch's permanent redirects
+    for feed_id, outcome, now in polls:
+        values = _poll_values(outcome, now)
+        if outcome.new_url and outcome.new_url not in moved:
+            taken = await conn.scalar(select(feeds.c.id).where(feeds.c.url == outcome.new_url))
+            if taken is None:
+                values["url"] = outcome.new_url
+                moved.add(outcome.new_url)
+        # The columns set, and which of them count up: statements of one shape batch.
+        shape = tuple(sorted((k, v is _INCREMENT) for k, v in values.items()))
+        groups.setdefault(shape, []).append(
+            {"b_id": feed_id, "b_owner": owner}
+            | {f"b_{k}": v for k, v in values.items() if v is not _INCREMENT}
+        )
+    for shape, rows in groups.items():
+        statement = (
+            update(feeds)
+            .where(feeds.c.id == bindparam("b_id"), feeds.c.lease_owner == bindparam("b_owner"))
+            .values({k: feeds.c[k] + 1 if counts else bindparam(f"b_{k}") for k, counts in shape})
+        )
+        await conn.execute(statement, rows)
+
+
+def _poll_values(outcome: PollOutcome, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {
         "lease_owner": None,
         "lease_until": None,
@@ -245,19 +283,69 @@ async def record_poll(
             values["last_new_at"] = now
         values["mean_gap_seconds"] = outcome.mean_gap_seconds
     else:
-        values |= {
-            "error_count": feeds.c.error_count + 1,
-            "last_error": outcome.error,
-            "last_error_at": now,
-        }
-    if outcome.new_url:
-        taken = await conn.scalar(select(feeds.c.id).where(feeds.c.url == outcome.new_url))
-        if taken is None:
-            values["url"] = outcome.new_url
-    await conn.execute(
-        update(feeds).where(feeds.c.id == feed_id, feeds.c.lease_owner == owner).values(**values)
-    )
+        values |= {"error_count": _INCREMENT, "last_error": outcome.error, "last_error_at": now}
+    return values
 
 
 async def count_feeds(conn: AsyncConnection) -> int:
     return int(await conn.scalar(select(func.count()).select_from(feeds)) or 0)
+
+
+class PollRecorder:
+    """Writes poll outcomes in batches (group commit): while one batch's transaction runs,
+    the polls that finish meanwhile queue, and the next transaction writes them all. A
+    round of 304s thus costs a transaction per batch instead of one per feed, and on
+    SQLite the polls stop contending for the write lock. `record` returns once its
+    outcome is committed, so a poll still ends only after its outcome is stored.
+    """
+
+    def __init__(self, engine: AsyncEngine, owner: str) -> None:
+        self._engine = engine
+        self._owner = owner
+        self._queued: list[tuple[int, PollOutcome, datetime, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, feed_id: int, outcome: PollOutcome, now: datetime) -> None:
+        """Write one poll's outcome and drop its lease (with whatever else is queued)."""
+        done = asyncio.get_running_loop().create_future()
+        self._queued.append((feed_id, outcome, now, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="record polls")
+        await done
+
+    async def drain(self) -> None:
+        """Wait until every queued outcome is written (or failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.wait([self._writer])
+
+    async def _write(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                await self._commit(batch)
+            except Exception:
+                # One outcome the database refuses must not fail the others: write each
+                # alone and hand every poll its own result.
+                for one in batch:
+                    try:
+                        await self._commit([one])
+                    except Exception as e:
+                        _settle(one[3], e)
+                    else:
+                        _settle(one[3], None)
+            else:
+                for one in batch:
+                    _settle(one[3], None)
+
+    async def _commit(self, batch: Sequence[tuple[int, PollOutcome, datetime, Any]]) -> None:
+        async with self._engine.begin() as conn:
+            await record_polls(conn, self._owner, [(f, o, n) for f, o, n, _ in batch])
+
+
+def _settle(done: asyncio.Future[None], error: Exception | None) -> None:
+    if done.done():  # the poll was cancelled meanwhile
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

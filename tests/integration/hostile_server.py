@@ -90,6 +90,7 @@ class Stats:
     starts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     headers: dict[str, list[Mapping[str, str]]] = field(default_factory=lambda: defaultdict(list))
     canary_connections: int = 0
+    connections: int = 0  # accepted on the main port
     proxied: int = 0
     events: list[tuple[float, int, str]] = field(default_factory=list)  # (time, +1/-1, path)
 
@@ -467,6 +468,7 @@ class HostileServer:
         writer.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats.connections += 1
         try:
             while await self._one_request(reader, writer):
                 pass

@@ -302,6 +302,22 @@ async def test_conditional_get_gives_304(server: HostileServer, fetcher: Fetcher
     )
 
 
+async def test_304s_and_error_replies_keep_the_connection(
+    server: HostileServer, fetcher: Fetcher
+) -> None:
+    # A round of 304s must not open a connection per feed: the empty (or short) body of a
+    # non-2xx reply is read to its end so the connection goes back to the pool.
+    url = server.url("/quirks/conditional")
+    first = await fetcher.get(url, max_bytes=10**6)
+    before = server.stats.connections
+    for _ in range(3):
+        assert (await fetcher.get(url, etag=first.etag, max_bytes=10**6)).not_modified
+    with pytest.raises(HTTPStatusError):
+        await fetcher.get(server.url("/no/such/feed"), max_bytes=10**6)
+    assert (await fetcher.get(url, etag=first.etag, max_bytes=10**6)).not_modified
+    assert server.stats.connections == before
+
+
 async def test_two_feeds_on_one_host_never_exceed_per_host(server: HostileServer) -> None:
     async with Fetcher(polling(per_host=2, concurrency=10)) as f:
         urls = [server.url("/slow/a"), server.url("/slow/b")] * 3

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import FeedConfig
@@ -139,3 +141,112 @@ async def test_release_returns_leases(engine: AsyncEngine) -> None:
     await store.release(engine, [r.id for r in rows], "w1")
     again = await store.claim_due(engine, now=NOW, owner="w2", lease=LEASE, limit=1)
     assert [r.id for r in again] == [r.id for r in rows]
+
+
+async def _claimed(engine: AsyncEngine, n: int, owner: str = "w1") -> list[int]:
+    async with engine.begin() as conn:
+        await store.sync_config_feeds(conn, [_feed(f"http://f{i}.test/rss") for i in range(n)], NOW)
+    rows = await store.claim_due(engine, now=NOW, owner=owner, lease=LEASE, limit=n)
+    return sorted(row.id for row in rows)
+
+
+async def test_a_batch_of_mixed_outcomes_is_written_row_by_row(engine: AsyncEngine) -> None:
+    ok, failing, failing_again, moved, also_moved = await _claimed(engine, 5)
+    async with engine.begin() as conn:  # one earlier failure to count from
+        await store.record_poll(
+            conn,
+            failing_again,
+            "w1",
+            store.PollOutcome(NOW, state="erroring", error="HTTP 502"),
+            NOW,
+        )
+        await conn.execute(
+            feeds.update().where(feeds.c.id == failing_again).values(lease_owner="w1")
+        )
+    later = NOW + timedelta(minutes=1)
+    error = store.PollOutcome(later + timedelta(minutes=4), state="erroring", error="HTTP 500")
+    redirect = store.PollOutcome(later + timedelta(hours=1), new_url="http://new.test/rss")
+    async with engine.begin() as conn:
+        await store.record_polls(
+            conn,
+            "w1",
+            [
+                (
+                    ok,
+                    store.PollOutcome(
+                        later + timedelta(hours=1), etag='"e"', keep_validators=False
+                    ),
+                    later,
+                ),
+                (failing, error, later),
+                (failing_again, error, later),
+                (moved, redirect, later),
+                (also_moved, redirect, later),  # the same new URL: only the first takes it
+            ],
+        )
+    async with engine.connect() as conn:
+        rows = {row.id: row for row in await conn.execute(select(feeds))}
+    assert (rows[ok].etag, rows[ok].error_count, rows[ok].last_success_at) == ('"e"', 0, later)
+    assert [(rows[i].error_count, rows[i].last_error) for i in (failing, failing_again)] == [
+        (1, "HTTP 500"),
+        (2, "HTTP 500"),
+    ]
+    assert (rows[moved].url, rows[also_moved].url) == ("http://new.test/rss", "http://f4.test/rss")
+    assert {row.lease_owner for row in rows.values()} == {None}
+    assert {rows[i].next_poll_at for i in (ok, moved)} == {later + timedelta(hours=1)}
+
+
+async def test_an_outcome_whose_lease_was_taken_over_is_not_written(engine: AsyncEngine) -> None:
+    [feed_id] = await _claimed(engine, 1, owner="stalled")
+    taken_at = NOW + LEASE + timedelta(seconds=1)
+    [row] = await store.claim_due(engine, now=taken_at, owner="w2", lease=LEASE, limit=1)
+    async with engine.begin() as conn:
+        await store.record_polls(
+            conn,
+            "stalled",
+            [(feed_id, store.PollOutcome(NOW, error="late", state="erroring"), NOW)],
+        )
+    row = (await _rows(engine))["http://f0.test/rss"]
+    assert (row.lease_owner, row.error_count, row.last_error) == ("w2", 0, None)  # type: ignore[attr-defined]
+
+
+async def test_the_recorder_commits_polls_that_end_together_in_one_transaction(
+    engine: AsyncEngine,
+) -> None:
+    ids = await _claimed(engine, 40)
+    commits = 0
+
+    def count(_conn: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    recorder = store.PollRecorder(engine, "w1")
+    outcome = store.PollOutcome(NOW + timedelta(hours=1))
+    await asyncio.gather(*(recorder.record(i, outcome, NOW) for i in ids))
+    event.remove(engine.sync_engine, "commit", count)
+
+    rows = await _rows(engine)
+    assert {(r.lease_owner, r.last_poll_at) for r in rows.values()} == {(None, NOW)}  # type: ignore[attr-defined]
+    assert 1 <= commits <= 2  # the first poll's own batch, then everyone who queued meanwhile
+
+
+async def test_the_recorder_keeps_a_refused_outcome_from_failing_the_others(
+    engine: AsyncEngine,
+) -> None:
+    good, bad, also_good = await _claimed(engine, 3)
+    recorder = store.PollRecorder(engine, "w1")
+    fine = store.PollOutcome(NOW + timedelta(hours=1))
+    refused = store.PollOutcome(None)  # type: ignore[arg-type]  # next_poll_at is NOT NULL
+    results = await asyncio.gather(
+        recorder.record(good, fine, NOW),
+        recorder.record(bad, refused, NOW),
+        recorder.record(also_good, fine, NOW),
+        return_exceptions=True,
+    )
+    assert results[0::2] == [None, None]
+    assert isinstance(results[1], IntegrityError)
+    async with engine.connect() as conn:
+        rows = {row.id: row for row in await conn.execute(select(feeds))}
+    # The refused one is still leased: it is polled again once the lease ends.
+    assert [rows[i].lease_owner for i in (good, bad, also_good)] == [None, "w1", None]
