@@ -201,7 +201,10 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=transport
             or guarded_transport(
-                self._allow, proxy=polling.proxy, max_keepalive=polling.concurrency
+                self._allow,
+                proxy=polling.proxy,
+                max_keepalive=polling.concurrency,
+                per_origin=polling.per_host,
             ),
             trust_env=False,
             follow_redirects=False,

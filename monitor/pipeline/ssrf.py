@@ -23,6 +23,7 @@ import httpcore
 import httpx
 
 from monitor.errors import BlockedAddress, TransportError
+from monitor.pipeline.pools import OriginPools
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -186,20 +187,29 @@ def guarded_transport(
     *,
     proxy: str = "",
     max_keepalive: int = 32,
+    per_origin: int = 2,
     resolver: Resolver = system_resolver,
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every TCP connect goes through `GuardedBackend`.
+) -> OriginPools:
+    """An httpx transport whose every TCP connect goes through `GuardedBackend`: one pool
+    per origin (`pools.OriginPools`), at most `per_origin` connections kept in each and
+    the pools of at most `max_keepalive` idle origins kept open.
 
-    httpx does not take a network backend, so the guard is installed on the transport's
+    httpx does not take a network backend, so the guard is installed on each transport's
     httpcore pool (direct, HTTP proxy or SOCKS: all three keep it in `_network_backend`).
     """
-    transport = httpx.AsyncHTTPTransport(
-        proxy=proxy or None,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=max_keepalive),
-    )
     trusted = [httpx.URL(proxy).host] if proxy else []
-    pool = transport._pool
-    if not hasattr(pool, "_network_backend"):  # pragma: no cover - httpx internals moved
-        raise RuntimeError("cannot install the SSRF guard on this httpx version")
-    pool._network_backend = GuardedBackend(allow, resolver=resolver, trusted_hosts=trusted)
-    return transport
+    ssl_context = httpx.create_ssl_context()  # one for all origins: loading CAs is slow
+
+    def one_origin() -> httpx.AsyncHTTPTransport:
+        transport = httpx.AsyncHTTPTransport(
+            verify=ssl_context,
+            proxy=proxy or None,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=per_origin),
+        )
+        pool = transport._pool
+        if not hasattr(pool, "_network_backend"):  # pragma: no cover - httpx internals moved
+            raise RuntimeError("cannot install the SSRF guard on this httpx version")
+        pool._network_backend = GuardedBackend(allow, resolver=resolver, trusted_hosts=trusted)
+        return transport
+
+    return OriginPools(one_origin, keep=max_keepalive)
