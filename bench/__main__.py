@@ -21,7 +21,7 @@ from rich.console import Console
 from bench.context import PROFILES, Context
 from bench.databases import PG_URL, pg_reachable
 from bench.report import Row, Run, print_table, rows_from_json, write_chart, write_json
-from bench.scenarios import delivery, e2e, ingest, matching, memory, storage, stories
+from bench.scenarios import delivery, e2e, ingest, matching, memory, storage, stories, workers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # name -> (what it measures, function, scenarios it needs first)
@@ -30,6 +30,11 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     "quality": ("2: F1 of stored text vs ground truth, and trafilatura alone", e2e.quality, ()),
     "ingest": ("3: feeds/s without page fetch vs reader, and the fetch floor", ingest.ingest, ()),
     "unchanged": ("4: a round of 304s, one worker, vs reader's re-poll", ingest.unchanged, ()),
+    "scale-out": (
+        "8: a round of 304s on PostgreSQL with 1, 2 and 4 workers; claim latency",
+        workers.run,
+        (),
+    ),
     "memory": (
         "7: peak memory of one worker over 1 and 4",
         memory.run,

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -77,7 +77,9 @@ class Poller:
     def capacity(self) -> int:
         return max(0, self.runtime.settings.polling.concurrency - len(self.in_flight))
 
-    async def claim(self, *, all_feeds: bool = False, exclude: tuple[int, ...] = ()) -> list[Any]:
+    async def claim(
+        self, *, all_feeds: bool = False, not_polled_since: datetime | None = None
+    ) -> list[Any]:
         rt = self.runtime
         async with self._claim_lock:
             if not self.claiming or not self.capacity:
@@ -89,7 +91,7 @@ class Poller:
                 lease=rt.settings.polling.lease,
                 limit=self.capacity,
                 all_feeds=all_feeds,
-                exclude=exclude,
+                not_polled_since=not_polled_since,
             )
 
     def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
@@ -129,14 +131,14 @@ async def run_round(
     """One pass over every due feed (every active feed with all_feeds), then deliver."""
     report = RoundReport()
     poller = Poller(runtime)
-    polled: set[int] = set()
+    started = runtime.clock.now()
 
     def done(poll: PollReport) -> None:
         report.polls.append(poll)
         if progress:
             progress(poll)
 
-    await beat(runtime.engine, runtime.owner, runtime.clock.now())
+    await beat(runtime.engine, runtime.owner, started)
     # Claim in batches of at least half the slots: each claim is a transaction (a scan of
     # the due feeds), and claiming after every single completion made that the round's cost.
     batch = max(1, runtime.settings.polling.concurrency // 2)
@@ -144,10 +146,11 @@ async def run_round(
     while True:
         if not exhausted and (poller.capacity >= batch or not poller.in_flight):
             wanted = poller.capacity
-            rows = await poller.claim(all_feeds=all_feeds, exclude=tuple(polled))
+            # Each feed once: not one this round polled already (its next poll may be due
+            # again at once, and --all ignores next_poll_at).
+            rows = await poller.claim(all_feeds=all_feeds, not_polled_since=started)
             exhausted = len(rows) < wanted
             for row in rows:
-                polled.add(row.id)
                 poller.start(row, done)
         if not poller.in_flight:
             break

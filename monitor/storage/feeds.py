@@ -168,17 +168,21 @@ async def claim_due(
     lease: timedelta,
     limit: int,
     all_feeds: bool = False,
-    exclude: Sequence[int] = (),
+    not_polled_since: datetime | None = None,
 ) -> list[Any]:
-    """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on PG)."""
+    """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on
+    PG). With `not_polled_since` (a round's start), only feeds not polled since then: a
+    round visits each feed once, whatever the poll did to its next_poll_at."""
     async with engine.begin() as conn:
         query = (
             select(feeds.c.id, feeds.c.lease_owner)
             .where(_due(now, all_feeds))
             .order_by(feeds.c.next_poll_at)
         )
-        if exclude:
-            query = query.where(feeds.c.id.not_in(exclude))
+        if not_polled_since is not None:
+            query = query.where(
+                or_(feeds.c.last_poll_at.is_(None), feeds.c.last_poll_at < not_polled_since)
+            )
         query = query.limit(limit)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)

@@ -48,3 +48,26 @@ def test_harness_runs_the_end_to_end_scenario_on_tiny_sizes(tmp_path: Path) -> N
     assert round_["passed"] == (round_["ratio"] >= 0.75)
     assert out.with_suffix(".png").stat().st_size > 1000
     assert "articles/s, sqlite" in done.stdout
+
+
+def test_harness_runs_the_scale_out_curve_on_tiny_sizes(tmp_path: Path) -> None:
+    out = tmp_path / "scale.json"
+    command = ["-m", "bench", "--profile", "tiny", "--only", "scale-out", "--no-chart"]
+    done = subprocess.run(
+        [sys.executable, *command, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = {row["figure"]: row for row in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+    for workers in ("1 worker", "2 workers", "4 workers"):
+        point = rows[f"304 round on PostgreSQL, {workers}"]
+        assert point["note"].startswith("60/60 answered 304"), point["note"]
+        assert point["value"] > 0
+    assert rows["304 round on PostgreSQL, 1 worker"]["target"] == "≥ 500 polls/s"
+    assert rows["304 round on PostgreSQL, 2 workers"]["baseline"] == pytest.approx(
+        rows["304 round on PostgreSQL, 1 worker"]["value"]
+    )
+    assert 0 < rows["claim latency, median (60 feeds due)"]["value"] < 10_000

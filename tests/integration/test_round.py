@@ -147,3 +147,17 @@ async def test_malformed_feed_is_one_clear_line_and_others_go_on(
         assert "\n" not in health[url].last_error
     assert health[urls[3]].last_error == "HTTP 500"
     assert "not a feed" in health[urls[2]].last_error
+
+
+async def test_a_round_over_all_feeds_polls_each_feed_exactly_once(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    # --all ignores next_poll_at, and a small concurrency makes the round claim many times:
+    # each claim must skip the feeds this round has polled already.
+    urls = [server.add(f"/f{i}", rss(f"F{i}", []), "application/rss+xml") for i in range(30)]
+    settings = _settings(database_url, tmp_path, urls, concurrency=4)
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        for _ in range(2):
+            report = await run_round(runtime, all_feeds=True)
+            assert (len(report.polls), report.errors) == (30, 0)
+    assert set(server.counts().values()) == {2}
