@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor import metrics
@@ -151,10 +161,15 @@ async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: dateti
     await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
 
 
+# Rendered with literals, not parameters, so that the planners can use the partial index
+# `ix_feeds_claim` (its predicate is this very text).
+ACTIVE = feeds.c.state.in_([literal_column(f"'{state}'") for state in ACTIVE_STATES])
+
+
 def _due(now: datetime, all_feeds: bool) -> Any:
     lease_free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
     not_throttled = or_(feeds.c.retry_after_until.is_(None), feeds.c.retry_after_until <= now)
-    condition = and_(feeds.c.state.in_(ACTIVE_STATES), lease_free, not_throttled)
+    condition = and_(ACTIVE, lease_free, not_throttled)
     if not all_feeds:
         condition = and_(condition, feeds.c.next_poll_at <= now)
     return condition
@@ -192,15 +207,13 @@ async def claim_due(
             return []
         # A lease left by another worker expired (it crashed or stalled): count the takeover.
         metrics.leases_stolen("feed", sum(row.lease_owner not in (None, owner) for row in selected))
-        await conn.execute(
+        rows = await conn.execute(
             update(feeds)
             .where(feeds.c.id.in_(ids), _due(now, all_feeds))
             .values(lease_owner=owner, lease_until=now + lease)
+            .returning(*feeds.c)
         )
-        rows = await conn.execute(
-            select(feeds).where(feeds.c.id.in_(ids), feeds.c.lease_owner == owner)
-        )
-        return list(rows)
+        return sorted(rows, key=lambda row: (row.next_poll_at, row.id))
 
 
 async def release(engine: AsyncEngine, feed_ids: Sequence[int], owner: str) -> None:

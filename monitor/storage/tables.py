@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -101,6 +102,11 @@ feeds = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 Index("ix_feeds_due", feeds.c.state, feeds.c.next_poll_at)
+# Claims walk the active feeds in next_poll_at order and stop at the batch: a partial index
+# gives that order (the one above, led by state, made PostgreSQL sort every due feed).
+# The predicate must match `storage.feeds.ACTIVE` word for word, literals included.
+CLAIMABLE = text("state IN ('ok', 'erroring')")
+Index("ix_feeds_claim", feeds.c.next_poll_at, postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
 
 stories = Table(
     "stories",
