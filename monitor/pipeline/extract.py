@@ -256,8 +256,9 @@ def _default_workers() -> int:
 def _pool_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has already imported trafilatura and lxml.
-        context.set_forkserver_preload([__name__])
+        # Workers fork from a server that has already imported trafilatura and lxml and
+        # loaded the language models (monitor.pipeline.warm).
+        context.set_forkserver_preload(["monitor.pipeline.warm"])
         return context
     return multiprocessing.get_context("spawn")
 

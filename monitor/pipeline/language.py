@@ -65,6 +65,12 @@ def _script(sample: str, letters: int) -> str:
     return "other"
 
 
+def warm_up() -> None:
+    """Load the models now (≈ 90 MB, 0.45 s) rather than on the first detection."""
+    for script in ("arabic", "cyrillic", "other"):
+        _identifier(script)
+
+
 @cache
 def _base_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)

@@ -196,3 +196,18 @@ async def test_workers_are_recycled_by_swapping_the_pool() -> None:
         last = await extractor.extract(html, url=f"{BASE}/ar/last")
     assert all(r.text == last.text for r in results)
     assert extractor._retiring == set()  # old pools were shut down
+
+
+def _models_loaded_before_any_detection() -> bool:
+    """Run in a pool worker: whether it started with the language models in memory."""
+    from monitor.pipeline import language
+
+    return language._base_identifier.cache_info().currsize == 1
+
+
+async def test_workers_start_with_the_language_models_loaded_by_the_forkserver() -> None:
+    # Loaded once in the forkserver and shared copy-on-write, not once per worker.
+    async with Extractor(workers=1) as extractor:
+        pool = extractor._current_pool()
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(pool, _models_loaded_before_any_detection)
