@@ -134,7 +134,7 @@ def _rows(
             claims["median_ms"],
             "ms",
             note=f"claim_due of {claims['claimed']} feeds (SELECT … FOR UPDATE SKIP LOCKED, "
-            f"UPDATE, read back), {claims['samples']} samples",
+            f"then UPDATE … RETURNING), {claims['samples']} samples",
             higher_is_better=False,
         ),
         Row(
