@@ -27,9 +27,12 @@ from monitor.ingest import PollReport
 from monitor.server import StatusServer, serve_status
 from monitor.storage import feeds as feed_store
 from monitor.storage.articles import insert_ignore
+from monitor.storage.listen import OUTBOX_CHANNEL, listen
 from monitor.storage.tables import heartbeats
 
 log = structlog.get_logger("monitor.scheduler")
+
+DELIVERY_EVERY = 2.0  # seconds between delivery ticks (retries, rows no wake-up announced)
 
 
 @dataclass
@@ -162,13 +165,24 @@ async def run_round(
 class Service:
     """`monitor run`: ticks until stopped, then stops gracefully."""
 
-    def __init__(self, runtime: Runtime, *, on_reload: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        on_reload: Callable[[], None] | None = None,
+        delivery_every: float = DELIVERY_EVERY,
+    ) -> None:
         self.runtime = runtime
         self.poller = Poller(runtime)
         self.stopping = asyncio.Event()
         self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.delivery_every = delivery_every
+        # Set while a PostgreSQL LISTEN wakes delivery for rows any process inserts.
+        self.listening = asyncio.Event()
         self._delivering: asyncio.Task[None] | None = None
+        self._deliver_again = False
+        self._listener: asyncio.Task[None] | None = None
         self._refill: asyncio.Task[None] | None = None
         self.status_server: StatusServer | None = None
 
@@ -190,8 +204,8 @@ class Service:
         and claim more now, not at the next tick, so that while feeds are due
         the worker keeps polls in flight (ticks alone cap it at `concurrency` polls per
         tick). One refill at a time, once half the slots are free (or all of them)."""
-        if report.alerts and (self._delivering is None or self._delivering.done()):
-            self._delivering = asyncio.create_task(self.deliver(), name="deliver new alerts")
+        if report.alerts:
+            self.deliver_soon()
         poller = self.poller
         half_free = poller.capacity >= max(1, self.runtime.settings.polling.concurrency // 2)
         if not poller.claiming or not (half_free or not poller.in_flight):
@@ -204,6 +218,21 @@ class Service:
             await self._claim_and_start()
         except Exception as e:  # the next tick tries again
             log.error("claim failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+    def deliver_soon(self) -> None:
+        """Deliver now, and once more after a delivery already running (its claim may
+        have been made before the new rows were committed)."""
+        if self._delivering is None or self._delivering.done():
+            self._delivering = asyncio.create_task(self._deliver_until_quiet(), name="deliver")
+        else:
+            self._deliver_again = True
+
+    async def _deliver_until_quiet(self) -> None:
+        while True:
+            self._deliver_again = False
+            await self.deliver()
+            if not self._deliver_again or self.stopping.is_set():
+                return
 
     async def deliver(self) -> None:
         try:
@@ -220,7 +249,7 @@ class Service:
         """Tick until `stop()`; then finish or release claimed work within shutdown_timeout."""
         settings = self.runtime.settings
         self._job(self.tick, settings.polling.tick.total_seconds(), "tick")
-        self._job(self.deliver, 2.0, "deliver")
+        self._job(self.deliver, self.delivery_every, "deliver")
         for name, seconds, job in self.runtime.delivery.periodic_jobs():
             self._job(job, seconds, name)
         rt = self.runtime
@@ -231,6 +260,10 @@ class Service:
             self._job(job, seconds, name)
         self.status_server = await serve_status(engine=rt.engine, settings=settings, clock=rt.clock)
         self.scheduler.start()
+        self._listener = asyncio.create_task(
+            listen(rt.engine, OUTBOX_CHANNEL, self.deliver_soon, ready=self.listening),
+            name="listen for outbox rows",
+        )
         log.info("service started", worker=self.runtime.owner)
         await self.tick()
         await self.stopping.wait()
@@ -240,6 +273,9 @@ class Service:
         if self.status_server is not None:
             self.status_server.stopping = True  # /readyz: 503 while draining
         self.scheduler.shutdown(wait=False)
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         budget = timeout.total_seconds()
         self.poller.claiming = False
         if self._refill is not None:  # a claim in flight: let it start what it claimed

@@ -11,17 +11,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
+from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.errors import DeliveryError
@@ -31,7 +32,10 @@ from monitor.notify.log import LogNotifier
 from monitor.notify.outbox import DeliveryWorker, alert_builder, retry_delay
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.fetch import Fetcher
+from monitor.scheduler import Service
+from monitor.storage.engine import create_engine
 from monitor.storage.tables import outbox
+from tests.conftest import pg_database
 from tests.notify_support import (
     NOW,
     WEBHOOK_SECRET,
@@ -242,6 +246,7 @@ CHILD = """
 import asyncio, json, os, signal, sys
 from datetime import timedelta
 from pathlib import Path
+from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import settings_from_dict
 from monitor.notify import store
@@ -406,3 +411,52 @@ async def test_webhook_throughput_with_100_alerts_queued(
     assert len(receiver.accepted()) == 100
     assert all(r.verified for r in receiver.received)
     print(f"\n{engine.dialect.name}: {100 / elapsed:.0f} deliveries/s ({elapsed * 1000:.0f} ms)")
+
+
+async def test_a_row_another_process_inserts_is_delivered_at_once_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The delivery tick is an hour here: only the LISTEN/NOTIFY wake-up can deliver in time.
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    async with pg_database() as url:
+        with WebhookReceiver().running() as receiver:
+            raw = hook_config(receiver.url) | {
+                "database": {"url": url},
+                "polling": {"allow_networks": ["127.0.0.0/8"]},
+            }
+            settings = settings_from_dict(raw, base=tmp_path)
+            async with open_runtime(settings, extract_workers=1) as runtime:
+                service = Service(runtime, delivery_every=3600)
+                running = asyncio.create_task(service.run())
+                await asyncio.wait_for(service.listening.wait(), 30)
+                other = create_engine(url)  # another connection, as another process's
+                try:
+                    for start in (0, 1, 2):  # each insert wakes the service again
+                        if start == 2:  # and after its listening connection was killed
+                            await _kill_listeners(other)
+                            await _until(lambda: not service.listening.is_set())
+                            await asyncio.wait_for(service.listening.wait(), 30)
+                        await seed_alerts(other, dict(settings.channels), NOW, 1, start=start)
+                        await _until(lambda: len(receiver.accepted()) > start)  # noqa: B023
+                        assert len(receiver.accepted()) == start + 1
+                finally:
+                    await other.dispose()
+                    service.stop()
+                    await running
+            assert not service.listening.is_set()  # stopped listening on shutdown
+
+
+async def _kill_listeners(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+            )
+        )
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110 - polled state
+        await asyncio.sleep(0.05)
