@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor import metrics
@@ -340,7 +341,7 @@ class PollRecorder:
             batch, self._queued = self._queued, []
             try:
                 await self._commit(batch)
-            except Exception:
+            except (IntegrityError, DataError):
                 # One outcome the database refuses must not fail the others: write each
                 # alone and hand every poll its own result.
                 for one in batch:
@@ -350,6 +351,9 @@ class PollRecorder:
                         _settle(one[3], e)
                     else:
                         _settle(one[3], None)
+            except Exception as e:  # the database is unreachable: every poll fails alike
+                for one in batch:
+                    _settle(one[3], e)
             else:
                 for one in batch:
                     _settle(one[3], None)

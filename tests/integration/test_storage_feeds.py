@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import FeedConfig
 from monitor.storage import feeds as store
@@ -250,3 +251,33 @@ async def test_the_recorder_keeps_a_refused_outcome_from_failing_the_others(
         rows = {row.id: row for row in await conn.execute(select(feeds))}
     # The refused one is still leased: it is polled again once the lease ends.
     assert [rows[i].lease_owner for i in (good, bad, also_good)] == [None, "w1", None]
+
+
+async def test_the_recorder_fails_every_poll_at_once_when_the_database_is_gone(
+    backend: str,
+) -> None:
+    if backend == "sqlite":
+        url = "sqlite+aiosqlite:////nonexistent-folder/monitor.db"
+    else:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/gone"
+    engine = create_async_engine(url)
+    attempts = 0
+
+    def connecting(*_: object) -> None:
+        nonlocal attempts
+        attempts += 1
+
+    event.listen(engine.sync_engine, "do_connect", connecting)
+    recorder = store.PollRecorder(engine, "w1")
+    outcome = store.PollOutcome(NOW + timedelta(hours=1))
+    try:
+        results = await asyncio.gather(
+            *(recorder.record(i, outcome, NOW) for i in range(5)), return_exceptions=True
+        )
+    finally:
+        await engine.dispose()
+    assert all(isinstance(r, (OSError, DBAPIError)) for r in results), results
+    assert attempts == 1  # one batch, not a retry per poll against a dead database
