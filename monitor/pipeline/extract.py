@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import ctypes
 import logging
 import multiprocessing
 import os
 import re
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -241,9 +244,28 @@ def _is_home_page_for_article(canonical: str, url: str) -> bool:
 
 
 def _quiet_worker() -> None:
-    """Worker start-up: silence library loggers that would write to stderr in every process."""
+    """Worker start-up: die with the forkserver, and silence library loggers that would
+    write to stderr in every process."""
+    die_with_parent()
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Have Linux SIGKILL this process when its parent dies. The forkserver (whose parent is
+    the service) and the pool workers (whose parent is the forkserver) call it, so a
+    SIGKILLed or OOM-killed service does not leave its pool behind, ≈ 140 MB a process,
+    every time the supervisor restarts it. Elsewhere than Linux it does nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the pool outlives a killed service
+        return
 
 
 def _default_workers() -> int:

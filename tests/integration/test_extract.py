@@ -10,6 +10,9 @@ import os
 import re
 import signal
 import statistics
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from monitor.pipeline.extract import Extractor, extract_article
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 DEMO = Path(__file__).parent.parent.parent / "monitor" / "demo_data"
 BASE = "http://127.0.0.1:8765"
+ROOT = Path(__file__).resolve().parents[2]
 _TOKEN = re.compile(r"\w+")
 
 
@@ -211,3 +215,54 @@ async def test_workers_start_with_the_language_models_loaded_by_the_forkserver()
         pool = extractor._current_pool()
         loop = asyncio.get_running_loop()
         assert await loop.run_in_executor(pool, _models_loaded_before_any_detection)
+
+
+KILLED_SERVICE = """
+import asyncio, json, os, signal, sys
+from multiprocessing import forkserver
+from monitor.pipeline.extract import Extractor
+
+async def main() -> None:
+    async with Extractor(workers=2) as extractor:
+        html = sys.stdin.buffer.read()
+        await asyncio.gather(*(extractor.extract(html, url=f"{sys.argv[1]}/{i}") for i in range(4)))
+        pool = extractor._current_pool()
+        pids = [*pool._processes, forkserver._forkserver._forkserver_pid]
+        print(json.dumps(pids), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie is gone
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_service_leaves_no_pool_process_behind(tmp_path: Path) -> None:
+    script = tmp_path / "service.py"
+    script.write_text(KILLED_SERVICE, encoding="utf-8")
+    # Output to files: a pool left behind would hold a pipe open and hang the test.
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        done = subprocess.run(
+            [sys.executable, str(script), BASE],
+            input=arabic_page(True),
+            stdout=stdout,
+            stderr=stderr,
+            timeout=120,
+            cwd=ROOT,
+        )
+    assert done.returncode == -signal.SIGKILL, err.read_text()[-2000:]
+    pids = json.loads(out.read_text().splitlines()[-1])
+    assert len(pids) == 3  # two workers and their forkserver
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in pids if _alive(p)] == []
