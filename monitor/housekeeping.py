@@ -101,7 +101,9 @@ class Housekeeping:
         self, name: str, every: timedelta, job: Callable[[datetime], Awaitable[None]]
     ) -> bool:
         now = self.clock.now()
-        return await run_singleton(self.engine, name, self.owner, now, SINGLETON_LEASE, every, job)
+        return await run_singleton(
+            self.engine, name, self.owner, now, SINGLETON_LEASE, every, job, clock=self.clock.now
+        )
 
     def periodic_jobs(self) -> list[PeriodicJob]:
         """(name, every seconds, job) for the scheduler; each job logs instead of raising."""

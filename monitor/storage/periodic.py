@@ -9,6 +9,7 @@ how far an incremental job got, e.g. "article text is pruned up to here".
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.storage.articles import insert_ignore
+from monitor.storage.engine import describe_error
 from monitor.storage.tables import periodic_tasks
 
 log = structlog.get_logger("monitor.periodic")
@@ -58,6 +60,34 @@ async def finish(
         )
 
 
+async def renew(
+    engine: AsyncEngine, name: str, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Extend a lease `owner` still holds to `now + lease`; False if it was lost."""
+    async with engine.begin() as conn:
+        renewed = await conn.execute(
+            update(periodic_tasks)
+            .where(periodic_tasks.c.name == name, periodic_tasks.c.lease_owner == owner)
+            .values(lease_until=now + lease)
+        )
+        return bool(renewed.rowcount)
+
+
+async def _keep_renewing(
+    engine: AsyncEngine, name: str, owner: str, lease: timedelta, clock: Callable[[], datetime]
+) -> None:
+    """Renew the lease every third of its length while the job runs, so a job that runs
+    longer than its lease (a first retention over years of articles) is not taken over."""
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        try:
+            if not await renew(engine, name, owner, clock(), lease):
+                log.warning("singleton lease lost while the job ran", job=name, owner=owner)
+                return
+        except Exception as e:  # the database is away for a moment: try again next time
+            log.warning("could not renew a singleton lease", job=name, error=describe_error(e))
+
+
 async def run_singleton(
     engine: AsyncEngine,
     name: str,
@@ -68,21 +98,36 @@ async def run_singleton(
     job: Job,
     *,
     retry: timedelta = timedelta(minutes=5),
+    clock: Callable[[], datetime] | None = None,
 ) -> bool:
     """Run `job(now)` here if it is due and no other process is running it; True if it ran.
 
     On success the job is next due `every` from now; when it raises, it is due again after
-    `retry` (or `every`, if shorter) and the error propagates.
+    `retry` (or `every`, if shorter) and the error propagates. With `clock`, the lease is
+    renewed while the job runs, however long it takes.
     """
     if not await acquire(engine, name, owner, now, lease):
         return False
+    renewing = (
+        asyncio.create_task(_keep_renewing(engine, name, owner, lease, clock), name=f"renew {name}")
+        if clock is not None
+        else None
+    )
     try:
         await job(now)
     except BaseException:
+        await _stop(renewing)
         await finish(engine, name, owner, ran_at=None, next_run_at=now + min(retry, every))
         raise
+    await _stop(renewing)
     await finish(engine, name, owner, ran_at=now, next_run_at=now + every)
     return True
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def get_mark(conn: AsyncConnection, name: str) -> datetime | None:

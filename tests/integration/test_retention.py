@@ -243,3 +243,27 @@ async def test_a_failed_or_abandoned_singleton_is_taken_over(engine: AsyncEngine
     assert await acquire(engine, "job", "b", NOW + timedelta(minutes=5), timedelta(minutes=10))
     assert not await acquire(engine, "job", "c", NOW + timedelta(minutes=14), timedelta(minutes=10))
     assert await acquire(engine, "job", "c", NOW + timedelta(minutes=16), timedelta(minutes=10))
+
+
+async def test_a_singleton_running_longer_than_its_lease_keeps_it(engine: AsyncEngine) -> None:
+    lease = timedelta(seconds=1.2)  # renewed every 0.4 s of real time
+    running, gate = asyncio.Event(), asyncio.Event()
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    async def long_job(_: datetime) -> None:
+        running.set()
+        await gate.wait()
+
+    job = asyncio.create_task(
+        run_singleton(engine, "slow", "a", clock(), lease, DAY, long_job, clock=clock)
+    )
+    await running.wait()
+    await asyncio.sleep(2.5 * lease.total_seconds())  # well past the first lease
+    assert not await acquire(engine, "slow", "b", clock(), lease)
+    gate.set()
+    assert await job
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(periodic_tasks))).one()
+    assert (row.lease_owner, row.lease_until) == (None, None)
