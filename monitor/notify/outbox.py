@@ -184,7 +184,9 @@ class DeliveryWorker:
         alerts = [m for m in messages if m.kind == "alert"]
         others = [m for m in messages if m.kind != "alert"]
         async with self.engine.begin() as conn:
-            sent = await store.sent_since(conn, channel, now - THROTTLE_WINDOW)
+            sent = await store.spent_since(
+                conn, channel, now - THROTTLE_WINDOW, now=now, owner=self.owner
+            )
             send, held = split_throttled(alerts, throttle_budget(config.max_per_hour, sent))
             until = summary_due(now, ZoneInfo(config.digest_timezone))
             await store.hold(conn, [m.row_id for m in held if m.row_id], until)

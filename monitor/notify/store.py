@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -181,14 +181,33 @@ async def requeue(
     return int(result.rowcount)
 
 
-async def sent_since(conn: AsyncConnection, channel: str, since: datetime) -> int:
-    """Alerts the channel delivered since `since` (the throttle's window)."""
+_THROTTLE_LOCK = "monitor throttle "
+
+
+async def spent_since(
+    conn: AsyncConnection, channel: str, since: datetime, *, now: datetime, owner: str
+) -> int:
+    """Alerts that count against the channel's hourly budget: delivered since `since`, and
+    those another worker holds a live lease on (it decided to send them and is sending).
+
+    On PostgreSQL the caller's transaction first takes a per-channel advisory lock, so
+    workers deciding at the same time decide one after the other and each sees what the
+    previous one is sending: the budget is not spent twice."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": _THROTTLE_LOCK + channel},
+        )
+    sent = and_(outbox.c.status == "sent", outbox.c.sent_at >= since)
+    sending = and_(
+        outbox.c.status == "pending",
+        outbox.c.lease_owner.is_not(None),
+        outbox.c.lease_owner != owner,
+        outbox.c.lease_until >= now,
+    )
     count = await conn.scalar(
         select(func.count()).where(
-            outbox.c.channel == channel,
-            outbox.c.kind == "alert",
-            outbox.c.status == "sent",
-            outbox.c.sent_at >= since,
+            outbox.c.channel == channel, outbox.c.kind == "alert", or_(sent, sending)
         )
     )
     return int(count or 0)

@@ -460,3 +460,24 @@ async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110 - polled state
         await asyncio.sleep(0.05)
+
+
+async def test_workers_sending_at_once_share_one_hourly_budget(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several delivery workers share one database on PostgreSQL only")
+    settings = settings_from_dict(
+        {"channels": {"capped": {"type": "log", "max_per_hour": 5}}},
+        base=Path("."),
+        check_secrets=False,
+    )
+    await seed_alerts(engine, dict(settings.channels), NOW, 24)
+    recorders = [Recorder("capped") for _ in range(3)]
+    workers = [
+        worker(engine, settings, {"capped": r}, owner=f"w{i}", batch=4)
+        for i, r in enumerate(recorders)
+    ]
+    await asyncio.gather(*(w.run_once(NOW) for w in workers))
+    sent = [m.message_id for r in recorders for m in r.sent]
+    assert len(sent) == len(set(sent)) == 5
+    statuses = [row.status for row in await rows(engine)]
+    assert (statuses.count("sent"), statuses.count("held")) == (5, 19)
