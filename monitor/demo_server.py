@@ -197,15 +197,21 @@ class _DemoHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path).lstrip("/")
         served = self.demo.lookup(path)
         if served is None:
-            status, body = HTTPStatus.NOT_FOUND, b"not found\n"
-            self._send(status, body, "text/plain; charset=utf-8", send_body=send_body)
+            status = HTTPStatus.NOT_FOUND
         elif _is_fresh(self.headers, served):
             status = HTTPStatus.NOT_MODIFIED
-            self._send(status, b"", None, send_body=False, served=served)
         else:
             status = HTTPStatus.OK
-            self._send(status, served.body, served.content_type, send_body=send_body, served=served)
+        # Recorded before the answer goes out: a client sends its next request only after
+        # this answer, so the record keeps the order of the requests, whichever connection
+        # (and thread) serves the next one.
         self.demo.record(Request(self.command, path, int(status), dict(self.headers.items())))
+        if served is None:
+            self._send(status, b"not found\n", "text/plain; charset=utf-8", send_body=send_body)
+        elif status == HTTPStatus.NOT_MODIFIED:
+            self._send(status, b"", None, send_body=False, served=served)
+        else:
+            self._send(status, served.body, served.content_type, send_body=send_body, served=served)
 
     def _send(
         self,
