@@ -74,12 +74,22 @@ async def renew(
 
 
 async def _keep_renewing(
-    engine: AsyncEngine, name: str, owner: str, lease: timedelta, clock: Callable[[], datetime]
+    engine: AsyncEngine,
+    name: str,
+    owner: str,
+    lease: timedelta,
+    clock: Callable[[], datetime],
+    done: asyncio.Event,
 ) -> None:
-    """Renew the lease every third of its length while the job runs, so a job that runs
-    longer than its lease (a first retention over years of articles) is not taken over."""
+    """Renew the lease every third of its length until `done`, so a job that runs longer
+    than its lease (a first retention over years of articles) is not taken over. It stops
+    between renewals, never in the middle of one."""
     while True:
-        await asyncio.sleep(lease.total_seconds() / 3)
+        try:
+            await asyncio.wait_for(done.wait(), lease.total_seconds() / 3)
+            return
+        except TimeoutError:
+            pass
         try:
             if not await renew(engine, name, owner, clock(), lease):
                 log.warning("singleton lease lost while the job ran", job=name, owner=owner)
@@ -108,25 +118,28 @@ async def run_singleton(
     """
     if not await acquire(engine, name, owner, now, lease):
         return False
+    done = asyncio.Event()
     renewing = (
-        asyncio.create_task(_keep_renewing(engine, name, owner, lease, clock), name=f"renew {name}")
+        asyncio.create_task(
+            _keep_renewing(engine, name, owner, lease, clock, done), name=f"renew {name}"
+        )
         if clock is not None
         else None
     )
     try:
         await job(now)
     except BaseException:
-        await _stop(renewing)
+        await _stop(renewing, done)
         await finish(engine, name, owner, ran_at=None, next_run_at=now + min(retry, every))
         raise
-    await _stop(renewing)
+    await _stop(renewing, done)
     await finish(engine, name, owner, ran_at=now, next_run_at=now + every)
     return True
 
 
-async def _stop(task: asyncio.Task[None] | None) -> None:
+async def _stop(task: asyncio.Task[None] | None, done: asyncio.Event) -> None:
+    done.set()
     if task is not None:
-        task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
