@@ -45,10 +45,6 @@ class OriginPools(httpx.AsyncBaseTransport):
         """How many origins have a pool open (idle or in use)."""
         return len(self._pools)
 
-    def transports(self) -> list[httpx.AsyncBaseTransport]:
-        """The open per-origin transports (the guard's tests inspect them)."""
-        return [pool.transport for pool in self._pools.values()]
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = (request.url.scheme, request.url.host, request.url.port)
         pool = self._pools.get(origin)
