@@ -4,6 +4,9 @@
 for the scalar keys of the plain sections, validates everything, resolves relative paths
 against the file's folder and checks that every secret named by a channel is set. Any
 problem raises `ConfigError` with one line naming the file, the key and what is wrong.
+
+Bounds: the file is at most `MAX_CONFIG_BYTES` and nests tables and arrays at most
+`MAX_NESTING` deep; durations and sizes have their own upper bounds (`monitor.units`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -30,6 +41,8 @@ from monitor.units import parse_duration, parse_size
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
 PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories")
 VERSION = "0.1.0"
+MAX_CONFIG_BYTES = 10_000_000
+MAX_NESTING = 16
 
 
 def _duration(value: Any) -> timedelta:
@@ -86,6 +99,7 @@ class PollingConfig(_Section):
     fetch_articles: bool = True
     max_entry_age: OptionalDuration = None
     allow_networks: tuple[str, ...] = ()
+    allow_all_networks: bool = False  # the second key that lets allow_networks cover everything
     proxy: str = ""
     user_agent: str = f"feed-monitor/{VERSION} (+https://github.com/feed-monitor/feed-monitor)"
     retire_after_404: Duration = timedelta(days=7)
@@ -104,12 +118,45 @@ class PollingConfig(_Section):
                 raise ValueError(f"{item!r} is not an IP network such as '127.0.0.0/8'") from e
         return value
 
+    @model_validator(mode="after")
+    def _not_everything(self) -> PollingConfig:
+        whole = _covers_everything(self.allow_networks)
+        if whole and not self.allow_all_networks:
+            raise ValueError(
+                f"allow_networks lets every address through ({whole}), which turns the SSRF"
+                " guard off; list only the networks you mean, or also set"
+                " allow_all_networks = true"
+            )
+        return self
+
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://", "socks5://")):
             raise ValueError("must be an http://, https:// or socks5:// URL")
         return value
+
+
+_IPV4_CARRIERS = tuple(
+    ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "64:ff9b::/96", "2002::/16")
+)
+
+
+def _covers_everything(items: tuple[str, ...]) -> str | None:
+    """The whole address space ("0.0.0.0/0" or "::/0") the listed networks add up to, if any."""
+    listed = [ipaddress.ip_network(item, strict=False) for item in items]
+    v4 = [n for n in listed if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in listed if isinstance(n, ipaddress.IPv6Network)]
+    if ipaddress.IPv4Network("0.0.0.0/0") in ipaddress.collapse_addresses(v4):
+        return "0.0.0.0/0"
+    for (
+        carrier
+    ) in _IPV4_CARRIERS:  # the guard lets an embedded IPv4 address go where its carrier goes
+        if any(carrier.subnet_of(network) for network in ipaddress.collapse_addresses(v6)):
+            return f"0.0.0.0/0 through {carrier}"
+    if ipaddress.IPv6Network("::/0") in ipaddress.collapse_addresses(v6):
+        return "::/0"
+    return None
 
 
 class DeliveryConfig(_Section):
@@ -370,14 +417,49 @@ def load_config(path: Path, *, check_secrets: bool = True) -> Settings:
     """Read, validate and resolve the config at `path`; raise ConfigError with one clear line."""
     source = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = _parse_toml(_read_capped(path), source)
     except FileNotFoundError as e:
         raise ConfigError(f"{source}: config file not found (pass --config PATH)") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from e
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{source}: cannot read: {e}") from e
     return settings_from_dict(raw, base=path.parent, source=source, check_secrets=check_secrets)
+
+
+def _read_capped(path: Path) -> str:
+    with path.open("rb") as file:
+        data = file.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config file too large: at most {MAX_CONFIG_BYTES} bytes")
+    return data.decode("utf-8")
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    too_deep = ConfigError(f"{source}: nested too deeply: at most {MAX_NESTING} levels")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    except RecursionError as e:  # tomllib recurses once per nested array or inline table
+        raise too_deep from e
+    if _nesting(raw) > MAX_NESTING:
+        raise too_deep
+    return raw
+
+
+def _nesting(value: Any) -> int:
+    """How deep tables and arrays nest in `value`, walked without recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def settings_from_dict(

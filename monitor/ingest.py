@@ -97,6 +97,7 @@ class Ingestor:
             etag=feed.etag,
             last_modified=feed.last_modified,
             headers=dict(feed.headers),
+            headers_for=feed.headers_for,
             max_bytes=polling.max_feed_bytes,
         )
         observe.response("feed", response)
@@ -199,6 +200,7 @@ class Ingestor:
                 page = await self.fetcher.get(
                     entry.url,
                     headers=dict(feed.headers),
+                    headers_for=feed.headers_for,
                     max_bytes=self.settings.polling.max_page_bytes,
                     accept=PAGE_ACCEPT,
                 )

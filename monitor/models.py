@@ -19,6 +19,13 @@ class Feed:
     fetch_articles: bool = True
     headers: tuple[tuple[str, str], ...] = ()
     last_body_hash: str | None = None
+    config_url: str | None = None  # the URL written in the config; None for CLI feeds
+
+    @property
+    def headers_for(self) -> str:
+        """The URL whose origin the feed's `headers` belong to: the one the operator wrote,
+        not where a permanent redirect has since moved the feed."""
+        return self.config_url or self.url
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ otherwise; `str(error)` is the feed's one-line health text. What it guarantees:
 - redirects are followed by hand (`redirects`): at most 5, loops refused, every hop
   goes through the SSRF guard (`ssrf.GuardedBackend`, on the address actually connected
   to) and the scheme check; a chain of 301/308 from the start sets
-  `Response.permanent_url`; credentials don't follow a hop to another origin;
+  `Response.permanent_url`;
+- the caller's extra `headers` (a feed's configured `Authorization`, `Cookie`, …) go only
+  to one origin, `headers_for`'s (the URL asked for by default), and to its https upgrade:
+  every hop elsewhere, redirects included, gets the client's own headers and nothing else;
 - at most `polling.concurrency` requests in flight, `polling.per_host` per host:port,
   and request starts to one host at least `polling.host_spacing` apart;
 - conditional GET, Cache-Control max-age and Retry-After (seconds or HTTP date);
@@ -49,9 +52,9 @@ from monitor.pipeline.headers import (
 from monitor.pipeline.redirects import (
     REDIRECT_STATUSES,
     RedirectChain,
+    ScopedHeaders,
     checked_url,
     origin,
-    without_credentials,
 )
 from monitor.pipeline.ssrf import (
     allowed_addresses,
@@ -239,18 +242,24 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         headers: Mapping[str, str] = _NO_HEADERS,
+        headers_for: str | None = None,
         max_bytes: int,
         accept: str = FEED_ACCEPT,
     ) -> Response:
-        """GET `url` following redirects; a Response for 2xx/304, else a FetchError."""
-        request_headers = {"Accept": accept, **headers}
+        """GET `url` following redirects; a Response for 2xx/304, else a FetchError.
+
+        `headers` are sent only to the origin of `headers_for` (default `url`)."""
+        request_headers = {"Accept": accept}
         if etag:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
         with _translated(self._timeout):
             chain = RedirectChain(checked_url(url))
-        reply = await self._follow(chain, request_headers, max_bytes)
+            scoped = ScopedHeaders(
+                headers, checked_url(headers_for) if headers_for else chain.current
+            )
+        reply = await self._follow(chain, request_headers, scoped, max_bytes)
         return _response(reply, chain, etag=etag, last_modified=last_modified)
 
     async def post(
@@ -279,18 +288,20 @@ class Fetcher:
         return PostResult(response.status_code, dict(response.headers), body)
 
     async def _follow(
-        self, chain: RedirectChain, headers: dict[str, str], max_bytes: int
+        self,
+        chain: RedirectChain,
+        headers: Mapping[str, str],
+        scoped: ScopedHeaders,
+        max_bytes: int,
     ) -> _Reply:
         deadline = _Deadline(self._timeout)
         while True:
-            reply = await self._hop(chain.current, headers, max_bytes, deadline)
+            hop_headers = {**headers, **scoped.for_url(chain.current)}
+            reply = await self._hop(chain.current, hop_headers, max_bytes, deadline)
             if reply.status not in REDIRECT_STATUSES:
                 return reply
-            before = origin(chain.current)
             with _translated(self._timeout):
-                target = chain.follow(reply.status, reply.headers.get("location", ""))
-            if origin(target) != before:
-                headers = without_credentials(headers)
+                chain.follow(reply.status, reply.headers.get("location", ""))
 
     async def _hop(
         self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int, deadline: _Deadline

@@ -10,6 +10,10 @@ the feed URL, titles and summaries become plain text, odd dates are parsed and f
 ones clamped to `now`, duplicate guids dropped, and entries with neither guid nor link
 kept only when they carry text. A bozo feed whose entries came out is fine: its
 problem is kept in `ParsedFeed.warning`.
+
+A JSON Feed nesting objects and arrays more than `MAX_JSON_DEPTH` deep is refused with one
+line (checked without recursion); its fields are read as text only when they are strings
+or numbers, so a nested value in a title's place never reaches `str()`.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from monitor.pipeline.discover import find_feed_links
 from monitor.pipeline.plaintext import html_to_text, plain_title
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
+MAX_JSON_DEPTH = 64
 _HEAD = 2048
 _MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z][\w:.-]*)")
@@ -162,39 +167,68 @@ def _first_date(parsed: Iterable[Any], raw: Iterable[Any], now: datetime) -> dat
 
 
 def _parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
+    too_deep = ParseError(f"not a feed: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     try:
         data = json.loads(body)
     except ValueError as e:
         raise ParseError(f"not a feed: invalid JSON ({e})") from e
+    except RecursionError as e:  # the decoder recurses once per level
+        raise too_deep from e
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise too_deep
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not isinstance(version, str) or not version.startswith(JSON_FEED_VERSION):
         raise ParseError("not a feed: JSON without a jsonfeed.org version")
     items = data.get("items")
     raw_items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     entries = finish_entries((_json_entry(item, url, now) for item in raw_items), now)
-    link = _absolute(str(data.get("home_page_url") or ""), url)
-    return ParsedFeed(plain_title(str(data.get("title") or "")), link, entries)
+    link = _absolute(_text(data, "home_page_url"), url)
+    return ParsedFeed(plain_title(_text(data, "title")), link, entries)
+
+
+def json_depth(value: Any) -> int:
+    """How deep objects and arrays nest in a decoded JSON value (a scalar is 0), walked
+    without recursion and stopping once past MAX_JSON_DEPTH."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and deepest <= MAX_JSON_DEPTH:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _text(mapping: Mapping[str, Any], *keys: str) -> str:
+    """The first of `keys` holding a string or a number, as text; "" if none does."""
+    for key in keys:
+        value = mapping.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    return ""
 
 
 def _json_entry(item: Mapping[str, Any], base: str, now: datetime) -> Entry | None:
-    content_text = str(item.get("content_text") or "")
-    date = item.get("date_published") or item.get("date_modified")
+    date = _text(item, "date_published", "date_modified")
     return make_entry(
-        guid=str(item.get("id") or ""),
-        link=str(item.get("url") or item.get("external_url") or ""),
+        guid=_text(item, "id"),
+        link=_text(item, "url", "external_url"),
         base=base,
-        title=str(item.get("title") or ""),
+        title=_text(item, "title"),
         author=_json_author(item),
-        summary_html=_escape(str(item.get("summary") or "")),
-        content_html=str(item.get("content_html") or "") or _escape(content_text),
-        published=parse_date(str(date), now) if date else None,
+        summary_html=_escape(_text(item, "summary")),
+        content_html=_text(item, "content_html") or _escape(_text(item, "content_text")),
+        published=parse_date(date, now) if date else None,
     )
 
 
 def _json_author(item: Mapping[str, Any]) -> str:
     authors = item.get("authors")
     first = authors[0] if isinstance(authors, list) and authors else item.get("author")
-    return str(first.get("name") or "") if isinstance(first, dict) else ""
+    return _text(first, "name") if isinstance(first, dict) else ""
 
 
 def _escape(text: str) -> str:

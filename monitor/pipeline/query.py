@@ -11,6 +11,11 @@ Operators are upper-case words; `and`, `or`, `near` in lower case are ordinary t
 or phrase is a term matched like a watchlist term (same normalisation, word boundaries and
 case rule). ``A NEAR/n B`` holds when a hit of A and a hit of B have at most n words strictly
 between them, in either order. A syntax error raises `QuerySyntaxError` with the 1-based column.
+
+Bounds, so a hostile or runaway query gives one line instead of a RecursionError: at most
+`MAX_QUERY_CHARS` characters, `MAX_TERMS` terms and `MAX_DEPTH` levels of nesting (groups,
+NOTs and NEARs in a row each add one). Runs of AND or OR build balanced trees (both are
+associative), so a thousand ORed terms nest about ten levels deep, not a thousand.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ Span = tuple[int, int]  # a hit's first and last word index (inclusive)
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
 _TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|(?P<quote>["“„«])|(?P<word>[^\s()"“„«]+))')
 _NEAR = re.compile(r"NEAR(?:/(\d+))?$")
+MAX_QUERY_CHARS = 20_000
+MAX_TERMS = 1_000
+MAX_DEPTH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,11 @@ class _Token:
 
 def parse_query(text: str) -> Query:
     """Parse a query; raise QuerySyntaxError(message, column) when it is not well formed."""
-    parser = _Parser(list(_tokens(text)), len(text) + 1)
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"query too long: at most {MAX_QUERY_CHARS} characters", 1)
+    tokens = list(_tokens(text))
+    _check_term_count(tokens)
+    parser = _Parser(tokens, len(text) + 1)
     if parser.peek().kind == "end":
         raise QuerySyntaxError("empty query", 1)
     query = parser.parse_or()
@@ -176,6 +188,22 @@ def _word(word: str, column: int) -> _Token:
     return _Token("term", word, column)
 
 
+def _check_term_count(tokens: Sequence[_Token]) -> None:
+    words = [t for t in tokens if t.kind in ("term", "phrase")]
+    if len(words) > MAX_TERMS:
+        raise QuerySyntaxError(
+            f"query too long: at most {MAX_TERMS} terms", words[MAX_TERMS].column
+        )
+
+
+def _balanced(kind: type[And] | type[Or], operands: Sequence[Query]) -> Query:
+    """`a op b op c …` as a balanced tree, keeping the operands' order (left-deep up to 3)."""
+    if len(operands) == 1:
+        return operands[0]
+    middle = 1 << ((len(operands) - 1).bit_length() - 1)
+    return kind(_balanced(kind, operands[:middle]), _balanced(kind, operands[middle:]))
+
+
 def _check_term(text: str, column: int) -> None:
     if not term_form(text).key:
         raise QuerySyntaxError(f"term {text!r} has no letters or digits", column)
@@ -188,6 +216,7 @@ class _Parser:
         self._tokens = tokens
         self._index = 0
         self._end_column = end_column
+        self._depth = 0
 
     def peek(self) -> _Token:
         return self._tokens[self._index]
@@ -197,37 +226,48 @@ class _Parser:
         self._index += 1
         return token
 
+    def _deeper(self, token: _Token, what: str) -> None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"query too deep: at most {MAX_DEPTH} {what}", token.column)
+
     def parse_or(self) -> Query:
-        query = self._parse_and()
+        operands = [self._parse_and()]
         while self.peek().kind == "OR":
             self._next()
-            query = Or(query, self._parse_and())
-        return query
+            operands.append(self._parse_and())
+        return _balanced(Or, operands)
 
     def _parse_and(self) -> Query:
-        query = self._parse_not()
+        operands = [self._parse_not()]
         while self.peek().kind in ("AND", "NOT", "term", "phrase", "("):
             if self.peek().kind == "AND":
                 self._next()
-            query = And(query, self._parse_not())
-        return query
+            operands.append(self._parse_not())
+        return _balanced(And, operands)
 
     def _parse_not(self) -> Query:
-        if self.peek().kind == "NOT":
-            self._next()
-            return Not(self._parse_not())
-        return self._parse_near()
+        if self.peek().kind != "NOT":
+            return self._parse_near()
+        token = self._next()
+        self._deeper(token, "nested NOTs and groups")
+        operand = self._parse_not()
+        self._depth -= 1
+        return Not(operand)
 
     def _parse_near(self) -> Query:
+        depth = self._depth
         query = self._parse_operand()
         while self.peek().kind == "NEAR":
             near = self._next()
+            self._deeper(near, "NEARs in a row and nested groups")
             if isinstance(query, Not):
                 raise QuerySyntaxError("NEAR cannot take a NOT operand", near.column)
             right = self._parse_operand()
             if isinstance(right, Not):
                 raise QuerySyntaxError("NEAR cannot take a NOT operand", near.column)
             query = Near(query, right, near.distance)
+        self._depth = depth
         return query
 
     def _parse_operand(self) -> Query:
@@ -243,7 +283,9 @@ class _Parser:
     def _parse_group(self, opening: _Token) -> Query:
         if self.peek().kind == ")":
             raise QuerySyntaxError("empty parentheses", opening.column)
+        self._deeper(opening, "nested groups")
         query = self.parse_or()
+        self._depth -= 1
         if self._next().kind != ")":
             raise QuerySyntaxError("'(' is never closed", opening.column)
         return query

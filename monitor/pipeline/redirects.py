@@ -2,8 +2,12 @@
 
 A chain of 301/308 from the first request sets `permanent_url` (the feed moved); any
 302/303/307 on the way stops it there (the move after a temporary hop is the server's
-business, not the feed's new address). Cookies and Authorization never follow a
-redirect to another origin.
+business, not the feed's new address).
+
+`ScopedHeaders` keeps a feed's configured headers to the feed's own origin: a hop to any
+other origin (an item page elsewhere, a redirect away) gets none of them. The one
+exception is the https upgrade of that origin (`http://host/` to `https://host/`), as in
+httpx's own redirect rule.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from monitor.pipeline.ssrf import ALLOWED_SCHEMES
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
-CROSS_ORIGIN_DROP = frozenset({"authorization", "cookie"})
 
 
 class RedirectChain:
@@ -66,6 +69,20 @@ def origin(url: httpx.URL) -> tuple[str, str, int]:
     return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
 
 
-def without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
-    """The request headers safe to send to another origin."""
-    return {k: v for k, v in headers.items() if k.lower() not in CROSS_ORIGIN_DROP}
+class ScopedHeaders:
+    """Headers that belong to one origin (and its https upgrade) and to no other."""
+
+    def __init__(self, headers: Mapping[str, str], home: httpx.URL) -> None:
+        self._headers = dict(headers)
+        self._home = origin(home)
+
+    def for_url(self, url: httpx.URL) -> dict[str, str]:
+        """The headers to send with a request for `url`: all of them at home, else none."""
+        return dict(self._headers) if self._at_home(url) else {}
+
+    def _at_home(self, url: httpx.URL) -> bool:
+        here = origin(url)
+        if here == self._home:
+            return True
+        scheme, host, port = self._home
+        return scheme == "http" and port == 80 and here == ("https", host, 443)

@@ -5,6 +5,9 @@ the 169.254.169.254 cloud-metadata address, multicast, reserved, unspecified, ot
 non-public ranges) against `polling.allow_networks`, looking through IPv4-mapped,
 6to4 and NAT64 IPv6 forms at the IPv4 address they carry.
 
+`ip_literal` reads a host written as an IP address, brackets and one trailing dot allowed
+(`127.0.0.2.` is 127.0.0.2): such a host is checked as that address and never resolved.
+
 `GuardedBackend` is the httpcore network backend that enforces it: it resolves the host
 itself, drops every refused address, and connects to one of the checked IP literals,
 so a second DNS answer (rebinding) can never slip in between the check and the
@@ -37,6 +40,19 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 def parse_networks(items: Iterable[str]) -> tuple[Network, ...]:
     """Turn `polling.allow_networks` strings into networks (hosts bits allowed)."""
     return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def ip_literal(host: str) -> Address | None:
+    """The address a host written as an IP literal stands for, else None (a name)."""
+    bare = host.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
+    elif bare.endswith(".") and ":" not in bare:
+        bare = bare[:-1]
+    try:
+        return ipaddress.ip_address(bare.split("%")[0])
+    except ValueError:
+        return None
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
@@ -107,8 +123,11 @@ async def system_resolver(host: str, port: int) -> list[str]:
 async def allowed_addresses(
     host: str, port: int, allow: Sequence[Network], resolver: Resolver = system_resolver
 ) -> list[str]:
-    """Resolve `host` and keep the addresses the guard allows; raise if none is left."""
-    addresses = await resolver(host, port)
+    """Resolve `host` and keep the addresses the guard allows; raise if none is left.
+
+    A host written as an IP literal is that address: it is not handed to the resolver."""
+    literal = ip_literal(host)
+    addresses = [str(literal)] if literal is not None else await resolver(host, port)
     if not addresses:
         raise TransportError(f"DNS lookup failed for {host}")
     allowed = [a for a in addresses if refusal_reason(a, allow) is None]

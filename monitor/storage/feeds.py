@@ -63,6 +63,7 @@ def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
         fetch_articles=bool(fetch),
         headers=tuple(sorted((row.headers or {}).items())),
         last_body_hash=row.last_body_hash,
+        config_url=row.config_url,
     )
 
 

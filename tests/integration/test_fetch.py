@@ -215,18 +215,38 @@ async def test_permanent_url_only_for_a_permanent_chain_from_the_start(
     assert detour.permanent_url is None
 
 
-async def test_credentials_do_not_follow_a_cross_origin_redirect(
+async def test_caller_headers_do_not_follow_a_cross_origin_redirect(
     server: HostileServer, fetcher: Fetcher
 ) -> None:
-    secret = {"Cookie": "session=abc", "Referer": "https://site.example/"}
+    secret = {"Cookie": "session=abc", "X-Api-Key": "k"}
     before = len(server.stats.headers["/feeds/rss2.xml"])
     await fetcher.get(server.url("/redirect/302"), headers=secret, max_bytes=10**6)
     await fetcher.get(server.url("/redirect/to-localhost"), headers=secret, max_bytes=10**6)
     same_origin, cross_origin = server.stats.headers["/feeds/rss2.xml"][before:]
-    assert same_origin["cookie"] == "session=abc"
+    assert (same_origin["cookie"], same_origin["x-api-key"]) == ("session=abc", "k")
     assert "cookie" not in cross_origin
-    assert cross_origin["referer"] == "https://site.example/"
+    assert "x-api-key" not in cross_origin
+    assert cross_origin["user-agent"] == fetcher.polling.user_agent
     assert cross_origin["host"] == f"localhost:{server.port}"
+
+
+async def test_headers_for_names_the_origin_the_headers_belong_to(
+    server: HostileServer, fetcher: Fetcher
+) -> None:
+    before = len(server.stats.headers["/feeds/rss2.xml"])
+    home = server.url("/", host="localhost")
+    await fetcher.get(
+        server.url("/feeds/rss2.xml"), headers={"Cookie": "c"}, headers_for=home, max_bytes=10**6
+    )
+    await fetcher.get(
+        server.url("/feeds/rss2.xml", host="localhost"),
+        headers={"Cookie": "c"},
+        headers_for=home,
+        max_bytes=10**6,
+    )
+    elsewhere, at_home = server.stats.headers["/feeds/rss2.xml"][before:]
+    assert "cookie" not in elsewhere
+    assert at_home["cookie"] == "c"
 
 
 # --- SSRF guard at the connect ----------------------------------------------------------------
@@ -240,6 +260,19 @@ async def test_loopback_is_refused_unless_allowed(server: HostileServer) -> None
         with pytest.raises(BlockedAddress, match="loopback"):
             await strict.get(server.url("/feeds/rss2.xml", host="localhost"), max_bytes=10**6)
     assert server.stats.requests["/feeds/rss2.xml"] == before  # refused before connecting
+
+
+async def test_an_ip_with_a_trailing_dot_is_that_ip(server: HostileServer) -> None:
+    """allow 127.0.0.1/32, target 127.0.0.2. (the canary): refused as 127.0.0.2, never connected."""
+    async with Fetcher(polling(allow_networks=["127.0.0.1/32"])) as strict:
+        target = f"http://127.0.0.2.:{server.canary_port}/feeds/rss2.xml"
+        with pytest.raises(BlockedAddress, match=r"refused address 127\.0\.0\.2 \(loopback"):
+            await strict.get(target, max_bytes=10**6)
+        allowed = await strict.get(
+            server.url("/feeds/rss2.xml", host="127.0.0.1."), max_bytes=10**6
+        )
+    assert allowed.status == 200
+    assert server.stats.canary_connections == 0
 
 
 async def test_a_name_resolving_to_an_allowed_address_is_fetched_with_its_host_header(

@@ -17,7 +17,7 @@ from monitor.models import ParsedFeed
 from monitor.pipeline.charset import choose_encoding, decode_xml
 from monitor.pipeline.dates import parse_date
 from monitor.pipeline.discover import common_feed_urls, find_feed_links
-from monitor.pipeline.parse import body_fingerprint, parse_feed, sniff
+from monitor.pipeline.parse import MAX_JSON_DEPTH, body_fingerprint, json_depth, parse_feed, sniff
 from monitor.pipeline.plaintext import html_to_text, plain_title
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
@@ -223,6 +223,48 @@ def test_arbitrary_text_inside_an_item_never_crashes(text: str) -> None:
     body = f"<rss version='2.0'><channel><item><title>{escaped}</title><description>{escaped}</description></item></channel></rss>"
     with contextlib.suppress(ParseError):
         parse_feed(body.encode("utf-8", "surrogatepass"), url=URL, now=NOW)
+
+
+# --- deep nesting from the remote side: one line, never a RecursionError ------------------
+
+_JSON_HEAD = '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": '
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _JSON_HEAD + "[" * 100_000 + "]" * 100_000 + "}",  # past the decoder's own recursion
+        _JSON_HEAD + '[{"id": "1", "x": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}]}",
+    ],
+)
+def test_deeply_nested_json_feed_is_one_parse_error(body: str) -> None:
+    with pytest.raises(
+        ParseError, match=rf"JSON nested too deeply \(at most {MAX_JSON_DEPTH} levels\)"
+    ):
+        parse_feed(body.encode(), url=URL, content_type="application/feed+json", now=NOW)
+
+
+def test_nested_values_in_text_fields_are_not_text() -> None:
+    nested = "[" * 30 + "]" * 30
+    body = (
+        _JSON_HEAD
+        + f'[{{"id": 7, "url": "https://x.example/1", "title": {nested}, "summary": {{"a": 1}},'
+        + f' "authors": [{{"name": {nested}}}], "date_published": {nested}}}]}}'
+    )
+    (entry,) = parse_feed(body.encode(), url=URL, now=NOW).entries
+    assert (entry.guid, entry.title, entry.summary, entry.author) == ("7", "", "", "")
+    assert entry.published_at is None
+
+
+def test_json_depth() -> None:
+    assert [json_depth(v) for v in (1, "s", [], {}, [[]], {"a": [{"b": 1}]})] == [0, 0, 1, 1, 2, 3]
+
+
+def test_deeply_nested_xml_feed_is_a_feed_or_a_parse_error() -> None:
+    deep = "<div>" * 50_000 + "x" + "</div>" * 50_000
+    body = f"<rss version='2.0'><channel><item><title>t</title><description>{deep}</description><link>https://x.example/1</link></item></channel></rss>"
+    with contextlib.suppress(ParseError):
+        parse_feed(body.encode(), url=URL, now=NOW)
 
 
 # --- entries made uniform -------------------------------------------------------------------

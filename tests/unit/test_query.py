@@ -224,3 +224,65 @@ def test_query_terms_follow_the_case_rule() -> None:
 def test_search_rejects_a_bad_query() -> None:
     with pytest.raises(QuerySyntaxError):
         Matcher.compile([]).search("Kabul AND", "", "Kabul")
+
+
+# --- bounds: a runaway query is one line, never a RecursionError -----------------------------
+
+
+def _depth(query: Query) -> int:
+    match query:
+        case Term():
+            return 1
+        case Not(operand):
+            return 1 + _depth(operand)
+        case And(left, right) | Or(left, right) | Near(left, right, _):
+            return 1 + max(_depth(left), _depth(right))
+    raise AssertionError(query)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(" * 200 + "Kabul" + ")" * 200, "query too deep: at most 50 nested groups at column 51"),
+        (
+            "NOT " * 3000 + "Kabul",
+            "query too deep: at most 50 nested NOTs and groups at column 201",
+        ),
+        (
+            " NEAR/1 ".join(["Kabul"] * 60),
+            "query too deep: at most 50 NEARs in a row and nested groups at column 6",
+        ),
+        (
+            " ".join(f"w{i}" for i in range(1001)),
+            "query too long: at most 1000 terms at column 5891",
+        ),
+        ("a" * 20_001, "query too long: at most 20000 characters at column 1"),
+    ],
+)
+def test_runaway_queries_are_one_line(text: str, message: str) -> None:
+    with pytest.raises(QuerySyntaxError) as error:
+        parse_query(text)
+    assert str(error.value).startswith(message.rsplit(" at column", 1)[0])
+    assert "\n" not in str(error.value)
+
+
+def test_the_bounds_are_inclusive() -> None:
+    assert _depth(parse_query("(" * 50 + "Kabul" + ")" * 50)) == 1
+    assert _depth(parse_query("NOT " * 50 + "Kabul")) == 51
+    assert _depth(parse_query(" NEAR/1 ".join(["Kabul"] * 51))) == 51
+
+
+@pytest.mark.parametrize("operator", ["OR", "AND", ""])
+def test_a_thousand_terms_nest_shallowly_and_keep_their_order(operator: str) -> None:
+    words = [f"w{i}" for i in range(1000)]
+    query = parse_query(f" {operator} ".join(words))
+    assert _depth(query) <= 11
+    assert [t.text for t in terms(query)] == words
+    assert evaluate(query, lambda term: [(0, 0)] if term.text == "w999" else [])[0] is (
+        operator == "OR"
+    )
+
+
+def test_a_thousand_ored_terms_match_through_the_matcher() -> None:
+    query = " OR ".join(f"zz{i}" for i in range(999)) + " OR Kabul"
+    assert Matcher.compile([]).search(query, "", TEXT) is not None

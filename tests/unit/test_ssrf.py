@@ -6,13 +6,16 @@ from collections.abc import Iterable
 
 import httpcore
 import pytest
+from pydantic import ValidationError
 
+from monitor.config import PollingConfig
 from monitor.errors import BlockedAddress, TransportError
 from monitor.pipeline.redirects import checked_url
 from monitor.pipeline.ssrf import (
     GuardedBackend,
     Resolver,
     allowed_addresses,
+    ip_literal,
     parse_networks,
     refusal_message,
     refusal_reason,
@@ -204,3 +207,66 @@ async def test_allowed_addresses_filters_and_names_the_refused_one() -> None:
         await allowed_addresses("bad", 80, (), mixed)
     with pytest.raises(TransportError, match="DNS lookup failed"):
         await allowed_addresses("none", 80, (), mixed)
+
+
+# --- hosts written as IP literals, and allow_networks that would let everything through ------
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.2", "127.0.0.2"),
+        ("127.0.0.2.", "127.0.0.2"),
+        ("169.254.169.254.", "169.254.169.254"),
+        ("[::1]", "::1"),
+        ("::ffff:127.0.0.2", "::ffff:7f00:2"),
+        ("feeds.example", None),
+        ("feeds.example.", None),
+        ("127.0.0.2..", None),
+        ("", None),
+    ],
+)
+def test_ip_literal_reads_a_trailing_dot_as_the_address(host: str, address: str | None) -> None:
+    found = ip_literal(host)
+    assert (str(found) if found is not None else None) == address
+
+
+def test_a_trailing_dot_ip_is_classified_as_that_ip() -> None:
+    allow = parse_networks(["127.0.0.1/32"])
+    literal = ip_literal("127.0.0.2.")
+    assert literal is not None
+    assert refusal_reason(literal, allow) == "loopback"
+    assert refusal_reason(literal, parse_networks(["127.0.0.0/8"])) is None
+
+
+async def test_a_trailing_dot_ip_is_never_handed_to_the_resolver() -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.216.34"]  # what a hostile DNS server would answer for it
+
+    with pytest.raises(BlockedAddress, match=r"refused address 127\.0\.0\.2 \(loopback"):
+        await allowed_addresses("127.0.0.2.", 80, parse_networks(["127.0.0.1/32"]), resolver)
+    assert asked == []
+
+
+@pytest.mark.parametrize(
+    "networks",
+    [
+        ["0.0.0.0/0"],
+        ["::/0"],
+        ["0.0.0.0/1", "128.0.0.0/1"],
+        ["127.0.0.0/8", "0.0.0.0/0"],
+        ["::ffff:0:0/96"],  # every IPv4 address, written as IPv4-mapped IPv6
+    ],
+)
+def test_allow_networks_that_cover_everything_need_the_second_key(networks: list[str]) -> None:
+    with pytest.raises(ValidationError, match="lets every address through"):
+        PollingConfig(allow_networks=networks)
+    assert PollingConfig(allow_networks=networks, allow_all_networks=True).allow_networks
+
+
+@pytest.mark.parametrize("networks", [["127.0.0.0/8"], ["10.0.0.0/8", "::1/128"], ["0.0.0.0/1"]])
+def test_allow_networks_short_of_everything_are_fine(networks: list[str]) -> None:
+    assert PollingConfig(allow_networks=networks).allow_networks == tuple(networks)
