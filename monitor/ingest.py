@@ -33,6 +33,7 @@ from monitor.pipeline.match import Matcher
 from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
 from monitor.storage.feeds import PollOutcome, PollRecorder, feed_record
+from monitor.textcaps import AUTHOR_CHARS, ERROR_CHARS, SUMMARY_CHARS, TITLE_CHARS, clip
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_THREAD_BYTES = 256_000
@@ -82,10 +83,10 @@ class Ingestor:
         except (FetchError, ParseError) as e:
             observe.failure("feed", e)
             report, outcome = (
-                PollReport(feed.id, feed.url, error=str(e)),
+                PollReport(feed.id, feed.url, error=clip(str(e), ERROR_CHARS)),
                 self._failure(row, e, started),
             )
-            log.warning("feed failed", feed=feed.url, error=str(e))
+            log.warning("feed failed", feed=feed.url, error=clip(str(e), ERROR_CHARS))
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
         return report
@@ -114,7 +115,12 @@ class Ingestor:
             raise ParseError(f"malformed feed: {parsed.warning}")
         report = await self._store_entries(feed, parsed.entries, now)
         outcome = self._success(
-            row, response, now, report.stored, body_hash=body_hash, title=parsed.title
+            row,
+            response,
+            now,
+            report.stored,
+            body_hash=body_hash,
+            title=clip(parsed.title, TITLE_CHARS),
         )
         if parsed.warning:
             log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
@@ -179,11 +185,11 @@ class Ingestor:
             guid=entry.guid,
             url=url,
             canonical_url=canonical_url,
-            title=entry.title or extracted.title,
-            author=entry.author or extracted.author,
+            title=clip(entry.title or extracted.title, TITLE_CHARS),
+            author=clip(entry.author or extracted.author, AUTHOR_CHARS),
             published_at=entry.published_at or extracted.published_at,
             fetched_at=self.clock.now(),
-            summary=entry.summary,
+            summary=clip(entry.summary, SUMMARY_CHARS),
             text=text,
             language=language,
             # An empty body would collide with every other empty body: hash the URL instead.
@@ -316,7 +322,7 @@ class Ingestor:
         return PollOutcome(
             next_poll_at=next_at,
             state=state,
-            error=str(error),
+            error=clip(str(error), ERROR_CHARS),
             first_404_at=first_404,
             retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
         )

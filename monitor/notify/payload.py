@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from monitor.config import ChannelConfig
 from monitor.models import AlertContext, WatchlistMatch
 from monitor.notify.digest import Rollup, period_bounds
+from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS, clip
 
 # Crockford's base32 alphabet: lower case, no i/l/o/u, so ids read and copy cleanly.
 _CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghjkmnpqrstvwxyz")
@@ -92,7 +93,7 @@ def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> di
         "article_id": context.article_id,
         "severity": match.severity,
         "matches": [{"term": m.term, "actor": m.actor, "count": m.count} for m in match.matches],
-        "snippets": list(match.snippets),
+        "snippets": [clip(s, SNIPPET_CHARS) for s in match.snippets],
         "created_at": now,
     }
 
@@ -100,7 +101,8 @@ def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> di
 def alert_payload(
     alert: Mapping[str, Any], article: ArticleRef, story_articles: int
 ) -> dict[str, Any]:
-    """The DESIGN §4 payload of an alert row (also each element of `alerts list --json`)."""
+    """The DESIGN §4 payload of an alert row (also each element of `alerts list --json`);
+    titles and snippets cut to their caps (`monitor.textcaps`), rows stored before too."""
     return {
         "id": alert["id"],
         "type": ALERT_TYPE,
@@ -110,14 +112,14 @@ def alert_payload(
         "matches": [
             {"term": m["term"], "actor": m["actor"], "count": m["count"]} for m in alert["matches"]
         ],
-        "snippets": list(alert["snippets"]),
+        "snippets": [clip(s, SNIPPET_CHARS) for s in alert["snippets"]],
         "article": {
             "id": article.id,
             "url": article.url,
-            "title": article.title,
+            "title": clip(article.title, TITLE_CHARS),
             "published_at": iso_z(article.published_at),
             "language": article.language,
-            "feed": {"url": article.feed_url, "name": article.feed_name},
+            "feed": {"url": article.feed_url, "name": clip(article.feed_name, TITLE_CHARS)},
         },
         "story": {"id": alert["story_id"], "articles": story_articles},
     }

@@ -4,7 +4,7 @@ Snippets are plain text cut from the original article (whitespace runs shown as 
 about 30 words around each of the strongest hits, cut on word boundaries, with "…" where the
 text goes on. `highlight_spans` finds the matched terms again inside a finished snippet, so a
 renderer that only has the stored snippet and the terms (an email built from an alert payload)
-can mark them.
+can mark them. A snippet is at most `textcaps.SNIPPET_CHARS` characters, ellipses included.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from monitor.models import Hit
 from monitor.pipeline.normalize import key_variants, normalize, term_form, word_view
+from monitor.textcaps import SNIPPET_CHARS, clip
 
 ELLIPSIS = "…"
 SNIPPET_WORDS = 30
@@ -86,7 +87,9 @@ class SnippetText:
     def _render(self, window: Window) -> str:
         start, end, before, after = window
         body = " ".join(self.text[start:end].split())
-        return (ELLIPSIS if before else "") + body + (ELLIPSIS if after else "")
+        return clip(
+            (ELLIPSIS if before else "") + body + (ELLIPSIS if after else ""), SNIPPET_CHARS
+        )
 
     def _index(self) -> list[tuple[int, int]]:
         if self._words is None:
