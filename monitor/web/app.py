@@ -25,7 +25,7 @@ from fastapi import APIRouter, FastAPI
 from monitor.clock import Clock
 from monitor.config import VERSION
 from monitor.metrics import METRICS, Metrics
-from monitor.web import problems
+from monitor.web import openapi, problems
 from monitor.web.health import Readiness
 from monitor.web.health import router as health_router
 from monitor.web.limits import BodyCap, FailureLimiter
@@ -60,6 +60,7 @@ def create_app(
     app.state.clock = clock
     app.state.limiter = FailureLimiter(clock)
     problems.install(app)
+    openapi.install(app)
     app.include_router(health_router)
     if monitor is not None:
         from monitor.web.api import router as api_router
