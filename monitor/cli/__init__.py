@@ -136,15 +136,13 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
+    from monitor.cli import alerts, articles, feeds, service, watchlists
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
-    web.register(app)
-    accounts.register(app)
 
 
 _register()
