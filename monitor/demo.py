@@ -40,7 +40,7 @@ async def run_demo(console: Console, *, keep: bool = False) -> None:
         async with open_runtime(settings) as runtime:
             with console.status("polling feeds, extracting articles, matching watchlists…"):
                 report = await run_round(runtime, all_feeds=True)
-            await _print_results(console, runtime.engine, report)
+            await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
         console.print(f"kept the demo database: sqlite+aiosqlite:///{folder / 'demo.db'}")
     else:
@@ -49,37 +49,30 @@ async def run_demo(console: Console, *, keep: bool = False) -> None:
         folder.rmdir()
 
 
-async def _print_results(console: Console, engine: Any, report: Any) -> None:
-    from monitor.storage.alerts import list_alerts
-    from monitor.storage.queries import list_articles, list_stories
+async def _print_results(console: Console, settings: Settings, engine: Any, report: Any) -> None:
+    from monitor.services import open_monitor
 
-    async with engine.connect() as conn:
-        stored = await list_articles(conn, feed=None, since=None, limit=1000)
-        stories = await list_stories(conn, since=None, limit=1000)
-        alerts = await list_alerts(conn, since=None, watchlist=None, status=None, limit=100)
+    async with open_monitor(settings, engine=engine) as m:
+        stored = await m.articles.list(limit=1000)
+        stories = await m.stories.list(limit=1000)
+        alerts = (await m.alerts.list(limit=100)).items
     table = Table("id", "lang", "feed", "title", "story", title=f"{len(stored)} articles stored")
     for a in reversed(stored):
-        table.add_row(
-            str(a["id"]), a["language"], a["feed"]["name"], a["title"][:70], str(a["story_id"])
-        )
+        table.add_row(str(a.id), a.language, a.feed.name, a.title[:70], str(a.story_id))
     console.print(table)
-    merged = [s for s in stories if s["articles"] > 1]
+    merged = [s for s in stories if s.articles > 1]
     console.print(
         f"{len(stories)} stories; {len(merged)} carried by several outlets: "
-        + ", ".join(f"#{s['id']} ×{s['articles']}" for s in merged),
+        + ", ".join(f"#{s.id} ×{s.articles}" for s in merged),
         highlight=False,
     )
     alert_table = Table(
         "alert", "watchlist", "severity", "matches", "article", title=f"{len(alerts)} alerts"
     )
     for alert in alerts:
-        terms = ", ".join(f"{m['term']}×{m['count']}" for m in alert["matches"])
+        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
         alert_table.add_row(
-            alert["id"],
-            alert["watchlist"],
-            alert["severity"],
-            terms,
-            (alert["article_title"] or "")[:60],
+            alert.id, alert.watchlist, alert.severity, terms, alert.article.title[:60]
         )
     console.print(alert_table)
     console.print(

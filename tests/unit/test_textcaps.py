@@ -18,7 +18,7 @@ from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
 from monitor.notify.base import OutboxMessage
 from monitor.notify.email import compose
 from monitor.notify.payload import alert_rows
-from monitor.pipeline.match import Matcher
+from monitor.pipeline.match import search_text
 from monitor.pipeline.snippets import build_snippets
 from monitor.textcaps import ELLIPSIS, SNIPPET_CHARS, TITLE_CHARS, clip
 
@@ -75,7 +75,7 @@ def _context(title: str) -> AlertContext:
 
 
 def test_a_5mb_title_makes_a_small_webhook_body_and_a_small_mail() -> None:
-    snippets = build_snippets(HUGE, Matcher.compile([]).search("ISIS-K", "", HUGE) or [])
+    snippets = build_snippets(HUGE, search_text("ISIS-K", "", HUGE) or [])
     match = WatchlistMatch("w", "high", ("hook", "mail"), (TermCount("ISIS-K", None, 1),), snippets)
     settings = settings_from_dict(
         {
