@@ -1,4 +1,10 @@
-"""Logging: structlog JSON lines, or a readable console format on a TTY."""
+"""Logging: structlog JSON lines, or a readable console format on a TTY.
+
+Log fields carry feed text (titles, URLs, error lines). On a terminal, and in the console
+format everywhere, every string in an event goes through `textsafe.neutralise` first, so an
+escape sequence in a title is shown, never obeyed; JSON lines written to a file or a pipe
+keep the text exactly (JSON escapes control characters itself).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,14 @@ import logging
 import sys
 
 import structlog
+
+from monitor.textsafe import neutralise_fields
+
+
+def _neutralised(
+    logger: object, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    return neutralise_fields(event)
 
 
 def configure_logging(fmt: str | None, verbose: int, *, service: bool = False) -> None:
@@ -37,6 +51,8 @@ def configure_logging(fmt: str | None, verbose: int, *, service: bool = False) -
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    if fmt == "console" or sys.stderr.isatty():
+        processors.append(_neutralised)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"

@@ -21,6 +21,7 @@ from monitor.config import Settings, config_path
 from monitor.errors import ConfigError, InvalidRequest, MonitorError, NotConfigured
 from monitor.logs import configure_logging
 from monitor.services import Monitor, open_monitor
+from monitor.textsafe import json_safe, safe_join
 from monitor.units import parse_duration
 
 T = TypeVar("T")
@@ -77,8 +78,8 @@ def options(ctx: typer.Context) -> Options:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one error line and return the Exit to raise."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    """Print one error line and return the Exit to raise (the message printed as text)."""
+    err.print(safe_join(("error:", "red"), " ", message), highlight=False)
     return typer.Exit(code)
 
 
@@ -129,10 +130,11 @@ def since_option(value: str | None) -> datetime | None:
 
 
 def print_json(data: Any) -> None:
-    """Print JSON-ready data (`to_json` of a record) as indented UTF-8."""
+    """Print JSON-ready data (`to_json` of a record) as indented UTF-8; characters a terminal
+    would obey (C1 controls, bidi overrides) and lone surrogates are written as \\u escapes."""
     import json
 
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _register() -> None:

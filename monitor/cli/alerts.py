@@ -13,6 +13,8 @@ from monitor.errors import DeliveryError
 from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
 from monitor.services.shapes import alert_json, to_json
+from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS
+from monitor.textsafe import cells, safe, safe_join
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -71,14 +73,16 @@ def list_alerts(
         data = alert_json(alert)
         terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
         table.add_row(
-            alert.id,
-            data["created_at"],
-            alert.watchlist,
-            alert.severity,
-            terms,
-            f"#{alert.story.id} ×{alert.story.articles}",
-            alert.article.title,
-            _deliveries_text(alert),
+            *cells(
+                alert.id,
+                data["created_at"],
+                alert.watchlist,
+                alert.severity,
+                terms,
+                f"#{alert.story.id} ×{alert.story.articles}",
+                safe(alert.article.title, limit=TITLE_CHARS),
+                _deliveries_text(alert),
+            )
         )
     out.print(table)
 
@@ -101,23 +105,29 @@ def _print_alert(alert: Alert) -> None:
     data = alert_json(alert)
     article = alert.article
     out.print(
-        f"[bold]{alert.id}[/bold]  {alert.severity.upper()}  watchlist {alert.watchlist}  "
-        f"created {data['created_at']}",
+        safe_join(
+            (alert.id, "bold"),
+            f"  {alert.severity.upper()}  watchlist {alert.watchlist}  created {data['created_at']}",
+        ),
         highlight=False,
     )
     out.print(
-        f"{article.title}\n{article.url}\n{article.feed.name or article.feed.url}"
-        f"  published {data['article']['published_at'] or '?'}  language {article.language or '?'}",
+        safe_join(
+            safe(article.title, limit=TITLE_CHARS),
+            f"\n{article.url}\n{article.feed.name or article.feed.url}"
+            f"  published {data['article']['published_at'] or '?'}"
+            f"  language {article.language or '?'}",
+        ),
         highlight=False,
     )
-    out.print(f"story #{alert.story.id}: {alert.story.articles} articles", highlight=False)
+    out.print(safe(f"story #{alert.story.id}: {alert.story.articles} articles"), highlight=False)
     for m in alert.matches:
         actor = f" ({m.actor})" if m.actor else ""
-        out.print(f"  match {m.term}{actor} ×{m.count}", highlight=False)
+        out.print(safe(f"  match {m.term}{actor} ×{m.count}"), highlight=False)
     for snippet in alert.snippets:
-        out.print(f"  “{snippet}”", highlight=False, markup=False)
+        out.print(safe_join("  “", safe(snippet, limit=SNIPPET_CHARS), "”"), highlight=False)
     for d in alert.deliveries:
-        out.print(_delivery_line(d), highlight=False, markup=False)
+        out.print(safe(_delivery_line(d)), highlight=False)
 
 
 def _delivery_line(d: Delivery) -> str:
@@ -157,7 +167,9 @@ def list_channels(
         shown = to_json(channel)
         digest = "off" if channel.digest_seconds is None else _period(channel.digest_seconds)
         state = f"disabled: {channel.disabled_reason}" if shown["state"] == "disabled" else "ok"
-        table.add_row(channel.name, channel.type, digest, str(channel.max_per_hour or "-"), state)
+        table.add_row(
+            *cells(channel.name, channel.type, digest, channel.max_per_hour or "-", state)
+        )
     out.print(table)
 
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from monitor.cli import call, err, out, print_json, since_option
 from monitor.cli.marks import highlighted
 from monitor.services.records import FoundArticle
 from monitor.services.shapes import to_json
+from monitor.textcaps import TITLE_CHARS
+from monitor.textsafe import cells, safe, safe_join
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 stories_app = typer.Typer(
@@ -42,12 +43,14 @@ def list_articles(
     for article in found:
         shown = to_json(article)
         table.add_row(
-            str(article.id),
-            shown["published_at"] or shown["fetched_at"],
-            article.language,
-            article.feed.name or article.feed.url,
-            article.title,
-            str(article.story_id),
+            *cells(
+                article.id,
+                shown["published_at"] or shown["fetched_at"],
+                article.language,
+                safe(article.feed.name or article.feed.url, limit=TITLE_CHARS),
+                safe(article.title, limit=TITLE_CHARS),
+                article.story_id,
+            )
         )
     out.print(table)
 
@@ -65,18 +68,20 @@ def show_article(
         print_json(shown)
         return
     article = detail.article
-    out.print(f"[bold]{article.title}[/bold]", highlight=False)
+    out.print(safe(article.title, style="bold", limit=TITLE_CHARS), highlight=False)
     out.print(
-        f"{article.url}\n{article.feed.name or article.feed.url}  "
-        f"published {shown['published_at'] or '?'}  language {article.language or '?'}  "
-        f"story {detail.story.id} ({detail.story.articles} articles)",
+        safe(
+            f"{article.url}\n{article.feed.name or article.feed.url}  "
+            f"published {shown['published_at'] or '?'}  language {article.language or '?'}  "
+            f"story {detail.story.id} ({detail.story.articles} articles)"
+        ),
         highlight=False,
     )
     for m in detail.matches:
         actor = f" ({m.actor})" if m.actor else ""
-        out.print(f"  match [{m.watchlist}] {m.term}{actor} ×{m.count}", highlight=False)
+        out.print(safe(f"  match [{m.watchlist}] {m.term}{actor} ×{m.count}"), highlight=False)
     out.print()
-    out.print(detail.text, highlight=False, markup=False)
+    out.print(safe(detail.text), highlight=False)
 
 
 @articles_app.command("search")
@@ -110,9 +115,9 @@ def _print_found(found: FoundArticle, words: list[str]) -> None:
     shown = to_json(article)
     date = shown["published_at"] or shown["fetched_at"]
     source = article.feed.name or article.feed.url
-    out.print(f"[bold]#{article.id}[/bold]  {date}  {source}", highlight=False)
-    out.print(Text("  " + article.title, style="bold"))
-    out.print(Text("  ") + highlighted(found.snippet, words))
+    out.print(safe_join((f"#{article.id}", "bold"), f"  {date}  {source}"), highlight=False)
+    out.print(safe_join("  ", safe(article.title, style="bold", limit=TITLE_CHARS)))
+    out.print(highlighted(found.snippet, words))
 
 
 @stories_app.command("list")
@@ -132,7 +137,13 @@ def list_stories(
     for story in stories:
         shown = to_json(story)
         table.add_row(
-            str(story.id), shown["first_seen"], str(story.articles), str(story.outlets), story.title
+            *cells(
+                story.id,
+                shown["first_seen"],
+                story.articles,
+                story.outlets,
+                safe(story.title, limit=TITLE_CHARS),
+            )
         )
     out.print(table)
 
@@ -149,15 +160,19 @@ def show_story(
     if as_json:
         print_json(shown)
         return
-    out.print(f"[bold]{story.title}[/bold]", highlight=False)
+    out.print(safe(story.title, style="bold", limit=TITLE_CHARS), highlight=False)
     out.print(
-        f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
-        f"{story.articles} articles from {len(story.outlets)} outlets",
+        safe(
+            f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
+            f"{story.articles} articles from {len(story.outlets)} outlets"
+        ),
         highlight=False,
     )
     for item in shown["items"]:
         out.print(
-            f"  #{item['id']}  {item['fetched_at']}  {item['feed']['name'] or item['feed']['url']}"
-            f"  {item['url']}",
+            safe(
+                f"  #{item['id']}  {item['fetched_at']}  {item['feed']['name'] or item['feed']['url']}"
+                f"  {item['url']}"
+            ),
             highlight=False,
         )

@@ -11,6 +11,8 @@ from rich.table import Table
 from monitor.cli import call, out, print_json
 from monitor.services.records import FeedChanged
 from monitor.services.shapes import to_json
+from monitor.textcaps import TITLE_CHARS
+from monitor.textsafe import cells, safe
 
 feeds_app = typer.Typer(help="Manage feeds.", no_args_is_help=True)
 
@@ -31,7 +33,15 @@ def list_feeds(
     table = Table("id", "name", "url", "tags", "state", "source", "articles")
     for f in feeds:
         table.add_row(
-            str(f.id), f.name, f.url, ",".join(f.tags), f.state, f.source, str(f.articles)
+            *cells(
+                f.id,
+                safe(f.name, limit=TITLE_CHARS),
+                f.url,
+                ",".join(f.tags),
+                f.state,
+                f.source,
+                f.articles,
+            )
         )
     out.print(table)
 
@@ -52,12 +62,12 @@ def add(
         lambda m: m.feeds.add(url, name=name, tags=tags.split(","), discover=not no_discover),
     )
     found = f" (found from {added.given})" if added.url != added.given else ""
-    out.print(f"added {added.url}{found}")
+    out.print(safe(f"added {added.url}{found}"), highlight=False)
 
 
 def _changed(changed: FeedChanged) -> None:
     verb = {"ok": "enabled", "disabled": "disabled"}.get(changed.state, changed.state)
-    out.print(f"{verb} {changed.url}")
+    out.print(safe(f"{verb} {changed.url}"), highlight=False)
 
 
 @feeds_app.command("enable")
@@ -91,7 +101,7 @@ def import_opml(
     """Add every feed of an OPML file (categories become tags)."""
     body = file.read_bytes()
     done = call(ctx, lambda m: m.feeds.import_opml(body, source=str(file)))
-    out.print(f"imported {done.added} new feeds of {done.listed} in {file}")
+    out.print(safe(f"imported {done.added} new feeds of {done.listed} in {file}"), highlight=False)
 
 
 @feeds_app.command("export")

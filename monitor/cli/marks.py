@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
-
 from monitor.services.shapes import marks
+from monitor.textcaps import SNIPPET_CHARS
+from monitor.textsafe import SafeText, neutralise, safe_join
 
 
-def highlighted(snippet: str, terms: Sequence[str]) -> Text:
-    """The snippet with every occurrence of the terms marked."""
-    shown = Text(snippet)
-    for start, end in marks(snippet, terms):
-        shown.stylize("bold yellow", start, end)
-    return shown
+def highlighted(snippet: str, terms: Sequence[str], *, indent: str = "  ") -> SafeText:
+    """The snippet (as text, cut to its cap) with every occurrence of the terms marked."""
+    shown = neutralise(snippet, SNIPPET_CHARS)
+    line = safe_join(indent, shown)
+    for start, end in marks(shown, terms):
+        line.stylize("bold yellow", len(indent) + start, len(indent) + end)
+    return line

@@ -13,6 +13,8 @@ from monitor.cli import call, err, fail, load, options, out, print_json, run_asy
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
+from monitor.textcaps import ERROR_CHARS, TITLE_CHARS
+from monitor.textsafe import cells, markup_safe, safe, safe_join
 from monitor.units import format_duration
 
 if TYPE_CHECKING:
@@ -60,7 +62,8 @@ def run(
         report = run_async(lambda: _once(settings, all_feeds))
         out.print(
             f"polled {len(report.polls)} feeds: {report.stored} articles stored, "
-            f"{report.alerts} alerts, {report.delivered} messages delivered, {report.errors} feed errors"
+            f"{report.alerts} alerts, {report.delivered} messages delivered, {report.errors} feed errors",
+            highlight=False,
         )
         return
     run_async(lambda: _serve(settings, opts.config))
@@ -80,7 +83,7 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
             totals["errors"] += poll.error is not None
             status.update(
                 f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
-                f" {totals['errors']} errors (last: {poll.url})"
+                f" {totals['errors']} errors (last: {markup_safe(poll.url, TITLE_CHARS)})"
             )
 
         return await run_once(settings, all_feeds=all_feeds, progress=progress)
@@ -89,7 +92,7 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
 async def _serve(settings: Settings, config_file: Path) -> None:
     from monitor.runner import serve
 
-    await serve(settings, config_file, say=lambda line: err.print(line, highlight=False))
+    await serve(settings, config_file, say=lambda line: err.print(safe(line), highlight=False))
 
 
 def demo(
@@ -143,19 +146,20 @@ def status(
             if feed.interval_seconds
             else "-"
         )
-        state = {"ok": "[green]ok[/]", "erroring": "[yellow]erroring[/]"}.get(
-            feed.state, f"[red]{feed.state}[/]"
-        ) + (" [magenta]silent[/]" if feed.silent else "")
+        colour = {"ok": "green", "erroring": "yellow"}.get(feed.state, "red")
+        state = safe_join((feed.state, colour), (" silent", "magenta") if feed.silent else "")
         table.add_row(
-            str(feed.id),
-            feed.name or feed.url,
-            state,
-            f["last_poll_at"] or "never",
-            f["last_success_at"] or "never",
-            f["next_poll_at"] or "-",
-            every,
-            str(feed.articles),
-            feed.last_error or "",
+            *cells(
+                feed.id,
+                safe(feed.name or feed.url, limit=TITLE_CHARS),
+                state,
+                f["last_poll_at"] or "never",
+                f["last_success_at"] or "never",
+                f["next_poll_at"] or "-",
+                every,
+                feed.articles,
+                safe(feed.last_error, limit=ERROR_CHARS),
+            )
         )
     out.print(table)
     backlog = to_json(report.backlog)
@@ -168,7 +172,7 @@ def status(
             else ""
         )
     )
-    out.print(f"health: {report.health.problem or 'healthy'}", highlight=False)
+    out.print(safe(f"health: {report.health.problem or 'healthy'}"), highlight=False)
 
 
 def health(ctx: typer.Context) -> None:
@@ -183,6 +187,9 @@ def config_check(ctx: typer.Context) -> None:
     """Validate the config; exit 2 with a message naming the bad key."""
     settings = load(ctx)
     out.print(
-        f"{settings.source}: ok ({len(settings.feeds)} feeds, {len(settings.watchlists)} watchlists,"
-        f" {len(settings.channels)} channels)"
+        safe(
+            f"{settings.source}: ok ({len(settings.feeds)} feeds,"
+            f" {len(settings.watchlists)} watchlists, {len(settings.channels)} channels)"
+        ),
+        highlight=False,
     )

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
-from rich.text import Text
 
 from monitor.cli import call, err, fail, out, print_json, since_option
 from monitor.cli.marks import highlighted
 from monitor.services import Monitor
 from monitor.services.records import BackfillReport, WatchlistSummary, WatchlistTest
 from monitor.services.shapes import match_json, to_json
+from monitor.textsafe import cells, safe, safe_join
 
 watchlists_app = typer.Typer(help="Watchlists: list, test, backfill.", no_args_is_help=True)
 QUERY_WIDTH = 48
@@ -38,12 +38,14 @@ def list_watchlists(
     table = Table("name", "severity", "channels", "terms", "scope", "query")
     for row in rows:
         table.add_row(
-            row.name,
-            row.severity,
-            ", ".join(row.channels),
-            str(row.terms),
-            _scope_text(row),
-            _shorten(row.query),
+            *cells(
+                row.name,
+                row.severity,
+                ", ".join(row.channels),
+                row.terms,
+                _scope_text(row),
+                _shorten(row.query),
+            )
         )
     out.print(table)
 
@@ -89,7 +91,7 @@ def match_text(
         _print_matches(result)
     if result.unapplied:
         err.print(
-            f"not applied (limited to feed tags; pass --tags): {', '.join(result.unapplied)}",
+            safe(f"not applied (limited to feed tags; pass --tags): {', '.join(result.unapplied)}"),
             style="dim",
             highlight=False,
         )
@@ -108,18 +110,21 @@ def _read_text(source: str | None) -> str:
 
 
 def _print_matches(result: WatchlistTest) -> None:
-    out.print(f"language: {result.language or '?'}", style="dim", highlight=False)
+    out.print(safe(f"language: {result.language or '?'}"), style="dim", highlight=False)
     if not result.matches:
         out.print("no watchlist matched", highlight=False)
     for match in result.matches:
         channels = ", ".join(match.channels) or "no channels"
-        out.print(f"[bold]{match.watchlist}[/bold] ({match.severity}) → {channels}")
+        out.print(
+            safe_join((match.watchlist, "bold"), f" ({match.severity}) → {channels}"),
+            highlight=False,
+        )
         terms = ", ".join(
             f"{m.term}{f' ({m.actor})' if m.actor else ''} ×{m.count}" for m in match.matches
         )
-        out.print(f"  {terms}", highlight=False, markup=False)
+        out.print(safe(f"  {terms}"), highlight=False)
         for snippet in match.snippets:
-            out.print(Text("  ") + highlighted(snippet, [m.term for m in match.matches]))
+            out.print(highlighted(snippet, [m.term for m in match.matches]))
 
 
 @watchlists_app.command("backfill")
@@ -176,8 +181,8 @@ def _print_backfill(report: BackfillReport) -> None:
     if report.terms:
         table = Table("term", "actor", "hits", "articles")
         for t in report.terms:
-            table.add_row(t.term, t.actor or "", str(t.hits), str(t.articles))
+            table.add_row(*cells(t.term, t.actor or "", t.hits, t.articles))
         out.print(table)
     terms = [t.term for t in report.terms]
     for snippet in report.snippets:
-        out.print(Text("  ") + highlighted(snippet, terms))
+        out.print(highlighted(snippet, terms))

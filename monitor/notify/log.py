@@ -1,4 +1,7 @@
-"""The log channel: each message as one structured log line, and a readable block on a TTY."""
+"""The log channel: each message as one structured log line, and a readable block on a TTY.
+
+The block is built from `textsafe.SafeText` only: feed text in it is shown, never obeyed.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from typing import Any
 import structlog
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
-from rich.text import Text
 
 from monitor.notify.base import OutboxMessage
 from monitor.notify.payload import group_by_watchlist, highlight, matched_terms
+from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS, clip
+from monitor.textsafe import SafeText, safe
 
 
 def _terms(payload: dict[str, Any]) -> str:
@@ -49,35 +53,37 @@ def log_fields(message: OutboxMessage, payload: dict[str, Any]) -> tuple[str, di
     return str(payload.get("type", message.kind)), base | scalars
 
 
-def _snippet(snippet: str, terms: list[str]) -> Text:
-    text = Text("  ")
-    for piece, marked in highlight(snippet, terms):
+def _snippet(snippet: str, terms: list[str]) -> SafeText:
+    text = safe("  ")
+    for piece, marked in highlight(clip(snippet, SNIPPET_CHARS), terms):
         text.append(piece, style="bold yellow" if marked else "")
     return text
 
 
 def _alert_block(payload: dict[str, Any]) -> RenderableType:
     article = payload.get("article", {})
+    feed_name = article.get("feed", {}).get("name", "")
     lines: list[RenderableType] = [
-        Text(article.get("title") or "(untitled)", style="bold"),
-        Text(f"{article.get('feed', {}).get('name', '')} · {article.get('published_at') or ''}"),
-        Text(f"matched: {_terms(payload)}"),
+        safe(article.get("title") or "(untitled)", style="bold", limit=TITLE_CHARS),
+        safe(f"{clip(feed_name, TITLE_CHARS)} · {article.get('published_at') or ''}"),
+        safe(f"matched: {_terms(payload)}"),
         *(_snippet(s, matched_terms(payload)) for s in payload.get("snippets", ())),
-        Text(article.get("url", ""), style="underline"),
+        safe(article.get("url", ""), style="underline"),
     ]
     severity = str(payload.get("severity", "")).upper()
-    title = f"[{severity}] {payload.get('watchlist', '')} · {payload.get('id', '')}"
+    title = safe(f"[{severity}] {payload.get('watchlist', '')} · {payload.get('id', '')}")
     return Panel(Group(*lines), title=title, title_align="left")
 
 
 def _digest_block(payload: dict[str, Any]) -> RenderableType:
     lines: list[RenderableType] = []
     for watchlist, alerts in group_by_watchlist(payload.get("alerts", ())):
-        lines.append(Text(f"{watchlist} ({len(alerts)})", style="bold"))
+        lines.append(safe(f"{watchlist} ({len(alerts)})", style="bold"))
         for alert in alerts:
-            lines.append(Text(f"  {alert.get('article', {}).get('title', '')}"))
+            article_title = clip(str(alert.get("article", {}).get("title", "")), TITLE_CHARS)
+            lines.append(safe(f"  {article_title}"))
     kind = "summary" if payload.get("type") == "alert.summary" else "digest"
-    title = f"{kind}: {payload.get('count', 0)} alerts · {payload.get('id', '')}"
+    title = safe(f"{kind}: {payload.get('count', 0)} alerts · {payload.get('id', '')}")
     return Panel(Group(*lines), title=title, title_align="left")
 
 
@@ -87,7 +93,9 @@ def render_block(message: OutboxMessage, payload: dict[str, Any]) -> RenderableT
         return _alert_block(payload)
     if message.kind in ("digest", "summary"):
         return _digest_block(payload)
-    return Panel(Text(json.dumps(payload, ensure_ascii=False, indent=2)), title=message.channel)
+    return Panel(
+        safe(json.dumps(payload, ensure_ascii=False, indent=2)), title=safe(message.channel)
+    )
 
 
 class LogNotifier:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
@@ -9,6 +10,10 @@ from xml.sax.saxutils import quoteattr
 import listparser
 
 from monitor.errors import ParseError
+
+_XML_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +43,20 @@ def read_opml(body: bytes, *, source: str = "OPML") -> tuple[tuple[Outline, ...]
     return outlines, len(parsed.feeds)
 
 
+def _xml_text(text: str) -> str:
+    """Characters XML 1.0 forbids become U+FFFD; C1 controls and bidi overrides become
+    character references, so the document is valid and never moves a terminal's cursor."""
+    return _XML_UNSAFE.sub(_xml_replacement, text)
+
+
+def _xml_replacement(match: re.Match[str]) -> str:
+    point = ord(match.group())
+    forbidden = point < 0x20 or 0xD800 <= point <= 0xDFFF or point in (0xFFFE, 0xFFFF)
+    return "\ufffd" if forbidden else f"&#x{point:X};"
+
+
 def write_opml(outlines: Sequence[Outline], *, title: str = "feed-monitor feeds") -> str:
-    """An OPML 2.0 document of the outlines."""
+    """An OPML 2.0 document of the outlines (XML-forbidden characters replaced)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
@@ -52,4 +69,4 @@ def write_opml(outlines: Sequence[Outline], *, title: str = "feed-monitor feeds"
             attrs += f" category={quoteattr(','.join(outline.tags))}"
         lines.append(f"    <outline {attrs}/>")
     lines += ["  </body>", "</opml>"]
-    return "\n".join(lines)
+    return _xml_text("\n".join(lines))
