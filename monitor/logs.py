@@ -9,11 +9,19 @@ keep the text exactly (JSON escapes control characters itself).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import structlog
 
 from monitor.textsafe import neutralise_fields
+
+
+def _colours() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or TERM is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty()
 
 
 def _neutralised(
@@ -56,7 +64,7 @@ def configure_logging(fmt: str | None, verbose: int, *, service: bool = False) -
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=_colours())
     )
     structlog.configure(
         processors=[*processors, renderer],

@@ -14,7 +14,7 @@ from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
 from monitor.textcaps import ERROR_CHARS, TITLE_CHARS
-from monitor.textsafe import cells, markup_safe, safe, safe_join
+from monitor.textsafe import cells, safe, safe_join
 from monitor.units import format_duration
 
 if TYPE_CHECKING:
@@ -82,8 +82,11 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
             totals["stored"] += poll.stored
             totals["errors"] += poll.error is not None
             status.update(
-                f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
-                f" {totals['errors']} errors (last: {markup_safe(poll.url, TITLE_CHARS)})"
+                safe(
+                    f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
+                    f" {totals['errors']} errors (last: {poll.url})",
+                    limit=TITLE_CHARS,
+                )
             )
 
         return await run_once(settings, all_feeds=all_feeds, progress=progress)

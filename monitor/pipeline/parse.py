@@ -36,7 +36,7 @@ from monitor.models import Entry, ParsedFeed
 from monitor.pipeline.charset import decode_xml
 from monitor.pipeline.dates import parse_date
 from monitor.pipeline.discover import find_feed_links
-from monitor.pipeline.plaintext import html_to_text, plain_title
+from monitor.pipeline.plaintext import html_to_text, plain_title, storable
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
 MAX_JSON_DEPTH = 64
@@ -251,11 +251,11 @@ def make_entry(
     published: datetime | None,
 ) -> Entry | None:
     """One uniform Entry, or None when it has neither guid nor link nor text."""
-    url = _absolute(link, base)
+    url = _absolute(storable(link), base)
     title_text = plain_title(title)
     summary = html_to_text(summary_html)
     content = html_to_text(content_html) if content_html != summary_html else summary
-    guid = guid.strip() or url
+    guid = storable(guid.strip()) or url
     if not guid:
         if not (title_text or summary or content):
             return None

@@ -2,6 +2,9 @@
 
 Block elements become line breaks, script/style vanish, entities are decoded (titles once
 more, since double-escaped `&amp;amp;` is common in real feeds), runs of spaces collapse.
+`storable` replaces what no database can hold as text — NUL (PostgreSQL refuses it) and lone
+surrogates (not encodable as UTF-8, e.g. a JSON Feed's "\\udc80") — with U+FFFD, so one odd
+item never stops the rest of its feed from being stored.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _BLOCKS = frozenset(
     [
@@ -115,17 +120,22 @@ def _tidy(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (plain text passes through, tidied)."""
+    """Plain text of an HTML fragment (plain text passes through, tidied), storable."""
     if not _TAG_OR_ENTITY.search(fragment):
-        return _tidy(fragment)
+        return storable(_tidy(fragment))
     collector = _TextCollector()
     collector.feed(fragment)
     collector.close()
-    return _tidy("".join(collector.parts))
+    return storable(_tidy("".join(collector.parts)))
 
 
 def plain_title(title: str) -> str:
-    """A one-line title: tags stripped, entities decoded (twice if double-escaped)."""
+    """A one-line title: tags stripped, entities decoded (twice if double-escaped), storable."""
     text = html_to_text(title) if "<" in title else title
-    return " ".join(html.unescape(text).split())
+    return storable(" ".join(html.unescape(text).split()))
