@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.config import Settings, settings_from_dict
+from monitor.textcaps import clip
+from monitor.textsafe import cells
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 
@@ -58,7 +60,7 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
         alerts = (await m.alerts.list(limit=100)).items
     table = Table("id", "lang", "feed", "title", "story", title=f"{len(stored)} articles stored")
     for a in reversed(stored):
-        table.add_row(str(a.id), a.language, a.feed.name, a.title[:70], str(a.story_id))
+        table.add_row(*cells(a.id, a.language, a.feed.name, clip(a.title, 70), a.story_id))
     console.print(table)
     merged = [s for s in stories if s.articles > 1]
     console.print(
@@ -72,7 +74,7 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
     for alert in alerts:
         terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
         alert_table.add_row(
-            alert.id, alert.watchlist, alert.severity, terms, alert.article.title[:60]
+            *cells(alert.id, alert.watchlist, alert.severity, terms, clip(alert.article.title, 60))
         )
     console.print(alert_table)
     console.print(
