@@ -20,9 +20,9 @@ from monitor import metrics
 from monitor.app import Runtime
 from monitor.errors import one_line
 from monitor.housekeeping import Housekeeping
-from monitor.ingest import PollReport
 from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
+from monitor.services.ingest import PollReport
 from monitor.storage import feeds as feed_store
 from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
