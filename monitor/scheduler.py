@@ -156,13 +156,11 @@ class Service:
         self,
         runtime: Runtime,
         *,
-        on_reload: Callable[[], None] | None = None,
         delivery_every: float = DELIVERY_EVERY,
     ) -> None:
         self.runtime = runtime
         self.poller = Poller(runtime)
         self.stopping = asyncio.Event()
-        self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.delivery_every = delivery_every
         # Set while a PostgreSQL LISTEN wakes delivery for rows any process inserts.
