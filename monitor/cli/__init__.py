@@ -1,4 +1,5 @@
-"""`monitor`: the command line, a thin typer layer over the library.
+"""`monitor`: the command line, a thin typer face over the use cases (`monitor.services`):
+each command parses its options, makes one use-case call (`call`) and renders the records.
 
 Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
 stderr, never a traceback.
