@@ -1,4 +1,5 @@
-"""`monitor`: the command line, a thin typer layer over the library.
+"""`monitor`: the command line, a thin typer face over the use cases (`monitor.services`):
+each command parses its options, makes one use-case call (`call`) and renders the records.
 
 Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
 stderr, never a traceback.
@@ -138,13 +139,15 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, feeds, service, watchlists
+    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    web.register(app)
+    accounts.register(app)
 
 
 _register()

@@ -183,7 +183,7 @@ def enable_channel(
 ) -> None:
     """Re-enable a channel disabled by a 410 Gone; its pending deliveries go out again."""
     changed = call(ctx, lambda m: m.channels.enable(name))
-    out.print(f"enabled {name}" if changed else f"{name} was not disabled")
+    out.print(safe(f"enabled {name}" if changed else f"{name} was not disabled"), highlight=False)
 
 
 @channels_app.command("test")
@@ -199,4 +199,4 @@ def test_channel(
             raise fail(f"channel {name}: test message not delivered: {e}", 1) from None
 
     message_id = call(ctx, send, check_secrets=True)
-    out.print(f"channel {name}: test message {message_id} delivered")
+    out.print(safe(f"channel {name}: test message {message_id} delivered"), highlight=False)

@@ -103,13 +103,27 @@ def demo(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the temporary database and print its path.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve the web console on 127.0.0.1 (keeps the database; prints a "
+            "one-time password for the user 'demo'; Ctrl-C stops).",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port for --serve (0: any free).")
+    ] = 8108,
 ) -> None:
     """Offline demo: serve bundled recorded feeds on 127.0.0.1 and run the real pipeline."""
-    from monitor.demo import run_demo
+    from monitor.demo import run_demo, serve_demo
 
     opts = options(ctx)
     configure_logging(opts.log_format, opts.verbose)
-    run_async(lambda: run_demo(out, keep=keep))
+    if serve:
+        run_async(lambda: serve_demo(out, port=port))
+    else:
+        run_async(lambda: run_demo(out, keep=keep))
 
 
 def db_upgrade(ctx: typer.Context) -> None:

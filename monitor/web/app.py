@@ -44,6 +44,7 @@ def create_app(
     metrics: Metrics = METRICS,
     max_body: int = DEFAULT_MAX_BODY,
     pages: Sequence[APIRouter] | None = None,
+    limiter: FailureLimiter | None = None,
 ) -> FastAPI:
     """The app for one process; see the module docstring."""
     app = FastAPI(
@@ -58,7 +59,7 @@ def create_app(
     app.state.readiness = readiness
     app.state.metrics = metrics
     app.state.clock = clock
-    app.state.limiter = FailureLimiter(clock)
+    app.state.limiter = limiter or FailureLimiter(clock)
     problems.install(app)
     openapi.install(app)
     app.include_router(health_router)

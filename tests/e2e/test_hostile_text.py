@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.feedserver import FeedServer
+from tests.support.feedserver import FeedServer
 from tests.support.strict_rich import COMMAND, EXIT_CODE, MARKER
 from tests.support.terminal import TerminalRun, run_on_pty
 
@@ -217,6 +217,17 @@ def test_hostile_text_is_shown_never_obeyed(
         _monitor(config, "watchlists", "test", "-", stdin=text),
         visible=("stray closing tag", "␛[2J"),
     )
+    # User text: account names go into tables and the audit log.
+    user = f"ann [/] {MARKER}\x1b[2J"
+    added = _monitor(config, "users", "add", user, "--role", "viewer", stdin=b"s3cret-password\n")
+    problems += _problems("users add", added, visible=(f"ann [/] {MARKER}␛[2J",))
+    token = _monitor(config, "tokens", "create", "--user", user, stdin=b"")
+    problems += _problems("tokens create", token, visible=(f"ann [/] {MARKER}␛[2J",))
+    for command in (("users", "list"), ("tokens", "list"), ("audit", "list")):
+        problems += _problems(
+            " ".join(command), _monitor(config, *command), visible=(f"ann [/] {MARKER}␛[2J",)
+        )
+
     # Again on a colour terminal (a fresh SQLite database, so the log channel prints again):
     # nothing but rich's own styling escapes.
     coloured = _config(tmp_path / "colour", f"sqlite+aiosqlite:///{tmp_path}/colour.db", server)

@@ -15,7 +15,7 @@ from monitor.pipeline.match import Matcher
 from monitor.services.backfill import backfill
 from monitor.services.records import BackfillReport, TermTally
 from monitor.storage.tables import alerts, articles, matches, outbox
-from tests.integration.stored_articles import (
+from tests.support.stored_articles import (
     NOW,
     SEED_BODY,
     SEED_TITLE,

@@ -11,7 +11,7 @@ import pytest
 from monitor.app import open_runtime
 from monitor.config import Settings, settings_from_dict
 from monitor.scheduler import run_round
-from tests.feedserver import FeedServer, corpus_pages, rss
+from tests.support.feedserver import FeedServer, corpus_pages, rss
 
 PAGES = corpus_pages()[:4]
 SECRETS = {"Authorization": "Bearer s3cret", "Cookie": "sid=feed-session", "X-Api-Key": "k-123"}

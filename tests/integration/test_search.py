@@ -27,8 +27,8 @@ from monitor.services.shapes import to_json
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.search import fts5_query
 from monitor.storage.tables import articles
-from tests.conftest import BACKENDS, PG_URL
-from tests.integration.stored_articles import NOW, SEED_BODY, SEED_TITLE, add_feeds, article, store
+from tests.support.databases import BACKENDS, PG_URL
+from tests.support.stored_articles import NOW, SEED_BODY, SEED_TITLE, add_feeds, article, store
 from tests.support.usecases import use_cases
 
 MIGRATION = (

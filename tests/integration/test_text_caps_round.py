@@ -14,7 +14,7 @@ from monitor.config import settings_from_dict
 from monitor.scheduler import run_round
 from monitor.storage.tables import articles, feeds
 from monitor.textcaps import AUTHOR_CHARS, ELLIPSIS, SUMMARY_CHARS, TITLE_CHARS
-from tests.feedserver import FeedServer
+from tests.support.feedserver import FeedServer
 
 TITLE = "Kabul " + "T" * 5_000_000
 SUMMARY = "Herat " + "s " * 50_000
