@@ -217,17 +217,6 @@ def test_hostile_text_is_shown_never_obeyed(
         _monitor(config, "watchlists", "test", "-", stdin=text),
         visible=("stray closing tag", "␛[2J"),
     )
-    # User text: account names go into tables and the audit log.
-    user = f"ann [/] {MARKER}\x1b[2J"
-    added = _monitor(config, "users", "add", user, "--role", "viewer", stdin=b"s3cret-password\n")
-    problems += _problems("users add", added, visible=(f"ann [/] {MARKER}␛[2J",))
-    token = _monitor(config, "tokens", "create", "--user", user, stdin=b"")
-    problems += _problems("tokens create", token, visible=(f"ann [/] {MARKER}␛[2J",))
-    for command in (("users", "list"), ("tokens", "list"), ("audit", "list")):
-        problems += _problems(
-            " ".join(command), _monitor(config, *command), visible=(f"ann [/] {MARKER}␛[2J",)
-        )
-
     # Again on a colour terminal (a fresh SQLite database, so the log channel prints again):
     # nothing but rich's own styling escapes.
     coloured = _config(tmp_path / "colour", f"sqlite+aiosqlite:///{tmp_path}/colour.db", server)
@@ -270,6 +259,12 @@ def test_hostile_error_lines_are_one_visible_line(
         _monitor(unknown_key, "config", "check"),
         code=2,
         visible=(f"[/]{MARKER}␛[2J", "unknown key"),
+    )
+    problems += _problems(
+        "users add (hostile name)",
+        _monitor(config, "users", "add", f"ann [/] {MARKER}\x1b[2J", stdin=b"s3cret-password\n"),
+        code=2,
+        visible=(f"bad user name 'ann [/] {MARKER}\\x1b[2J'",),
     )
     missing = tmp_path / "missing.toml"
     missing.write_text('[[watchlists]]\nname = "w"\nchannels = ["nowhere"]\n', encoding="utf-8")
