@@ -3,6 +3,7 @@ matched terms, marked snippets, deliveries, triage, audit trail), and triage its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from monitor.errors import InvalidRequest, NotFound
+from monitor.services.records import ArticleSummary
 from monitor.services.triage import STATES
 from monitor.web.console.deps import (
     CheckedForm,
@@ -122,11 +124,17 @@ async def alert(request: Request, who: Viewer, alert_id: str) -> Response:
         title=detail.alert.article.title or f"Alert {alert_id}",
         section="console.inbox",
         detail=detail,
+        timeline=timeline(detail.story.items) if detail.story else (),
         terms=[m.term for m in detail.alert.matches],
         audit=audit.items,
         can_triage=who.can("analyst"),
     )
     return render(request, "console/alert.html", context)
+
+
+def timeline(items: Sequence[ArticleSummary]) -> list[ArticleSummary]:
+    """Copies of a story in the order they were published (fetched, when a feed gave no date)."""
+    return sorted(items, key=lambda item: (item.published_at or item.fetched_at, item.id))
 
 
 @router.post("/alerts/{alert_id}/triage", name="console.triage")
