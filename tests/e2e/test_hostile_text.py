@@ -205,7 +205,14 @@ def test_hostile_text_is_shown_never_obeyed(
         )
     alerts = json.loads(_monitor(config, "alerts", "list", "--json").text)
     assert alerts, "the corpus raised no alert"
-    problems += _problems("alerts show", _monitor(config, "alerts", "show", alerts[0]["id"]))
+    note = f"[/] {MARKER} \x1b[2J note"
+    triaged = _monitor(config, "alerts", "triage", alerts[0]["id"], "acknowledged", "--note", note)
+    problems += _problems("alerts triage", triaged)
+    problems += _problems(
+        "alerts show",
+        _monitor(config, "alerts", "show", alerts[0]["id"]),
+        visible=(f"[/] {MARKER} ␛[2J note",),
+    )
     problems += _problems(
         "stories show", _monitor(config, "stories", "show", str(alerts[0]["story"]["id"]))
     )
