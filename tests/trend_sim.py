@@ -86,9 +86,7 @@ def false_surges_per_month(
     end = START + timedelta(days=days)
     months = (end - first) / timedelta(days=MONTH_DAYS)
     for rate in rates:
-        total = sum(
-            len(detect(timeline(rate, days, seed), policy, first, end)) for seed in seeds
-        )
+        total = sum(len(detect(timeline(rate, days, seed), policy, first, end)) for seed in seeds)
         result[rate] = total / (months * len(seeds))
     return result
 

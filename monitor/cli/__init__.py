@@ -131,13 +131,14 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, feeds, service, watchlists
+    from monitor.cli import alerts, articles, feeds, service, trends, watchlists
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    trends.register(app)
 
 
 _register()

@@ -79,7 +79,8 @@ def surge_payload(
         "factor": factor,
         "p_value": test.p_value,
         "top_stories": [
-            {"id": sid, "title": title, "outlets": outlets} for sid, title, outlets in drivers.stories
+            {"id": sid, "title": title, "outlets": outlets}
+            for sid, title, outlets in drivers.stories
         ],
         "top_outlets": [
             {"id": fid, "name": name, "stories": count} for fid, name, count in drivers.outlets
@@ -122,7 +123,11 @@ def quiet_payload(silence: Silence, severity: str, now: datetime) -> dict[str, A
         payload |= {"watchlist": silence.subject, "severity": severity}
         payload["link"] = watchlist_link(silence.subject)
     else:
-        payload |= {"tag": silence.subject, "feeds": silence.feeds, "link": tag_link(silence.subject)}
+        payload |= {
+            "tag": silence.subject,
+            "feeds": silence.feeds,
+            "link": tag_link(silence.subject),
+        }
     return payload
 
 

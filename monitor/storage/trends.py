@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import delete, distinct, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.storage.periodic import get_mark, set_mark
@@ -22,6 +22,7 @@ from monitor.storage.tables import articles, feeds, matches, stories, trend_coun
 from monitor.trends import HOUR, MatchedArticle, aggregate_counts, hour_floor
 
 MARK = "trend-counts"
+_COUNTS_LOCK = 0x6D6F6E74726E64  # "montrnd": serialises recounts of two workers (PostgreSQL)
 SLACK = timedelta(minutes=30)
 CHUNK = timedelta(days=7)
 IN_BATCH = 500
@@ -75,13 +76,13 @@ async def _recount(conn: AsyncConnection, start: datetime, end: datetime) -> int
     result = await conn.execute(
         _matched().where(articles.c.fetched_at >= start, articles.c.fetched_at < end)
     )
-    rows = [MatchedArticle(r.watchlist, r.actor, r.story_id, r.feed_id, r.fetched_at) for r in result]
+    rows = [
+        MatchedArticle(r.watchlist, r.actor, r.story_id, r.feed_id, r.fetched_at) for r in result
+    ]
     before = await _counted_before(conn, [r.story_id for r in rows], start)
     buckets = aggregate_counts(rows, before)
     await conn.execute(
-        delete(trend_counts).where(
-            trend_counts.c.hour >= start, trend_counts.c.hour < end
-        )
+        delete(trend_counts).where(trend_counts.c.hour >= start, trend_counts.c.hour < end)
     )
     values = [
         {"watchlist": w, "actor": a, "hour": h, "stories": s, "outlets": o}
@@ -93,7 +94,10 @@ async def _recount(conn: AsyncConnection, start: datetime, end: datetime) -> int
 
 
 async def refresh_counts(conn: AsyncConnection, now: datetime) -> int:
-    """Bring `trend_counts` up to `now`; the number of buckets written."""
+    """Bring `trend_counts` up to `now`; the number of buckets written. Two callers at once
+    (the check is a singleton, but a lease can expire mid-run) take turns on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COUNTS_LOCK})
     mark = await get_mark(conn, MARK)
     start = await _recount_from(conn, mark)
     written = 0

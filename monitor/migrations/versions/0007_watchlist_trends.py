@@ -1,7 +1,7 @@
 """watchlist trends: hourly story/outlet counts per watchlist and actor, surge/quiet episodes
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 07:00:00
 
 The counts start empty: the trends job fills them from the stored matches on its first run
@@ -16,7 +16,7 @@ from alembic import op
 from monitor.storage.tables import UTCDateTime
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
