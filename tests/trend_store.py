@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.clock import Clock
+from monitor.config import Settings
 from monitor.storage.tables import articles, feeds, matches, stories
 
 _serial = itertools.count(1)
+
+
+@dataclass
+class Ctx:
+    """What `services.trends.Trends` works with: settings, an engine, a clock."""
+
+    settings: Settings
+    engine: AsyncEngine
+    clock: Clock
 
 
 async def add_feeds(

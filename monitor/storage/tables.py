@@ -357,3 +357,5 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_audit_log_target", audit_log.c.target, audit_log.c.at)
+# The trends job finds matches stored since its watermark (a backfill's among them).
+Index("ix_matches_created_at", matches.c.created_at)

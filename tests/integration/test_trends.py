@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.clock import Clock, FrozenClock
+from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.services.trends import Trends
 from monitor.storage.tables import articles, outbox, trend_episodes
 from monitor.storage.trends import hourly_counts, refresh_counts
 from monitor.trends import hour_floor
 from tests.conftest import engine_for
-from tests.trend_store import add_feeds, add_match, add_stories
+from tests.trend_store import Ctx, add_feeds, add_match, add_stories
 
 NOW = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
-
-
-@dataclass
-class Ctx:
-    settings: Settings
-    engine: AsyncEngine
-    clock: Clock
 
 
 def _settings(tmp_path: Path, **extra: Any) -> Settings:

@@ -54,8 +54,10 @@ def upgrade() -> None:
         sqlite_where=OPEN_EPISODE,
     )
     op.create_index("ix_trend_episodes_subject", "trend_episodes", ["subject", "started_at"])
+    op.create_index("ix_matches_created_at", "matches", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_matches_created_at", "matches")
     op.drop_table("trend_episodes")
     op.drop_table("trend_counts")
