@@ -179,7 +179,7 @@ def _switch(value: Any) -> Any:
     if value is False:
         return None
     if value is not None and not isinstance(value, dict | BaseModel):
-        raise ValueError("must be true, false or a table such as { after = \"24h\" }")
+        raise ValueError('must be true, false or a table such as { after = "24h" }')
     return value
 
 

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli import fail, load, out, print_json, run_async
+from monitor.cli import call, fail, out, print_json
+from monitor.services import to_json
 from monitor.units import parse_duration
 
 if TYPE_CHECKING:
-    from monitor.services.trends import WatchlistTrend
+    from monitor.services.trends import Bucket, WatchlistTrend
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -30,23 +31,16 @@ def trends(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Stories per hour or day for each watchlist, against the expected count; surges marked."""
-    from monitor.services.trends import open_trends
-
     if by not in ("hour", "day"):
         raise fail(f"--by: must be hour or day, not {by!r}", 2)
     try:
         span = parse_duration(since)
     except ValueError as e:
         raise fail(f"--since: {e}", 2) from None
-    settings = load(ctx, check_secrets=False)
-
-    async def work() -> tuple[WatchlistTrend, ...]:
-        async with open_trends(settings) as service:
-            return await service.series(watchlist, since=span, by="hour" if by == "hour" else "day")
-
-    found = run_async(work)
+    bucket: Bucket = "hour" if by == "hour" else "day"
+    found = call(ctx, lambda m: m.trends.series(watchlist, since=span, by=bucket))
     if as_json:
-        print_json([trend.json() for trend in found])
+        print_json(to_json(found))
         return
     for trend in found:
         _render(trend, span)

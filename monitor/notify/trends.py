@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from monitor.notify.payload import channel_message_id, derive_id, iso_z, outbox_row, render_json
+from monitor.notify.payload import channel_message_id, derive_id, outbox_row, render_json
 from monitor.trends import HOUR, SurgeAssessment
-from monitor.units import format_duration
+from monitor.units import format_duration, iso_z
 
 SURGE_TYPE = "watchlist.surge"
 WATCHLIST_QUIET_TYPE = "watchlist.quiet"

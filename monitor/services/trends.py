@@ -9,20 +9,16 @@ payloads `monitor.notify.trends`, SQL `monitor.storage.trends` / `storage.episod
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.app import open_engine
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import CoverageConfig, QuietConfig, Settings, SurgeConfig, WatchlistConfig
-from monitor.errors import ConfigError
+from monitor.errors import InvalidRequest, NotConfigured
 from monitor.notify import trends as payloads
-from monitor.notify.payload import iso_z
 from monitor.storage import episodes as episode_store
 from monitor.storage import trends as store
 from monitor.storage.episodes import Episode
@@ -52,20 +48,6 @@ class TrendContext(Protocol):
     settings: Settings
     engine: AsyncEngine
     clock: Clock
-
-
-@dataclass
-class _OwnContext:
-    settings: Settings
-    engine: AsyncEngine
-    clock: Clock
-
-
-@contextlib.asynccontextmanager
-async def open_trends(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Trends]:
-    """The trends use cases over the configured (migrated) database, for a face to call."""
-    async with open_engine(settings) as engine:
-        yield Trends(_OwnContext(settings, engine, clock or SystemClock()))
 
 
 def surge_policy(config: SurgeConfig) -> SurgePolicy:
@@ -114,16 +96,6 @@ class TrendPoint:
     expected: float | None
     surge: bool
 
-    def json(self) -> dict[str, Any]:
-        expected = None if self.expected is None else round(self.expected, 3)
-        return {
-            "start": iso_z(self.start),
-            "stories": self.stories,
-            "outlets": self.outlets,
-            "expected": expected,
-            "surge": self.surge,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class WatchlistTrend:
@@ -134,25 +106,6 @@ class WatchlistTrend:
     points: tuple[TrendPoint, ...]
     episodes: tuple[Episode, ...] = field(default=())
     surge: bool = False  # surge detection is on for it
-
-    def json(self) -> dict[str, Any]:
-        return {
-            "watchlist": self.watchlist,
-            "by": self.by,
-            "surge_detection": self.surge,
-            "points": [p.json() for p in self.points],
-            "episodes": [_episode_json(e) for e in self.episodes],
-        }
-
-
-def _episode_json(episode: Episode) -> dict[str, Any]:
-    return {
-        "id": episode.id,
-        "type": episode.type,
-        "started_at": iso_z(episode.started_at),
-        "ended_at": iso_z(episode.ended_at),
-        "payload": dict(episode.payload),
-    }
 
 
 class Trends:
@@ -313,6 +266,26 @@ class Trends:
         chosen = self._watchlists(watchlist)
         return tuple([await self._series(w, since, by, now) for w in chosen])
 
+    async def episodes(
+        self,
+        *,
+        since: timedelta = timedelta(days=30),
+        subject: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        now: datetime | None = None,
+    ) -> tuple[Episode, ...]:
+        """Surge and quiet episodes raised since `now - since`, newest first: the inbox's
+        own kind of alert (their payloads are what the channels were sent)."""
+        if type is not None and type not in payloads.TREND_TYPES:
+            raise InvalidRequest(f"type: must be one of {', '.join(payloads.TREND_TYPES)}")
+        start = (now or self.ctx.clock.now()) - since
+        async with self.ctx.engine.connect() as conn:
+            found = await episode_store.list_episodes(
+                conn, start, subject, type, newest_first=True, limit=limit
+            )
+        return tuple(found)
+
     def _watchlists(self, name: str | None) -> list[WatchlistConfig]:
         configured = list(self.ctx.settings.watchlists)
         if name is None:
@@ -320,7 +293,7 @@ class Trends:
         found = [w for w in configured if w.name == name]
         if not found:
             names = ", ".join(w.name for w in configured) or "none"
-            raise ConfigError(f"no watchlist {name!r}; configured: {names}")
+            raise NotConfigured(f"no watchlist {name!r}; configured: {names}")
         return found
 
     async def _series(

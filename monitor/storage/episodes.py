@@ -64,11 +64,22 @@ async def close_episode(conn: AsyncConnection, episode_id: str, now: datetime) -
 
 
 async def list_episodes(
-    conn: AsyncConnection, since: datetime, subject: str | None = None
+    conn: AsyncConnection,
+    since: datetime,
+    subject: str | None = None,
+    kind: str | None = None,
+    *,
+    newest_first: bool = False,
+    limit: int | None = None,
 ) -> list[Episode]:
-    """Episodes started since `since` (of one subject, if given), oldest first."""
-    query = select(trend_episodes).where(trend_episodes.c.started_at >= since)
+    """Episodes raised since `since` (of one subject and type, if given), oldest first
+    unless `newest_first`."""
+    query = select(trend_episodes).where(trend_episodes.c.created_at >= since)
     if subject is not None:
         query = query.where(trend_episodes.c.subject == subject)
-    rows = await conn.execute(query.order_by(trend_episodes.c.started_at, trend_episodes.c.id))
+    if kind is not None:
+        query = query.where(trend_episodes.c.type == kind)
+    order = (trend_episodes.c.created_at, trend_episodes.c.id)
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    rows = await conn.execute(query.limit(limit))
     return [Episode.of(row) for row in rows]

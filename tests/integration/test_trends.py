@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.services.trends import Trends
+from monitor.storage.engine import create_engine as engine_for
 from monitor.storage.tables import articles, outbox, trend_episodes
 from monitor.storage.trends import hourly_counts, refresh_counts
 from monitor.trends import hour_floor
-from tests.conftest import engine_for
-from tests.trend_store import Ctx, add_feeds, add_match, add_stories
+from tests.support.trend_store import Ctx, add_feeds, add_match, add_stories
 
 NOW = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
 

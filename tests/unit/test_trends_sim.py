@@ -1,4 +1,4 @@
-"""The surge detector over seeded simulated timelines (tests/trend_sim.py): false surges per
+"""The surge detector over seeded simulated timelines (tests/support/trend_sim.py): false surges per
 watchlist-month on stationary Poisson streams, the delay to detect a 5× burst, and the share
 of 3× bursts detected. CI runs a few seeds; `pytest -m slow` runs the full measurement and
 prints the table quoted in the README."""
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.trends import SurgePolicy
-from tests.trend_sim import burst_trials, false_surges_per_month
+from tests.support.trend_sim import burst_trials, false_surges_per_month
 
 POLICY = SurgePolicy()  # the documented defaults
 FIVE_FOLD = timedelta(hours=6)
