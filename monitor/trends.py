@@ -278,6 +278,9 @@ def is_quiet(activity: Activity, policy: QuietPolicy, now: datetime) -> bool:
     return daily_mean(activity, policy, now) >= policy.min_daily
 
 
+BACKDATE = timedelta(days=1)
+
+
 @dataclass(frozen=True, slots=True)
 class MatchedArticle:
     """One stored match, reduced to what the counts need."""
@@ -287,6 +290,21 @@ class MatchedArticle:
     story_id: int
     feed_id: int
     fetched_at: datetime
+    published_at: datetime | None = None
+
+    @property
+    def seen_at(self) -> datetime | None:
+        """When the article counts: its publish time when that lies within BACKDATE before
+        it was fetched (so a backlog fetched after downtime falls in the hours it was
+        published, not in one spike), its fetch time when the date is missing or in the
+        future, and never (None) when it was published longer ago: a new feed's back
+        catalogue is not new coverage."""
+        published = self.published_at
+        if published is None or published > self.fetched_at:
+            return self.fetched_at
+        if self.fetched_at - published > BACKDATE:
+            return None
+        return published
 
 
 Bucket = tuple[str, str, datetime]  # (watchlist, actor or "" for the whole watchlist, hour)
@@ -295,19 +313,21 @@ Bucket = tuple[str, str, datetime]  # (watchlist, actor or "" for the whole watc
 def aggregate_counts(
     rows: Sequence[MatchedArticle], counted_before: set[tuple[str, str, int]]
 ) -> dict[Bucket, tuple[int, int]]:
-    """(stories, outlets) per bucket. A story counts once, in the hour of its first matched
-    article (twenty syndicated copies are one story); `counted_before` holds the (watchlist,
-    actor, story) already counted in an earlier hour. Outlets are the distinct feeds of the
-    matched articles fetched in the hour."""
+    """(stories, outlets) per bucket. A story counts once, in the hour its first matched
+    article was seen (twenty syndicated copies are one story); `counted_before` holds the
+    (watchlist, actor, story) already counted in an earlier hour. Outlets are the distinct
+    feeds of the matched articles seen in the hour. Archive articles count nowhere."""
     first: dict[tuple[str, str, int], datetime] = {}
     outlets: dict[Bucket, set[int]] = {}
     for row in rows:
-        hour = hour_floor(row.fetched_at)
+        seen = row.seen_at
+        if seen is None:
+            continue
         for actor in {"", row.actor}:
             key = (row.watchlist, actor, row.story_id)
-            if key not in counted_before and (key not in first or row.fetched_at < first[key]):
-                first[key] = row.fetched_at
-            outlets.setdefault((row.watchlist, actor, hour), set()).add(row.feed_id)
+            if key not in counted_before and (key not in first or seen < first[key]):
+                first[key] = seen
+            outlets.setdefault((row.watchlist, actor, hour_floor(seen)), set()).add(row.feed_id)
     stories: dict[Bucket, int] = {}
     for (watchlist, actor, _story), seen in first.items():
         bucket = (watchlist, actor, hour_floor(seen))

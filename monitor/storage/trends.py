@@ -1,10 +1,11 @@
 """Trend counts SQL: derive `trend_counts` from stored matches, read series and the stories
 and outlets behind a window, and the activity of watchlists and feed tags for quiet checks.
 
-`refresh_counts` is incremental and idempotent: it recounts whole hours from a watermark
-(minus `SLACK`, for transactions that committed late) and any older hour a backfill added
-matches to; the first run counts the whole history a week at a time. Counting itself is the
-pure `monitor.trends.aggregate_counts`.
+`refresh_counts` is incremental and idempotent: it recounts whole hours from the earliest
+hour any match stored since its watermark (minus `SLACK`, for transactions that committed
+late) was seen in — an article counts at its publish time, up to `BACKDATE` before it was
+fetched, and a backfill adds matches to old hours — and the first run counts the whole
+history a week at a time. Counting itself is the pure `monitor.trends.aggregate_counts`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.storage.periodic import get_mark, set_mark
 from monitor.storage.tables import articles, feeds, matches, stories, trend_counts
-from monitor.trends import HOUR, MatchedArticle, aggregate_counts, hour_floor
+from monitor.trends import BACKDATE, HOUR, MatchedArticle, aggregate_counts, hour_floor
 
 MARK = "trend-counts"
 _COUNTS_LOCK = 0x6D6F6E74726E64  # "montrnd": serialises recounts of two workers (PostgreSQL)
@@ -35,50 +36,56 @@ def _matched() -> Any:
         articles.c.story_id,
         articles.c.feed_id,
         articles.c.fetched_at,
+        articles.c.published_at,
     ).select_from(matches.join(articles, articles.c.id == matches.c.article_id))
+
+
+def _row(r: Any) -> MatchedArticle:
+    return MatchedArticle(r.watchlist, r.actor, r.story_id, r.feed_id, r.fetched_at, r.published_at)
+
+
+def _earliest(rows: Any) -> datetime | None:
+    seen = [moment for moment in (_row(r).seen_at for r in rows) if moment is not None]
+    return min(seen, default=None)
 
 
 async def _recount_from(conn: AsyncConnection, mark: datetime | None) -> datetime | None:
     """The first hour to recount: all history on the first run, else the watermark's hour
-    or the oldest article a match added since then (a backfill) — None if nothing matched."""
-    joined = matches.join(articles, articles.c.id == matches.c.article_id)
-    query = select(func.min(articles.c.fetched_at)).select_from(joined)
+    or the earliest hour a match stored since then was seen in — None if nothing matched."""
     if mark is None:
-        oldest = await conn.scalar(query)
-        return hour_floor(oldest) if isinstance(oldest, datetime) else None
+        joined = matches.join(articles, articles.c.id == matches.c.article_id)
+        oldest = await conn.scalar(select(func.min(articles.c.fetched_at)).select_from(joined))
+        return hour_floor(oldest - BACKDATE) if isinstance(oldest, datetime) else None
     since = mark - SLACK
-    oldest = await conn.scalar(query.where(matches.c.created_at >= since))
-    if not isinstance(oldest, datetime):
-        return hour_floor(since)
-    return hour_floor(min(oldest, since))
+    earliest = _earliest(await conn.execute(_matched().where(matches.c.created_at >= since)))
+    return hour_floor(since if earliest is None else min(earliest, since))
 
 
 async def _counted_before(
     conn: AsyncConnection, story_ids: Sequence[int], start: datetime
 ) -> set[tuple[str, str, int]]:
-    """(watchlist, actor, story) with a matched article fetched before `start`."""
+    """(watchlist, actor, story) with a matched article seen before `start`."""
     found: set[tuple[str, str, int]] = set()
     ids = sorted(set(story_ids))
     for i in range(0, len(ids), IN_BATCH):
-        query = (
-            _matched()
-            .where(articles.c.story_id.in_(ids[i : i + IN_BATCH]), articles.c.fetched_at < start)
-            .distinct()
+        query = _matched().where(
+            articles.c.story_id.in_(ids[i : i + IN_BATCH]),
+            articles.c.fetched_at < start + BACKDATE,
         )
-        for row in await conn.execute(query):
-            found.add((row.watchlist, row.actor, row.story_id))
-            found.add((row.watchlist, "", row.story_id))
+        for row in map(_row, await conn.execute(query)):
+            seen = row.seen_at
+            if seen is not None and seen < start:
+                found.add((row.watchlist, row.actor, row.story_id))
+                found.add((row.watchlist, "", row.story_id))
     return found
 
 
 async def _recount(conn: AsyncConnection, start: datetime, end: datetime) -> int:
     """Replace the buckets of [start, end) by a fresh count; the number written."""
     result = await conn.execute(
-        _matched().where(articles.c.fetched_at >= start, articles.c.fetched_at < end)
+        _matched().where(articles.c.fetched_at >= start, articles.c.fetched_at < end + BACKDATE)
     )
-    rows = [
-        MatchedArticle(r.watchlist, r.actor, r.story_id, r.feed_id, r.fetched_at) for r in result
-    ]
+    rows = [row for row in map(_row, result) if _within(row.seen_at, start, end)]
     before = await _counted_before(conn, [r.story_id for r in rows], start)
     buckets = aggregate_counts(rows, before)
     await conn.execute(
@@ -91,6 +98,10 @@ async def _recount(conn: AsyncConnection, start: datetime, end: datetime) -> int
     if values:
         await conn.execute(trend_counts.insert(), values)
     return len(values)
+
+
+def _within(moment: datetime | None, start: datetime, end: datetime) -> bool:
+    return moment is not None and start <= moment < end
 
 
 async def refresh_counts(conn: AsyncConnection, now: datetime) -> int:

@@ -210,3 +210,25 @@ async def test_a_tag_whose_feeds_all_stop_is_quiet_once(
     assert (payload["type"], payload["tag"], payload["feeds"]) == ("coverage.quiet", "af", 20)
     assert payload["usual_daily"] >= 3
     assert payload["link"] == "/feeds?tag=af"
+
+
+async def test_a_backlog_after_downtime_falls_in_the_hours_it_was_published(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    outlets = await add_feeds(engine, 2, NOW - timedelta(days=30))
+    calm = [NOW - timedelta(hours=4) * i for i in range(86, 0, -1)]
+    await add_stories(engine, calm[:-3], outlets[:1])
+    # the service was down for 12 hours: what was published meanwhile arrives at once,
+    # with a new feed's back catalogue from last week
+    published = [calm[-3], calm[-2], calm[-1]]
+    await add_stories(engine, published, outlets[1:], fetched=NOW)
+    week_old = [NOW - timedelta(days=7, hours=h) for h in range(12)]
+    await add_stories(engine, week_old, outlets[1:], fetched=NOW)
+
+    report = await Trends(Ctx(_settings(tmp_path), engine, FrozenClock(NOW))).check(NOW)
+
+    assert report.opened == ()
+    async with engine.connect() as conn:
+        counted = await hourly_counts(conn, "isis-k", NOW - timedelta(days=16))
+    assert {c.hour for c in counted[-3:]} == {hour_floor(at) for at in published}
+    assert sum(c.stories for c in counted) == 86

@@ -52,9 +52,12 @@ async def add_feeds(
     return ids
 
 
-def _article(feed_id: int, story_id: int, at: datetime) -> dict[str, Any]:
+def _article(
+    feed_id: int, story_id: int, at: datetime, published: datetime | None = None
+) -> dict[str, Any]:
     n = next(_serial)
     return {
+        "published_at": published,
         "feed_id": feed_id,
         "guid": f"g{n}",
         "url": f"http://127.0.0.1/a/{n}",
@@ -76,9 +79,11 @@ async def add_stories(
     watchlist: str | None = "isis-k",
     actor: str | None = "ISIS-Khorasan",
     spread: timedelta = timedelta(minutes=1),
+    fetched: datetime | None = None,
 ) -> list[int]:
     """One story per stamp, carried by every feed in `feed_ids` (copies `spread` apart),
-    each copy matching `watchlist` (none when it is None); the story ids."""
+    each copy matching `watchlist` (none when it is None); the story ids. With `fetched`,
+    the stamps are publish times and every copy was fetched at `fetched` (a backlog)."""
     ids = []
     async with engine.begin() as conn:
         for at in stamps:
@@ -91,13 +96,18 @@ async def add_stories(
             ids.append(story_id)
             for index, feed_id in enumerate(feed_ids):
                 when = at + spread * index
+                values = (
+                    _article(feed_id, story_id, when)
+                    if fetched is None
+                    else _article(feed_id, story_id, fetched, published=when)
+                )
                 article = await conn.execute(
-                    insert(articles)
-                    .values(**_article(feed_id, story_id, when))
-                    .returning(articles.c.id)
+                    insert(articles).values(**values).returning(articles.c.id)
                 )
                 if watchlist is not None:
-                    await add_match(conn, int(article.scalar_one()), watchlist, actor, when)
+                    await add_match(
+                        conn, int(article.scalar_one()), watchlist, actor, fetched or when
+                    )
     return ids
 
 

@@ -173,3 +173,16 @@ def test_a_story_counts_in_the_hour_it_first_matched_only() -> None:
     assert buckets[("w", "", hour_floor(first) + 2 * HOUR)] == (0, 1)
     earlier = aggregate_counts(rows[:1], {("w", "", 1)})
     assert earlier[("w", "", hour_floor(first) + 2 * HOUR)] == (0, 1)
+
+
+def test_an_article_counts_when_published_unless_the_date_is_implausible() -> None:
+    fetched = START + timedelta(days=3)
+
+    def seen(published: datetime | None) -> datetime | None:
+        return MatchedArticle("w", "", 1, 1, fetched, published).seen_at
+
+    assert seen(None) == fetched
+    assert seen(fetched - timedelta(hours=5)) == fetched - timedelta(hours=5)  # a backlog
+    assert seen(fetched + timedelta(hours=5)) == fetched  # a date in the future
+    assert seen(fetched - timedelta(days=3)) is None  # a new feed's back catalogue
+    assert aggregate_counts([MatchedArticle("w", "", 1, 1, fetched, START)], set()) == {}
