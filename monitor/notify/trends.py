@@ -8,9 +8,10 @@ is one line a human reads first (the email subject, the log event).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -147,3 +148,35 @@ def trend_rows(
         )
         for channel in dict.fromkeys(channels)
     ]
+
+
+def _facts(payload: Mapping[str, Any]) -> list[str]:
+    """The payload's facts as lines a person reads, most telling first."""
+    if payload.get("type") == SURGE_TYPE:
+        lines = [
+            f"Observed: {payload['observed']} stories since {payload['window']['start']}",
+            f"Expected: {payload['expected']} (×{payload['factor']}, p = {payload['p_value']:.1e})",
+        ]
+        lines += [
+            f"Story {s['id']}: {s['title']} ({s['outlets']} outlets)"
+            for s in payload["top_stories"]
+        ]
+        lines += [f"Outlet: {o['name']} ({o['stories']} stories)" for o in payload["top_outlets"]]
+    else:
+        lines = [
+            f"Last story: {payload['last_story_at']}",
+            f"Usually: {payload['usual_daily']} stories a day",
+        ]
+        if "feeds" in payload:
+            lines.append(f"Feeds carrying the tag: {payload['feeds']}")
+    return [*lines, f"Console: {payload['link']}", f"Id: {payload['id']}"]
+
+
+def trend_mail(payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the mail for a surge or quiet episode."""
+    message = " ".join(str(payload.get("message", payload.get("type", ""))).split())
+    facts = _facts(payload)
+    text = message + "\n\n" + "\n".join(facts) + "\n"
+    items = "".join(f"<li>{escape(line)}</li>" for line in facts)
+    html = f"<!doctype html><html><body><p>{escape(message)}</p><ul>{items}</ul></body></html>"
+    return f"[feed-monitor] {message}"[:200], text, html
