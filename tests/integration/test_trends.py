@@ -21,7 +21,8 @@ from monitor.services.trends import Trends
 from monitor.storage.engine import create_engine as engine_for
 from monitor.storage.tables import articles, outbox, trend_episodes
 from monitor.storage.trends import hourly_counts, refresh_counts
-from monitor.trends import hour_floor
+from monitor.trends import HOUR, hour_floor
+from tests.support.trend_sim import Burst, timeline
 from tests.support.trend_store import Ctx, add_feeds, add_match, add_stories
 
 NOW = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
@@ -232,3 +233,31 @@ async def test_a_backlog_after_downtime_falls_in_the_hours_it_was_published(
         counted = await hourly_counts(conn, "isis-k", NOW - timedelta(days=16))
     assert {c.hour for c in counted[-3:]} == {hour_floor(at) for at in published}
     assert sum(c.stories for c in counted) == 86
+
+
+async def test_a_simulated_timeline_stored_and_checked_hourly(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The DB-backed simulator: 16 days at 24 stories a day, then a 5× burst of known onset,
+    checked every hour as the service would: counts match the timeline, nothing before the
+    onset, one surge soon after it."""
+    start = NOW - timedelta(days=16)
+    onset = hour_floor(NOW - timedelta(hours=8))
+    burst = Burst(onset, timedelta(hours=6), 5.0)
+    counts = timeline(24.0, 16, seed=3, bursts=(burst,), start=hour_floor(start))
+    outlets = await add_feeds(engine, 3, start - timedelta(days=1))
+    stamps = [hour + timedelta(minutes=59 * i // n) for hour, n in counts.items() for i in range(n)]
+    await add_stories(engine, stamps, outlets[:1])
+    trends = Trends(Ctx(_settings(tmp_path), engine, FrozenClock(NOW)))
+
+    opened: dict[datetime, tuple[str, ...]] = {}
+    for hours in range(-6, 8):
+        at = onset + HOUR * hours + timedelta(minutes=55)
+        opened[at] = (await trends.check(at)).opened
+
+    async with engine.connect() as conn:
+        stored = await hourly_counts(conn, "isis-k", start - timedelta(days=1))
+    assert {c.hour: c.stories for c in stored} == {h: n for h, n in counts.items() if h < NOW}
+    raised = [at for at, ids in opened.items() if ids]
+    assert len(raised) == 1
+    assert onset < raised[0] <= onset + timedelta(hours=2, minutes=55)
