@@ -3,10 +3,10 @@ expected, surges marked, and a sparkline of each watchlist on a terminal."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from monitor.cli import call, fail, out, print_json
@@ -28,6 +28,9 @@ def trends(
     watchlist: Annotated[str | None, typer.Argument(help="One watchlist (default: all).")] = None,
     since: Annotated[str, typer.Option("--since", help="How far back, e.g. 14d.")] = "14d",
     by: Annotated[str, typer.Option("--by", help="Bucket: hour or day.")] = "day",
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Count one actor of the watchlist.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Stories per hour or day for each watchlist, against the expected count; surges marked."""
@@ -38,12 +41,12 @@ def trends(
     except ValueError as e:
         raise fail(f"--since: {e}", 2) from None
     bucket: Bucket = "hour" if by == "hour" else "day"
-    found = call(ctx, lambda m: m.trends.series(watchlist, since=span, by=bucket))
+    found = call(ctx, lambda m: m.trends.series(watchlist, since=span, by=bucket, actor=actor))
     if as_json:
         print_json(to_json(found))
         return
     for trend in found:
-        _render(trend, span)
+        _render(trend)
 
 
 def sparkline(values: list[int]) -> str:
@@ -54,10 +57,11 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, round(v / top * (len(SPARKS) - 1)))] for v in values)
 
 
-def _render(trend: WatchlistTrend, span: timedelta) -> None:
+def _render(trend: WatchlistTrend) -> None:
     stories = [p.stories for p in trend.points]
     detection = "surge detection on" if trend.surge else "surge detection off"
-    out.print(f"[bold]{trend.watchlist}[/bold] · {sum(stories)} stories · {detection}")
+    name = f"{trend.watchlist} / {trend.actor}" if trend.actor else trend.watchlist
+    out.print(f"[bold]{escape(name)}[/bold] · {sum(stories)} stories · {detection}")
     if out.is_terminal:
         out.print(sparkline(stories))
     table = Table("start (UTC)", "stories", "outlets", "expected", "")
@@ -71,4 +75,4 @@ def _render(trend: WatchlistTrend, span: timedelta) -> None:
     out.print(table)
     for episode in trend.episodes:
         message = episode.payload.get("message", episode.type)
-        out.print(f"  {episode.id} {episode.type}: {message}")
+        out.print(f"  {episode.id} {episode.type}: {message}", markup=False)

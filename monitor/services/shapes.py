@@ -420,6 +420,8 @@ def _episode(record: Episode) -> dict[str, Any]:
 def _watchlist_trend(record: WatchlistTrend) -> dict[str, Any]:
     return {
         "watchlist": record.watchlist,
+        "actor": record.actor,
+        "actors": list(record.actors),
         "by": record.by,
         "surge_detection": record.surge,
         "points": [_trend_point(p) for p in record.points],

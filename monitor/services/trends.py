@@ -106,6 +106,8 @@ class WatchlistTrend:
     points: tuple[TrendPoint, ...]
     episodes: tuple[Episode, ...] = field(default=())
     surge: bool = False  # surge detection is on for it
+    actor: str | None = None  # the series of one actor of the watchlist
+    actors: tuple[str, ...] = ()  # the actors with counts, for a face to offer
 
 
 class Trends:
@@ -258,13 +260,15 @@ class Trends:
         *,
         since: timedelta = DEFAULT_BASELINE,
         by: Bucket = "day",
+        actor: str | None = None,
         now: datetime | None = None,
     ) -> tuple[WatchlistTrend, ...]:
         """Each watchlist's (or the one named) counts since `now - since`, with the count
-        the surge test expected and the surges that started in each bucket."""
+        the surge test expected and the surges that started in each bucket; with `actor`,
+        the counts of that actor within each watchlist (surges are the watchlist's)."""
         now = now or self.ctx.clock.now()
         chosen = self._watchlists(watchlist)
-        return tuple([await self._series(w, since, by, now) for w in chosen])
+        return tuple([await self._series(w, since, by, actor, now) for w in chosen])
 
     async def episodes(
         self,
@@ -297,14 +301,21 @@ class Trends:
         return found
 
     async def _series(
-        self, watchlist: WatchlistConfig, since: timedelta, by: Bucket, now: datetime
+        self,
+        watchlist: WatchlistConfig,
+        since: timedelta,
+        by: Bucket,
+        actor: str | None,
+        now: datetime,
     ) -> WatchlistTrend:
         policy = surge_policy(watchlist.surge or SurgeConfig())
         start = hour_floor(now - since)
+        name = watchlist.name
         async with self.ctx.engine.connect() as conn:
-            rows = await store.hourly_counts(conn, watchlist.name, start - policy.baseline)
-            history = await store.first_counted(conn, watchlist.name)
-            found = await episode_store.list_episodes(conn, start, watchlist.name)
+            rows = await store.hourly_counts(conn, name, start - policy.baseline, actor or "")
+            history = await store.first_counted(conn, name, actor or "")
+            found = await episode_store.list_episodes(conn, start, name)
+            actors = await store.actors_of(conn, name)
         counts = {row.hour: row.stories for row in rows}
         outlets = {row.hour: row.outlets for row in rows}
         hours = hours_between(start, now)
@@ -316,9 +327,8 @@ class Trends:
         ]
         if by == "day":
             points = _by_day(points)
-        return WatchlistTrend(
-            watchlist.name, by, tuple(points), tuple(found), watchlist.surge is not None
-        )
+        surge = watchlist.surge is not None
+        return WatchlistTrend(name, by, tuple(points), tuple(found), surge, actor, tuple(actors))
 
 
 def _by_day(points: list[TrendPoint]) -> list[TrendPoint]:

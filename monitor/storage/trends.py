@@ -146,11 +146,12 @@ async def hourly_counts(
     return [HourCount(r.hour, r.stories, r.outlets) for r in rows]
 
 
-async def first_counted(conn: AsyncConnection, watchlist: str) -> datetime | None:
-    """The first hour a watchlist counted a story: where its history starts."""
+async def first_counted(conn: AsyncConnection, watchlist: str, actor: str = "") -> datetime | None:
+    """The first hour a watchlist (or one of its actors) counted a story: where its history
+    starts."""
     value = await conn.scalar(
         select(func.min(trend_counts.c.hour)).where(
-            trend_counts.c.watchlist == watchlist, trend_counts.c.actor == ""
+            trend_counts.c.watchlist == watchlist, trend_counts.c.actor == actor
         )
     )
     return value if isinstance(value, datetime) else None

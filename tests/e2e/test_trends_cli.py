@@ -78,6 +78,24 @@ async def test_trends_prints_counts_expected_values_and_the_surge(tmp_path: Path
     assert [e["id"] for e in trend["episodes"]] == [surge]
     assert trend["episodes"][0]["payload"]["type"] == "watchlist.surge"
 
+    assert (trend["actor"], trend["actors"]) == (None, ["ISIS-Khorasan"])
+    by_actor = monitor(
+        config,
+        "trends",
+        "isis-k",
+        "--since",
+        "2d",
+        "--by",
+        "hour",
+        "--actor",
+        "ISIS-Khorasan",
+        "--json",
+    )
+    assert by_actor.returncode == 0, by_actor.stderr
+    [actor] = json.loads(by_actor.stdout)
+    assert actor["actor"] == "ISIS-Khorasan"
+    assert sum(p["stories"] for p in actor["points"]) == sum(p["stories"] for p in trend["points"])
+
     table = monitor(config, "trends", "--since", "3d")
     assert table.returncode == 0, table.stderr
     assert "isis-k" in table.stdout
