@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.storage.articles import insert_ignore
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.tables import outbox, trend_episodes
 
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, select, text
+from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor.storage.dialect import xact_lock
 from monitor.storage.periodic import get_mark, set_mark
 from monitor.storage.tables import articles, feeds, matches, stories, trend_counts
 from monitor.trends import BACKDATE, HOUR, MatchedArticle, aggregate_counts, hour_floor
@@ -107,8 +108,7 @@ def _within(moment: datetime | None, start: datetime, end: datetime) -> bool:
 async def refresh_counts(conn: AsyncConnection, now: datetime) -> int:
     """Bring `trend_counts` up to `now`; the number of buckets written. Two callers at once
     (the check is a singleton, but a lease can expire mid-run) take turns on PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COUNTS_LOCK})
+    await xact_lock(conn, _COUNTS_LOCK)
     mark = await get_mark(conn, MARK)
     start = await _recount_from(conn, mark)
     written = 0

@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
 from monitor.errors import InvalidRequest
+from monitor.services import Monitor
 from monitor.services.accounts import Principal, Role
 from monitor.services.console import Console
 from monitor.units import parse_duration
@@ -32,9 +33,10 @@ class Forbidden(Exception):
     """The request is refused (role too low, CSRF token missing or wrong): HTTP 403."""
 
 
-def monitor_of(request: Request) -> Any:
+def monitor_of(request: Request) -> Monitor:
     """The use-case facade the app was built with."""
-    return request.app.state.monitor
+    monitor: Monitor = request.app.state.monitor
+    return monitor
 
 
 @dataclass(frozen=True, slots=True)
