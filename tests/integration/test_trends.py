@@ -22,6 +22,7 @@ from monitor.storage.engine import create_engine as engine_for
 from monitor.storage.tables import articles, outbox, trend_episodes
 from monitor.storage.trends import hourly_counts, refresh_counts
 from monitor.trends import HOUR, hour_floor
+from monitor.units import iso_z
 from tests.support.trend_sim import Burst, timeline
 from tests.support.trend_store import Ctx, add_feeds, add_match, add_stories
 
@@ -261,3 +262,36 @@ async def test_a_simulated_timeline_stored_and_checked_hourly(
     raised = [at for at, ids in opened.items() if ids]
     assert len(raised) == 1
     assert onset < raised[0] <= onset + timedelta(hours=2, minutes=55)
+
+
+async def test_a_busy_watchlist_gone_silent_is_quiet_once_per_silence(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    raw_watchlist = {"name": "isis-k", "terms": ["ISIS-K"], "channels": ["desk"], "quiet": True}
+    settings = settings_from_dict(
+        {"watchlists": [raw_watchlist], "channels": {"desk": {"type": "log"}}}, base=tmp_path
+    )
+    outlets = await add_feeds(engine, 1, NOW - timedelta(days=30))
+    last = NOW - timedelta(hours=30)
+    await add_stories(engine, [last - timedelta(hours=4) * i for i in range(84)], outlets)
+    trends = Trends(Ctx(settings, engine, FrozenClock(NOW)))
+
+    first = await trends.check(NOW)
+    repeat = await trends.check(NOW + timedelta(hours=2))
+    await add_stories(engine, [NOW + timedelta(hours=3)], outlets)  # it speaks again
+    spoke = await trends.check(NOW + timedelta(hours=3, minutes=5))
+    silent_again = await trends.check(NOW + timedelta(hours=28))
+
+    assert len(first.opened) == 1
+    assert repeat.opened == ()
+    assert spoke.closed == first.opened
+    assert spoke.opened == ()
+    assert len(silent_again.opened) == 1
+    assert silent_again.opened != first.opened
+    async with engine.connect() as conn:
+        bodies = [json.loads(r.body) for r in await conn.execute(select(outbox.c.body))]
+    assert [b["type"] for b in bodies] == ["watchlist.quiet", "watchlist.quiet"]
+    assert bodies[0]["last_story_at"] == iso_z(last)
+    # 77 of the stories fall in the 14 days before now (the silence included): 5.5 a day
+    assert bodies[0]["usual_daily"] == 5.5
+    assert bodies[0]["link"] == "/watchlists/isis-k"
