@@ -111,6 +111,18 @@ def poisson_sf(k: int, mu: float) -> float:
     return min(1.0, total)
 
 
+def poisson_band(mu: float, tail: float = 0.025) -> tuple[int, int]:
+    """The central interval [low, high] of Poisson(mu), as tight as possible with
+    P(X < low) < tail and P(X > high) ≤ tail: the band a chart draws around the expected."""
+    low = 0
+    while poisson_sf(low + 1, mu) > 1 - tail:
+        low += 1
+    high = low
+    while poisson_sf(high + 1, mu) > tail:
+        high += 1
+    return low, high
+
+
 def _hour_of_week(hour: datetime) -> int:
     return hour.weekday() * 24 + hour.hour
 

@@ -400,6 +400,7 @@ def _trend_point(record: TrendPoint) -> dict[str, Any]:
         "stories": record.stories,
         "outlets": record.outlets,
         "expected": None if record.expected is None else round(record.expected, 3),
+        "band": None if record.band is None else list(record.band),
         "surge": record.surge,
     }
 

@@ -35,6 +35,7 @@ from monitor.trends import (
     hour_floor,
     hours_between,
     is_quiet,
+    poisson_band,
 )
 
 TOP = 5
@@ -95,6 +96,11 @@ class TrendPoint:
     outlets: int
     expected: float | None
     surge: bool
+
+    @property
+    def band(self) -> tuple[int, int] | None:
+        """The 95 % Poisson band around `expected` (None where nothing was expected)."""
+        return None if self.expected is None else poisson_band(self.expected)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ async def test_trends_prints_counts_expected_values_and_the_surge(tmp_path: Path
     assert [p["start"] for p in marked] == [iso_z(hour_floor(NOW))]  # raised in this hour
     assert sum(p["stories"] for p in trend["points"]) >= 9
     assert all(p["expected"] is not None and p["expected"] < 1 for p in trend["points"])
+    assert all(p["band"][0] <= p["expected"] <= p["band"][1] for p in trend["points"])
     assert [e["id"] for e in trend["episodes"]] == [surge]
     assert trend["episodes"][0]["payload"]["type"] == "watchlist.surge"
 

@@ -23,6 +23,7 @@ from monitor.trends import (
     hour_floor,
     is_quiet,
     learn_baseline,
+    poisson_band,
     poisson_sf,
 )
 
@@ -186,3 +187,10 @@ def test_an_article_counts_when_published_unless_the_date_is_implausible() -> No
     assert seen(fetched + timedelta(hours=5)) == fetched  # a date in the future
     assert seen(fetched - timedelta(days=3)) is None  # a new feed's back catalogue
     assert aggregate_counts([MatchedArticle("w", "", 1, 1, fetched, START)], set()) == {}
+
+
+@pytest.mark.parametrize("mu", [0.05, 0.7, 3.0, 12.5, 80.0])
+def test_the_band_holds_all_but_the_tails(mu: float) -> None:
+    low, high = poisson_band(mu)
+    assert 1 - poisson_sf(low, mu) < 0.025 <= 1 - poisson_sf(low + 1, mu)  # P(X < low)
+    assert poisson_sf(high + 1, mu) <= 0.025 < poisson_sf(high, mu)  # P(X > high)
