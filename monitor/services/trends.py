@@ -33,9 +33,9 @@ from monitor.trends import (
     episode_step,
     expected_series,
     hour_floor,
-    hours_between,
     is_quiet,
     poisson_band,
+    window_hours,
 )
 
 TOP = 5
@@ -315,7 +315,8 @@ class Trends:
         now: datetime,
     ) -> WatchlistTrend:
         policy = surge_policy(watchlist.surge or SurgeConfig())
-        start = hour_floor(now - since)
+        hours = window_hours(now, since)  # whole hours, the current one last
+        start = hours[0]
         name = watchlist.name
         async with self.ctx.engine.connect() as conn:
             rows = await store.hourly_counts(conn, name, start - policy.baseline, actor or "")
@@ -324,7 +325,6 @@ class Trends:
             actors = await store.actors_of(conn, name)
         counts = {row.hour: row.stories for row in rows}
         outlets = {row.hour: row.outlets for row in rows}
-        hours = hours_between(start, now)
         expected = expected_series(counts, hours, policy.baseline, history)
         surges = {e.started_at for e in found if e.type == payloads.SURGE_TYPE}
         points = [

@@ -160,9 +160,9 @@ async def first_counted(conn: AsyncConnection, watchlist: str, actor: str = "") 
 async def actors_of(conn: AsyncConnection, watchlist: str) -> list[str]:
     """The actors of a watchlist that have counts."""
     rows = await conn.execute(
-        select(distinct(trend_counts.c.actor)).where(
-            trend_counts.c.watchlist == watchlist, trend_counts.c.actor != ""
-        )
+        select(trend_counts.c.actor)
+        .where(trend_counts.c.watchlist == watchlist, trend_counts.c.actor != "")
+        .distinct()
     )
     return sorted(str(r[0]) for r in rows)
 
