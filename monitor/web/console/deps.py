@@ -56,9 +56,10 @@ class Visitor:
 
 
 async def visitor(request: Request) -> Visitor:
-    """The visitor of a live session; SignInNeeded when there is none."""
+    """The visitor of a live session (or of an API token: pages read, forms refuse it, as
+    they need the session's CSRF token); SignInNeeded when there is neither."""
     back_to = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if not request.cookies.get(SESSION_COOKIE):
+    if not request.cookies.get(SESSION_COOKIE) and "authorization" not in request.headers:
         raise SignInNeeded(back_to)
     try:
         principal = await current_principal(request)
