@@ -172,6 +172,67 @@ class ActorConfig(_Section):
     aliases: tuple[Term, ...] = ()
 
 
+def _switch(value: Any) -> Any:
+    """`true` means the section with its defaults, `false` means off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    if value is not None and not isinstance(value, dict | BaseModel):
+        raise ValueError('must be true, false or a table such as { after = "24h" }')
+    return value
+
+
+class SurgeConfig(_Section):
+    """`[[watchlists]] surge = {…}`: see monitor/pipeline/trends.py for the test."""
+
+    window: Duration = timedelta(hours=6)
+    baseline: Duration = timedelta(days=14)
+    factor: float = Field(default=3.0, ge=1)
+    min_stories: int = Field(default=5, ge=1)
+    p_value: float = Field(default=0.001, gt=0, lt=1)
+
+    @field_validator("window")
+    @classmethod
+    def _whole_hours(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1) or value > timedelta(days=7):
+            raise ValueError("must be between 1h and 7d (counts are hourly)")
+        return value
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError("must be at least 1d")
+        return value
+
+
+class QuietConfig(_Section):
+    """`quiet = {…}`: no story for `after` where at least `min_daily` is usual."""
+
+    after: Duration = timedelta(hours=24)
+    min_daily: float = Field(default=3.0, gt=0)
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h")
+        return value
+
+
+Surge = Annotated[SurgeConfig | None, BeforeValidator(_switch)]
+Quiet = Annotated[QuietConfig | None, BeforeValidator(_switch)]
+
+
+class CoverageConfig(_Section):
+    """`[coverage]`: quiet checks on feed tags (regions, languages …)."""
+
+    quiet: Quiet = None
+    tags: tuple[str, ...] = ()  # empty: every tag some feed carries
+    channels: tuple[str, ...] = ()
+
+
 class WatchlistConfig(_Section):
     name: str = Field(min_length=1)
     severity: Severity = "medium"
@@ -182,6 +243,8 @@ class WatchlistConfig(_Section):
     query: str = ""
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    surge: Surge = None
+    quiet: Quiet = None
 
 
 class _ChannelBase(_Section):
@@ -269,6 +332,7 @@ class Settings(BaseSettings):
     stories: StoriesConfig = StoriesConfig()
     feeds: tuple[FeedConfig, ...] = ()
     watchlists: tuple[WatchlistConfig, ...] = ()
+    coverage: CoverageConfig = CoverageConfig()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     source: str = Field(default="", exclude=True)
 
@@ -341,6 +405,9 @@ def _check_references(settings: Settings, source: str) -> None:
         if feed.url in urls:
             raise ConfigError(f"{source}: feeds[{index}].url: feed {feed.url!r} is listed twice")
         urls.add(feed.url)
+    for channel in settings.coverage.channels:
+        if channel not in settings.channels:
+            raise ConfigError(f"{source}: coverage.channels: no channel named {channel!r}")
     silent = settings.polling.silent_channel
     if silent and silent not in settings.channels:
         raise ConfigError(f"{source}: polling.silent_channel: no channel named {silent!r}")

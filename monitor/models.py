@@ -160,7 +160,8 @@ class OutboxMessage:
     message_id: str  # unique per outbox row; the email Message-ID is derived from it
     channel: str
     # alert: one alert; digest: a channel's period of alerts; summary: alerts held back by
-    # max_per_hour; test: `channels test`; system: a notice written by the service itself.
+    # max_per_hour; test: `channels test`; system: a notice written by the service itself;
+    # trend: a surge or quiet episode (one row per channel, ids `<episode id>.<channel>`).
     kind: str
     body: str  # JSON, sent unchanged on every attempt
     alert_id: str | None = None
@@ -173,6 +174,8 @@ class OutboxMessage:
         """The id receivers de-duplicate on: the payload `id` (= `webhook-id`)."""
         if self.kind == "alert" and self.alert_id:
             return self.alert_id
+        if self.kind == "trend":
+            return self.message_id.partition(".")[0]
         return self.message_id
 
 

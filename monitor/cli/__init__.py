@@ -137,7 +137,7 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
+    from monitor.cli import accounts, alerts, articles, feeds, service, trends, watchlists, web
 
     service.register(app)
     feeds.register(app)
@@ -146,6 +146,7 @@ def _register() -> None:
     watchlists.register(app)
     web.register(app)
     accounts.register(app)
+    trends.register(app)
 
 
 _register()

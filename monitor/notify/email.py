@@ -27,6 +27,7 @@ from monitor.config import EmailChannelConfig
 from monitor.errors import ConfigError, DeliveryError
 from monitor.notify.base import OutboxMessage
 from monitor.notify.payload import group_by_watchlist, highlight, matched_terms
+from monitor.notify.trends import trend_mail
 
 MESSAGE_ID_DOMAIN = "feed-monitor"
 TEST_SUBJECT = "[feed-monitor test]"
@@ -192,6 +193,8 @@ def _parts(
         return alert_subject(payload), alert_text(payload, zone), alert_html(payload, zone)
     if message.kind in ("digest", "summary"):
         return digest_subject(payload), digest_text(payload), digest_html(payload)
+    if message.kind == "trend":
+        return trend_mail(payload)
     if message.kind == "test":
         text = f"This is a test message from feed-monitor for channel {message.channel}.\n"
         return f"{TEST_SUBJECT} channel {message.channel}", text, f"<p>{escape(text)}</p>"

@@ -25,6 +25,7 @@ from monitor.services.sessions import Sessions
 from monitor.services.settings import open_engine
 from monitor.services.stories import Stories
 from monitor.services.tokens import Tokens
+from monitor.services.trends import Trends
 from monitor.services.triage import TriageDesk
 from monitor.services.users import Users
 from monitor.services.watchlists import Watchlists
@@ -47,6 +48,7 @@ class Monitor:
     sessions: Sessions
     audit: Audit
     triage: TriageDesk
+    trends: Trends
 
     @classmethod
     def build(cls, ctx: Context, *, liveness: Liveness | None = None) -> Monitor:
@@ -66,6 +68,7 @@ class Monitor:
             sessions=Sessions(ctx, users),
             audit=Audit(ctx),
             triage=TriageDesk(ctx),
+            trends=Trends(ctx),
         )
 
     @property

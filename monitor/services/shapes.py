@@ -44,7 +44,9 @@ from monitor.services.records import (
     WatchlistTest,
 )
 from monitor.services.tokens import IssuedToken, TokenInfo
+from monitor.services.trends import TrendPoint, WatchlistTrend
 from monitor.services.triage import Precision
+from monitor.storage.episodes import Episode
 from monitor.units import iso_z
 
 
@@ -390,4 +392,41 @@ def _precision(record: Precision) -> dict[str, Any]:
         "triaged": record.triaged,
         "false_positives": record.false_positives,
         "precision": record.precision,
+    }
+
+
+@to_json.register
+def _trend_point(record: TrendPoint) -> dict[str, Any]:
+    return {
+        "start": iso_z(record.start),
+        "stories": record.stories,
+        "outlets": record.outlets,
+        "expected": None if record.expected is None else round(record.expected, 3),
+        "band": None if record.band is None else list(record.band),
+        "surge": record.surge,
+    }
+
+
+@to_json.register
+def _episode(record: Episode) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "type": record.type,
+        "subject": record.subject,
+        "started_at": iso_z(record.started_at),
+        "ended_at": iso_z(record.ended_at),
+        "payload": dict(record.payload),
+    }
+
+
+@to_json.register
+def _watchlist_trend(record: WatchlistTrend) -> dict[str, Any]:
+    return {
+        "watchlist": record.watchlist,
+        "actor": record.actor,
+        "actors": list(record.actors),
+        "by": record.by,
+        "surge_detection": record.surge,
+        "points": [_trend_point(p) for p in record.points],
+        "episodes": [_episode(e) for e in record.episodes],
     }

@@ -268,6 +268,45 @@ periodic_tasks = Table(
     Column("next_run_at", UTCDateTime),
 )
 
+# Stories and outlets per watchlist (actor "" = the whole watchlist) per UTC hour, derived
+# from stored matches by the trends job (`storage.trends.refresh_counts`); kept after
+# retention deletes the articles, so baselines outlive the article text.
+trend_counts = Table(
+    "trend_counts",
+    metadata,
+    Column("watchlist", Text, primary_key=True),
+    Column("actor", Text, primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("stories", Integer, nullable=False),
+    Column("outlets", Integer, nullable=False),
+)
+Index("ix_trend_counts_hour", trend_counts.c.hour)
+
+# Surge and quiet episodes: one row per episode, its alert raised when the row is inserted.
+# At most one open episode (ended_at NULL) per (type, subject): the unique key that keeps a
+# restart or a second worker from raising the same episode twice.
+OPEN_EPISODE = text("ended_at IS NULL")
+trend_episodes = Table(
+    "trend_episodes",
+    metadata,
+    Column("id", String(40), primary_key=True),  # srg_… / qui_… derived from the episode
+    Column("type", String(32), nullable=False),  # watchlist.surge|watchlist.quiet|coverage.quiet
+    Column("subject", Text, nullable=False),  # the watchlist name or the feed tag
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("payload", JSON, nullable=False),  # the alert payload as sent
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index(
+    "uq_trend_episodes_open",
+    trend_episodes.c.type,
+    trend_episodes.c.subject,
+    unique=True,
+    postgresql_where=OPEN_EPISODE,
+    sqlite_where=OPEN_EPISODE,
+)
+Index("ix_trend_episodes_subject", trend_episodes.c.subject, trend_episodes.c.started_at)
+
 # Accounts of the HTTP API and console. Passwords are argon2 hashes; tokens and session ids
 # are random and only their SHA-256 is stored (a lookup key that reveals nothing).
 users = Table(
@@ -318,3 +357,5 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_audit_log_target", audit_log.c.target, audit_log.c.at)
+# The trends job finds matches stored since its watermark (a backfill's among them).
+Index("ix_matches_created_at", matches.c.created_at)

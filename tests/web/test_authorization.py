@@ -74,6 +74,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/watchlists/{name}/preview"): Row(
         "analyst", 200, "/api/v1/watchlists/isis-k/preview?days=3"
     ),
+    ("GET", "/api/v1/trends"): Row("viewer", 200, "/api/v1/trends?watchlist=isis-k&by=hour"),
+    ("GET", "/api/v1/trends/episodes"): Row("viewer", 200),
     ("GET", "/api/v1/channels"): Row("viewer", 200),
     ("POST", "/api/v1/channels/{name}/test"): Row("admin", 200, "/api/v1/channels/desk-log/test"),
     ("GET", "/api/v1/status"): Row("viewer", 200),

@@ -5,7 +5,7 @@ key added there without a field here fails the API tests (extra keys are forbidd
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -224,6 +224,34 @@ class Watchlist(Out):
     articles: int
     alerts: int
     precision: Precision
+
+
+class TrendPoint(Out):
+    start: Timestamp
+    stories: int
+    outlets: int
+    expected: float | None = Field(description="stories the surge test expected")
+    band: list[int] | None = Field(description="[low, high]: 95 % Poisson band of expected")
+    surge: bool = Field(description="a surge episode was raised in this bucket")
+
+
+class TrendEpisode(Out):
+    id: str
+    type: Literal["watchlist.surge", "watchlist.quiet", "coverage.quiet"]
+    subject: str
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    payload: dict[str, Any] = Field(description="the alert payload the channels were sent")
+
+
+class WatchlistTrend(Out):
+    watchlist: str
+    actor: str | None
+    actors: list[str]
+    by: Literal["hour", "day"]
+    surge_detection: bool
+    points: list[TrendPoint]
+    episodes: list[TrendEpisode]
 
 
 class WatchlistMatch(Out):
