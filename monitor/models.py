@@ -104,6 +104,7 @@ class Hit:
     normalized: str  # the term's matching form
     start: int  # offsets into the original text (title + "\n\n" + body)
     end: int
+    rules: tuple[str, ...] = ()  # the matching rules the hit needed; () for the term as written
 
 
 @dataclass(frozen=True, slots=True)

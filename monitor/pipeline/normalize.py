@@ -1,22 +1,28 @@
 """Text normalisation for matching, done once per article, with a map back to the original text.
 
-The *matching form* of a text is: Unicode NFKC; every dash and every kind of space as a space,
-a run of spaces (with at most one line break) as one space, a run holding two or more line
-breaks (a paragraph break) as ``"\n\n"``; straight and curly apostrophes as ``'``; every other
-non-ASCII punctuation mark or symbol as ``#``; Arabic-script letter variants folded (ي/ى/ی,
-ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, ZWJ and other invisible
+The *matching form* of a text is: Unicode NFKC; every dash as ``-``, and a run of dashes and
+spaces holding a dash as one ``-``; every other kind of space as a space, a run of spaces (with
+at most one line break) as one space, a run holding two or more line breaks (a paragraph
+break) as ``"\n\n"``; straight and curly apostrophes as ``'``, dropped between two letters
+(``Da'esh`` is ``Daesh``, ``Taliban's`` is ``Talibans``) except after a French or Italian
+elided article (``l'État`` keeps its two words); every other non-ASCII punctuation mark or
+symbol as ``#``; Latin letters with diacritics as their base letter (``Khorāsān``, ``ł``,
+``ø``) and the transliteration marks ʿ ʾ ʻ dropped; Arabic-script letter variants folded
+(ي/ى/ی, ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, combining accents,
+soft hyphen, zero-width space and joiner, word joiner, bidi marks, BOM and other invisible
 format characters removed, ZWNJ read as a space; Cyrillic ё as е; Arabic-Indic and Persian
 digits as ASCII; case-folded one character for one character. ``Normalized.cased`` is the same
 form before case-folding, at the same offsets, where case-sensitive terms are checked.
 
-Matching runs on the *word view* of the form (`word_view`): punctuation, symbols and line
-breaks become spaces, and so do apostrophes except the one of a possessive ``'s``. In the view
-one space joins the words of a phrase; two or more spaces are a hard break (punctuation next to
-a space, a paragraph break) that no multi-word term crosses. The view has the form's offsets.
+Matching runs on the *word view* of the form (`word_view`): punctuation, symbols, dashes,
+apostrophes left and line breaks become spaces. In the view one space joins the words of a
+phrase; two or more spaces are a hard break (punctuation next to a space, a paragraph break)
+that no multi-word term crosses. The view has the form's offsets, so the form tells what
+stood between two words of the view (``-``, ``_``, a space or a line break).
 
 Speed: everything is whole-string work (``str.translate`` or ``str.replace`` of the few
 characters present, ``casefold``, ``bytes.translate``, ``str.find``); only the rare words that
-are not already NFKC take a per-character path.
+are not already NFKC, and apostrophes between letters, take a per-character path.
 """
 
 from __future__ import annotations
@@ -32,6 +38,16 @@ DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uf
 APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
 _REMOVED = "\x02"  # marks a character to drop; dropped right after the character pass
 _SYMBOL = "#"  # what every non-ASCII punctuation mark or symbol becomes
+# Transliteration marks for ayn and hamza (modifier letters), dropped wherever they stand.
+TRANSLITERATION_MARKS = "\u02bb\u02bd\u02be\u02bf"
+# Invisible characters removed wherever they stand (ZWNJ is read as a space instead).
+INVISIBLE = "\u00ad\u200b\u200d\u2060\u200e\u200f\u061c\ufeff\u180e\u2061\u2062\u2063\u2064"
+# A word before an apostrophe that is an elided article or pronoun, not part of the word.
+_FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu")
+_ITALIAN_ELISIONS = ("dell", "all", "nell", "sull", "dall", "coll", "un", "quest", "quell", "sant")
+ELISIONS = frozenset((*_FRENCH_ELISIONS, "quoiqu", "presqu", *_ITALIAN_ELISIONS, "nessun", "tutt"))
+_LATIN_FOLDS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H"}
+_LATIN_FOLDS |= {"ı": "i", "ŧ": "t", "Ŧ": "T", "ɨ": "i", "ƚ": "l"}
 
 _ARABIC_MARKS = (
     (0x0610, 0x061A),
@@ -56,6 +72,20 @@ _LETTER_FOLDS = {
 _EMOJI = range(0x1F000, 0x1FB00)
 
 
+def _latin_folds() -> dict[str, str]:
+    """Latin letters with diacritics and their base letters (one character each)."""
+    table = dict(_LATIN_FOLDS)
+    for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00)):
+        for cp in block:
+            decomposed = unicodedata.normalize("NFD", chr(cp))
+            if len(decomposed) > 1 and decomposed[0].isascii() and decomposed[0].isalpha():
+                table[chr(cp)] = decomposed[0]
+    return table
+
+
+LATIN_FOLDS = _latin_folds()
+
+
 def _character_folds() -> dict[str, str]:
     """Every character the character pass changes, and what it becomes."""
     table: dict[str, str] = {}
@@ -70,11 +100,15 @@ def _character_folds() -> dict[str, str]:
             table[char] = _SYMBOL
     table.update({chr(cp): _SYMBOL for cp in _EMOJI})
     table.update({chr(cp): _REMOVED for cp in range(0x20) if chr(cp) not in "\n\t"})
-    table.update({"\x7f": _REMOVED, "\t": " ", "\r": _REMOVED, "\u200b": " ", "\u200c": " "})
+    table.update({"\x7f": _REMOVED, "\t": " ", "\r": _REMOVED, "\u200c": " "})
     table.update({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
     for target, sources in _LETTER_FOLDS.items():
         table.update({c: target for c in sources})
-    table.update({c: " " for c in DASHES})
+    table.update(LATIN_FOLDS)
+    table.update({chr(cp): _REMOVED for cp in range(0x0300, 0x0370)})  # combining accents
+    table.update({chr(cp): _REMOVED for cp in range(0xFE00, 0xFE10)})  # variation selectors
+    table.update({c: _REMOVED for c in TRANSLITERATION_MARKS + INVISIBLE})
+    table.update({c: "-" for c in DASHES})
     table.update({c: "'" for c in APOSTROPHES})
     table.update({chr(0x0660 + d): str(d) for d in range(10)})  # Arabic-Indic digits
     table.update({chr(0x06F0 + d): str(d) for d in range(10)})  # Persian digits
@@ -108,12 +142,11 @@ _FOLDS = _character_folds()
 _FOLD_TABLE = _LazyTable({ord(char): to for char, to in _FOLDS.items()})
 _FOLD_PATTERN = re.compile(_char_class(list(_FOLDS)))
 _VIEW_BYTES = bytes.maketrans(
-    ("\n" + string.punctuation.replace("'", "")).encode(),
-    b" " * (len(string.punctuation)),
+    ("\n" + string.punctuation).encode(), b" " * (1 + len(string.punctuation))
 )
-_STRAY_APOSTROPHE = re.compile(r"'(?<!\w')|'(?!s(?!\w))")  # starts with ' so re scans fast
+_INNER_APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")  # starts with ' so re scans fast
 _REMOVED_RUN = re.compile(_REMOVED + "+")
-_SPACE_RUN = re.compile(r"[ \n]+")
+_SPACE_RUN = re.compile(r"[ \n-]+")
 _DENSE_SAMPLE = 2000  # characters looked at to choose between the two character passes
 
 
@@ -192,7 +225,8 @@ def normalize(text: str) -> Normalized:
         form = _record(stages, _drop_removed(_fold_characters(form)))
         if unicodedata.is_normalized("NFKC", form):
             break
-    cased = _record(stages, _collapse_spaces(form))
+    form = _record(stages, _collapse_spaces(form))
+    cased = _record(stages, _drop_inner_apostrophes(form))
     return Normalized(text, cased, _casefold(cased), tuple(reversed(stages)))
 
 
@@ -202,16 +236,13 @@ def normalize_text(text: str) -> str:
 
 
 def word_view(form: str) -> str:
-    """The word view of a matching form: punctuation and stray apostrophes as spaces."""
+    """The word view of a matching form: punctuation, dashes and apostrophes as spaces."""
     # Every punctuation mark left in a form is ASCII, and bytes.translate is the fastest pass.
-    view = (
+    return (
         form.encode("utf-8", "surrogatepass")
         .translate(_VIEW_BYTES)
         .decode("utf-8", "surrogatepass")
     )
-    if "'" in view:
-        view = _STRAY_APOSTROPHE.sub(" ", view)
-    return view
 
 
 def is_acronym(text: str) -> bool:
@@ -222,10 +253,11 @@ def is_acronym(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TermForm:
-    """A term in matching form: its word-view key and, for case-sensitive terms, the cased key."""
+    """A term in matching form: its word-view key, the cased key, and where it had dashes."""
 
     key: str  # words joined by one space (two or more where the term has punctuation)
     cased: str  # same length as key; spaces where key has spaces
+    dashes: tuple[int, ...] = ()  # the spaces of `key` that stand for a dash of the term
 
 
 def term_form(text: str) -> TermForm:
@@ -235,17 +267,19 @@ def term_form(text: str) -> TermForm:
     key = view.strip()
     lead = len(view) - len(view.lstrip())
     masked = "".join(" " if v == " " else c for v, c in zip(view, norm.cased, strict=True))
-    return TermForm(key, masked[lead : lead + len(key)])
+    dashes = tuple(i for i in range(len(key)) if norm.text[lead + i] == "-")
+    return TermForm(key, masked[lead : lead + len(key)], dashes)
 
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh", "o")
 
 
 def key_variants(key: str) -> tuple[str, ...]:
-    """The key and the English plural and possessive forms that match it (-s, -es, 's)."""
+    """The key and the English plural and possessive forms that match it (-s, -es; the
+    apostrophe of a possessive is dropped, so `'s` is `s`)."""
     if not key or not "a" <= key[-1] <= "z":
         return (key,)
-    variants = [key, key + "s", key + "'s"]
+    variants = [key, key + "s"]
     if key.endswith(_PLURAL_ES):
         variants.append(key + "es")
     return tuple(variants)
@@ -283,8 +317,26 @@ def _fold_characters(text: str) -> str:
     return text
 
 
+def _drop_inner_apostrophes(text: str) -> tuple[str, _Stage | None]:
+    """Drop each apostrophe between two letters, unless the word before it is an elision."""
+    if "'" not in text:
+        return text, None
+    builder = _StageBuilder()
+    last = 0
+    for found in _INNER_APOSTROPHE.finditer(text, 1):
+        at = found.start()
+        if _word_before(text, at).casefold() in ELISIONS:
+            continue
+        builder.keep(text[last:at])
+        builder.replace(at, at + 1, "")
+        last = at + 1
+    builder.keep(text[last:])
+    return builder.result()
+
+
 def _collapse_spaces(text: str) -> tuple[str, _Stage | None]:
-    """One space for a run of spaces and a lone line break; "\n\n" for a paragraph break."""
+    """One space for a run of spaces and a lone line break, one dash for a run holding a
+    dash, "\n\n" for a paragraph break."""
     runs = _runs_to_collapse(text)
     if not runs:
         return text, None
@@ -292,16 +344,32 @@ def _collapse_spaces(text: str) -> tuple[str, _Stage | None]:
     last = 0
     for start, end in runs:
         builder.keep(text[last:start])
-        builder.replace(start, end, "\n\n" if text.count("\n", start, end) >= 2 else " ")
+        builder.replace(start, end, _collapsed(text, start, end))
         last = end
     builder.keep(text[last:])
     return builder.result()
 
 
+def _word_before(text: str, at: int) -> str:
+    start = at
+    while start > 0 and at - start <= 6 and text[start - 1].isalpha():
+        start -= 1
+    return text[start:at] if start == 0 or not text[start - 1].isalpha() else ""
+
+
+def _collapsed(text: str, start: int, end: int) -> str:
+    if text.count("\n", start, end) >= 2:
+        return "\n\n"
+    return "-" if "-" in text[start:end] else " "
+
+
+_COLLAPSE_SEEDS = ("  ", " \n", "\n ", "\n\n\n", " -", "- ", "--", "\n-", "-\n")
+
+
 def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
-    """Runs of spaces and line breaks other than a lone space, line break or "\n\n"."""
+    """Runs of spaces, line breaks and dashes other than a lone one of them or "\n\n"."""
     seeds: set[int] = set()
-    for pair in ("  ", " \n", "\n ", "\n\n\n"):  # str.find is far faster than a regex here
+    for pair in _COLLAPSE_SEEDS:  # str.find is far faster than a regex here
         at = text.find(pair)
         while at >= 0:
             seeds.add(at)
@@ -311,7 +379,7 @@ def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
         if runs and seed < runs[-1][1]:
             continue
         start = seed
-        while start > 0 and text[start - 1] in " \n":
+        while start > 0 and text[start - 1] in " \n-":
             start -= 1
         match = _SPACE_RUN.match(text, seed)
         runs.append((start, match.end() if match else seed))
