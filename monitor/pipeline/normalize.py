@@ -210,9 +210,13 @@ class Normalized:
     stages: tuple[_Stage, ...] = ()  # last step first
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """Map a [start, end) range of the matching form to the original text."""
+        """Map a [start, end) range of the matching form to the original text; the range
+        takes in the combining marks that follow its last character there."""
         for stage in self.stages:
             start, end = stage.start_to_input(start), stage.end_to_input(end)
+        original = self.original
+        while end < len(original) and unicodedata.combining(original[end]):
+            end += 1
         return start, end
 
 

@@ -202,3 +202,40 @@ def test_original_spans_stay_in_bounds_and_in_order(text: str) -> None:
     spans = [norm.original_span(i, i + 1) for i in range(len(norm.text))]
     assert all(0 <= a <= b <= len(text) for a, b in spans)
     assert [a for a, _ in spans] == sorted(a for a, _ in spans)
+
+
+ACCENTED = {"a": "āáàäå", "e": "éèēë", "i": "īíï", "o": "ōóöø", "u": "ūúü", "c": "ç", "n": "ñ"}
+ACCENTED |= {"s": "š", "z": "ž", "l": "ł", "d": "đ", "h": "ḥ"}
+INSIDE = ["", "", "\u00ad", "\u200b", "\u200d", "\u2060", "\u200e", "\u200f", "\ufeff", "ʿ", "ʾ"]
+
+
+@given(
+    word=_word(LATIN),
+    accents=st.lists(st.integers(min_value=0, max_value=9), min_size=8, max_size=8),
+    inside=st.lists(st.sampled_from(INSIDE), min_size=8, max_size=8),
+    combining=st.booleans(),
+    left=FILLER,
+    right=FILLER,
+)
+def test_folding_keeps_a_hits_offsets_on_the_original_text(
+    word: str,
+    accents: list[int],
+    inside: list[str],
+    combining: bool,
+    left: str,
+    right: str,
+) -> None:
+    """Rules 2 and 3: diacritics, transliteration marks and invisible characters inside the
+    text's spelling fold away, and the hit still covers exactly that spelling."""
+    letters = []
+    for i, letter in enumerate(word):
+        variants = ACCENTED.get(letter, "")
+        shown = variants[accents[i] % len(variants)] if variants and accents[i] < 5 else letter
+        if combining and shown == letter:
+            shown += "\u0301"
+        letters.append(shown + (inside[i] if i < len(word) - 1 else ""))
+    shown = "".join(letters)
+    text = f"{left} {shown} {right}"
+    at = 2 + len(left) + 1
+    hits = {(h.start, h.end) for m in _matcher(word).match("", text) for h in m.hits}
+    assert (at, at + len(shown)) in hits, (word, shown)
