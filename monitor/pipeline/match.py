@@ -159,15 +159,15 @@ class _Builder:
         if not self._keys:
             return None
         entries: dict[str, list[tuple[int, Spelling]]] = defaultdict(list)
-        for number, found in enumerate(self._spellings):
-            for spelling in found:
+        for number, of_key in enumerate(self._spellings):
+            for spelling in of_key:
                 word = " " + spelling.text + ("" if spelling.open else " ")
                 entries[word].append((number, spelling))
         inside = self._inside()
         automaton = ahocorasick.Automaton()
-        for word, found in entries.items():
+        for word, owners in entries.items():
             inner = tuple(sorted(inside.get(word[1:-1], ()))) if word.endswith(" ") else ()
-            automaton.add_word(word, (len(word), tuple(found), inner))
+            automaton.add_word(word, (len(word), tuple(owners), inner))
         automaton.make_automaton()
         return automaton
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from monitor.pipeline.offsets import Stage, StageBuilder, nfkc
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
@@ -151,63 +152,13 @@ _DENSE_SAMPLE = 2000  # characters looked at to choose between the two character
 
 
 @dataclass(frozen=True, slots=True)
-class _Stage:
-    """The edits one length-changing step made: output ranges and the input ranges they replace."""
-
-    out_starts: tuple[int, ...]
-    out_ends: tuple[int, ...]
-    in_starts: tuple[int, ...]
-    in_ends: tuple[int, ...]
-
-    def start_to_input(self, pos: int) -> int:
-        i = bisect_right(self.out_starts, pos) - 1
-        if i < 0:
-            return pos
-        if pos < self.out_ends[i]:
-            return self.in_starts[i]
-        return self.in_ends[i] + pos - self.out_ends[i]
-
-    def end_to_input(self, pos: int) -> int:
-        i = bisect_left(self.out_starts, pos) - 1
-        if i < 0:
-            return pos
-        if pos <= self.out_ends[i]:
-            return self.in_ends[i]
-        return self.in_ends[i] + pos - self.out_ends[i]
-
-
-class _StageBuilder:
-    """Collects the pieces and edits of one step."""
-
-    def __init__(self) -> None:
-        self.pieces: list[str] = []
-        self.edits: list[tuple[int, int, int, int]] = []
-        self.length = 0
-
-    def keep(self, text: str) -> None:
-        self.pieces.append(text)
-        self.length += len(text)
-
-    def replace(self, in_start: int, in_end: int, text: str) -> None:
-        self.edits.append((self.length, self.length + len(text), in_start, in_end))
-        self.keep(text)
-
-    def result(self) -> tuple[str, _Stage | None]:
-        text = "".join(self.pieces)
-        if not self.edits:
-            return text, None
-        columns = tuple(zip(*self.edits, strict=True))
-        return text, _Stage(columns[0], columns[1], columns[2], columns[3])
-
-
-@dataclass(frozen=True, slots=True)
 class Normalized:
     """A text in matching form, its case-preserving twin, and the way back to the original."""
 
     original: str
     cased: str  # the matching form before case-folding (same length and offsets as `text`)
     text: str  # the matching form
-    stages: tuple[_Stage, ...] = ()  # last step first
+    stages: tuple[Stage, ...] = ()  # last step first
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) range of the matching form to the original text; the range
@@ -222,10 +173,10 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """Normalise `text` into its matching form (see the module docstring)."""
-    stages: list[_Stage] = []
+    stages: list[Stage] = []
     form = text
     for _ in range(3):  # removing a character can leave a sequence NFKC would compose
-        form = _record(stages, _nfkc(form))
+        form = _record(stages, nfkc(form))
         form = _record(stages, _drop_removed(_fold_characters(form)))
         if unicodedata.is_normalized("NFKC", form):
             break
@@ -289,17 +240,17 @@ def key_variants(key: str) -> tuple[str, ...]:
     return tuple(variants)
 
 
-def _record(stages: list[_Stage], step: tuple[str, _Stage | None]) -> str:
+def _record(stages: list[Stage], step: tuple[str, Stage | None]) -> str:
     text, stage = step
     if stage is not None:
         stages.append(stage)
     return text
 
 
-def _drop_removed(text: str) -> tuple[str, _Stage | None]:
+def _drop_removed(text: str) -> tuple[str, Stage | None]:
     if _REMOVED not in text:
         return text, None
-    builder = _StageBuilder()
+    builder = StageBuilder()
     last = 0
     for run in _REMOVED_RUN.finditer(text):
         builder.keep(text[last : run.start()])
@@ -321,11 +272,11 @@ def _fold_characters(text: str) -> str:
     return text
 
 
-def _drop_inner_apostrophes(text: str) -> tuple[str, _Stage | None]:
+def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
     """Drop each apostrophe between two letters, unless the word before it is an elision."""
     if "'" not in text:
         return text, None
-    builder = _StageBuilder()
+    builder = StageBuilder()
     last = 0
     for found in _INNER_APOSTROPHE.finditer(text, 1):
         at = found.start()
@@ -338,13 +289,13 @@ def _drop_inner_apostrophes(text: str) -> tuple[str, _Stage | None]:
     return builder.result()
 
 
-def _collapse_spaces(text: str) -> tuple[str, _Stage | None]:
+def _collapse_spaces(text: str) -> tuple[str, Stage | None]:
     """One space for a run of spaces and a lone line break, one dash for a run holding a
     dash, "\n\n" for a paragraph break."""
     runs = _runs_to_collapse(text)
     if not runs:
         return text, None
-    builder = _StageBuilder()
+    builder = StageBuilder()
     last = 0
     for start, end in runs:
         builder.keep(text[last:start])
@@ -403,52 +354,3 @@ def _casefold(text: str) -> str:
 def _fold_one(char: str) -> str:
     lower = char.lower()
     return lower if len(lower) == 1 else char
-
-
-def _nfkc(text: str) -> tuple[str, _Stage | None]:
-    if unicodedata.is_normalized("NFKC", text):
-        return text, None
-    builder = _StageBuilder()
-    last = 0
-    for lo, hi in _unstable_ranges(text, 0, len(text)):
-        builder.keep(text[last:lo])
-        _nfkc_piece(builder, text, lo, hi)
-        last = hi
-    builder.keep(text[last:])
-    return builder.result()
-
-
-def _unstable_ranges(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
-    """Small ranges, cut at spaces (which never compose), that are not NFKC on their own."""
-    if unicodedata.is_normalized("NFKC", text[lo:hi]):
-        return []
-    mid = (lo + hi) // 2
-    cut = text.find(" ", mid, hi) if hi - lo > 32 else -1
-    if cut < 0 and hi - lo > 32:
-        cut = text.rfind(" ", lo, mid)
-    if cut <= lo:
-        return [(lo, hi)]
-    return _unstable_ranges(text, lo, cut) + _unstable_ranges(text, cut, hi)
-
-
-def _nfkc_piece(builder: _StageBuilder, text: str, lo: int, hi: int) -> None:
-    """NFKC of text[lo:hi], one edit per changed character cluster where that is exact."""
-    clusters = _clusters(text, lo, hi)
-    outputs = [unicodedata.normalize("NFKC", text[a:b]) for a, b in clusters]
-    whole = unicodedata.normalize("NFKC", text[lo:hi])
-    if "".join(outputs) != whole:  # composition across clusters (Hangul, some Indic vowels)
-        builder.replace(lo, hi, whole)
-        return
-    last = lo
-    for (a, b), out in zip(clusters, outputs, strict=True):
-        if out != text[a:b]:
-            builder.keep(text[last:a])
-            builder.replace(a, b, out)
-            last = b
-    builder.keep(text[last:hi])
-
-
-def _clusters(text: str, lo: int, hi: int) -> Sequence[tuple[int, int]]:
-    """A base character with the combining marks after it."""
-    starts = [i for i in range(lo, hi) if i == lo or not unicodedata.combining(text[i])]
-    return list(zip(starts, [*starts[1:], hi], strict=True))

@@ -12,9 +12,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from monitor.config import TermConfig, WatchlistConfig
 from monitor.models import Hit
-from monitor.pipeline.normalize import key_variants, normalize, term_form, word_view
+
+if TYPE_CHECKING:
+    from monitor.pipeline.match import Matcher
 
 ELLIPSIS = "…"
 SNIPPET_WORDS = 30
@@ -34,21 +39,20 @@ def build_snippets(text: str, hits: Sequence[Hit], *, limit: int = MAX_SNIPPETS)
 def highlight_spans(snippet: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     """Sorted, non-overlapping [start, end) ranges of `snippet` where any of `terms` occurs.
 
-    Terms match as in watchlists (normalisation, word boundaries, plurals, possessives) but
-    without regard to case, so a marked snippet never misses the word that fired.
+    Terms match as in watchlists (the same matcher and rules) but without regard to case,
+    so a marked snippet never misses the word that fired.
     """
-    norm = normalize(snippet)
-    padded = " " + word_view(norm.text) + " "
-    found: list[tuple[int, int]] = []
-    for term in terms:
-        key = term_form(term).key
-        for variant in key_variants(key) if key else ():
-            needle = " " + variant + " "
-            at = padded.find(needle)
-            while at >= 0:
-                found.append(norm.original_span(at, at + len(variant)))
-                at = padded.find(needle, at + 1)
+    matcher = _highlighter(tuple(sorted(set(terms))))
+    found = [(h.start - 2, h.end - 2) for m in matcher.match("", snippet) for h in m.hits]
     return _merge(found)
+
+
+@lru_cache(maxsize=256)
+def _highlighter(terms: tuple[str, ...]) -> Matcher:
+    from monitor.pipeline.match import Matcher  # the matcher cuts its snippets with this module
+
+    listed = tuple(TermConfig(text=term, match_case=False) for term in terms)
+    return Matcher.compile([WatchlistConfig(name="highlight", terms=listed)])
 
 
 class SnippetText:

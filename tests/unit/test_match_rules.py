@@ -8,8 +8,8 @@ import pytest
 
 from monitor.config import TermConfig, WatchlistConfig
 from monitor.pipeline.match import Matcher
-from tests.unit.match_cases import ISIS_K_ACTOR
-from tests.unit.match_rule_cases import RULE_CASES, RuleCase
+from tests.support.match_cases import ISIS_K_ACTOR
+from tests.support.match_rule_cases import RULE_CASES, RuleCase
 
 
 def _match(terms: tuple[object, ...], text: str) -> list[object]:
