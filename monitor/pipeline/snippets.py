@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from monitor.config import TermConfig, WatchlistConfig
 from monitor.models import Hit
+from monitor.pipeline.normalize import term_form
 
 if TYPE_CHECKING:
     from monitor.pipeline.match import Matcher
@@ -40,9 +41,10 @@ def highlight_spans(snippet: str, terms: Iterable[str]) -> list[tuple[int, int]]
     """Sorted, non-overlapping [start, end) ranges of `snippet` where any of `terms` occurs.
 
     Terms match as in watchlists (the same matcher and rules) but without regard to case,
-    so a marked snippet never misses the word that fired.
+    so a marked snippet never misses the word that fired; a term with no letters or digits
+    marks nothing.
     """
-    matcher = _highlighter(tuple(sorted(set(terms))))
+    matcher = _highlighter(tuple(sorted({term for term in terms if term_form(term).key})))
     found = [(h.start - 2, h.end - 2) for m in matcher.match("", snippet) for h in m.hits]
     return _merge(found)
 
