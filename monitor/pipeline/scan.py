@@ -21,7 +21,6 @@ exact letter case, the *spaced* form), the term's own case rule, and the term's 
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections import defaultdict
@@ -55,7 +54,6 @@ SWITCHES = {
     "clitics": ("clitic",),
     "inflect": ("inflection",),
 }
-_WORD = re.compile(r"\S+")
 _INVISIBLE = re.compile("[" + INVISIBLE + "\ufe00-\ufe0f\u202a-\u202e\u2066-\u2069]")
 _MARKS = frozenset(LATIN_FOLDS) | frozenset(TRANSLITERATION_MARKS)
 _APOSTROPHES = frozenset(APOSTROPHES)
@@ -107,7 +105,7 @@ class Scan:
         self.occurrences: dict[int, list[tuple[int, int, Spelling]]] = defaultdict(list)
         # inner key -> (its span, the longer name's key, the longer name's span)
         self.inside: dict[int, list[tuple[Span, int, Span]]] = defaultdict(list)
-        self._word_starts: list[int] | None = None
+        self._words_before: dict[int, int] = {}
         self._original: dict[Span, Span] = {}
         self._plain = text.isascii()
         if automaton is not None:
@@ -171,11 +169,12 @@ class Scan:
         return Hit(listed.text, listed.actor, listed.key_text, *self._span(span), rules)
 
     def words(self, span: Span) -> tuple[int, int]:
-        """The first and last word index of a span of the view (for NEAR)."""
-        if self._word_starts is None:
-            self._word_starts = [m.start() for m in _WORD.finditer(self.view)]
-        first = bisect.bisect_right(self._word_starts, span[0]) - 1
-        return first, bisect.bisect_right(self._word_starts, span[1] - 1) - 1
+        """The first and last word index of a span of the view (for NEAR); a span starts a
+        word, so the words before it are those of the view before it (counted in C)."""
+        first = self._words_before.get(span[0])
+        if first is None:
+            first = self._words_before[span[0]] = len(self.view[: span[0]].split())
+        return first, first + len(self.view[span[0] : span[1]].split()) - 1
 
     def _span(self, span: Span) -> Span:
         original = self._original.get(span)
