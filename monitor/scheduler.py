@@ -26,7 +26,7 @@ from monitor.housekeeping import Housekeeping
 from monitor.ingest import PollReport
 from monitor.server import StatusServer, serve_status
 from monitor.storage import feeds as feed_store
-from monitor.storage.articles import insert_ignore
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
 from monitor.storage.tables import heartbeats
 
@@ -258,7 +258,9 @@ class Service:
         )
         for name, seconds, job in housekeeping.periodic_jobs():
             self._job(job, seconds, name)
-        self.status_server = await serve_status(engine=rt.engine, settings=settings, clock=rt.clock)
+        self.status_server = await serve_status(
+            engine=rt.engine, settings=settings, clock=rt.clock, reloads=rt.on_reload
+        )
         self.scheduler.start()
         self._listener = asyncio.create_task(
             listen(rt.engine, OUTBOX_CHANNEL, self.deliver_soon, ready=self.listening),

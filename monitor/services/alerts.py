@@ -10,7 +10,6 @@ from typing import Any
 
 from monitor.errors import InvalidRequest, NotFound
 from monitor.models import TermCount
-from monitor.notify.store import requeue
 from monitor.services.context import Context
 from monitor.services.records import (
     Alert,
@@ -23,6 +22,7 @@ from monitor.services.records import (
 )
 from monitor.storage import alerts as store
 from monitor.storage.alerts import AlertFilter
+from monitor.storage.outbox import requeue
 
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
 MAX_PAGE = 500
