@@ -7,8 +7,21 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class FeedSchedule:
+    """What a feed's next poll is decided from (`pipeline.schedule`): its error streak, since
+    when it answers 404, when it last had new entries, its smoothed gap between new entries
+    and the operator's interval override."""
+
+    error_count: int = 0
+    first_404_at: datetime | None = None
+    last_new_at: datetime | None = None
+    mean_gap_seconds: float | None = None
+    interval_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
-    """A feed as the poller needs it (a row of the feeds table)."""
+    """A claimed feed as the poller needs it: how to fetch it and its schedule state."""
 
     id: int
     url: str
@@ -19,6 +32,7 @@ class Feed:
     fetch_articles: bool = True
     headers: tuple[tuple[str, str], ...] = ()
     last_body_hash: str | None = None
+    schedule: FeedSchedule = FeedSchedule()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from monitor.services.records import (
     Delivery,
     FeedRef,
     StoryRef,
+    Triage,
 )
 from monitor.storage import alerts as store
 from monitor.storage.alerts import AlertFilter
@@ -78,6 +79,7 @@ def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
         ),
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
+        triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import FeedConfig
-from monitor.models import Feed
+from monitor.models import Feed, FeedSchedule
 from monitor.storage import leases
 from monitor.storage.dialect import xact_lock
 from monitor.storage.tables import feeds
@@ -53,7 +53,15 @@ class PollOutcome:
 
 
 def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
+    """A feeds row as the claimed-feed record the poller takes."""
     fetch = row.fetch_articles if row.fetch_articles is not None else default_fetch_articles
+    schedule = FeedSchedule(
+        error_count=int(row.error_count),
+        first_404_at=row.first_404_at,
+        last_new_at=row.last_new_at,
+        mean_gap_seconds=row.mean_gap_seconds,
+        interval_seconds=row.interval_seconds,
+    )
     return Feed(
         id=row.id,
         url=row.url,
@@ -64,6 +72,7 @@ def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
         fetch_articles=bool(fetch),
         headers=tuple(sorted((row.headers or {}).items())),
         last_body_hash=row.last_body_hash,
+        schedule=schedule,
     )
 
 
@@ -192,10 +201,12 @@ async def claim_due(
     limit: int,
     all_feeds: bool = False,
     not_polled_since: datetime | None = None,
-) -> list[Any]:
+    fetch_articles: bool = True,
+) -> list[Feed]:
     """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on
     PG). With `not_polled_since` (a round's start), only feeds not polled since then: a
-    round visits each feed once, whatever the poll did to its next_poll_at."""
+    round visits each feed once, whatever the poll did to its next_poll_at. `fetch_articles`
+    is the default for feeds that do not say."""
     async with engine.begin() as conn:
         rows = await leases.claim(
             conn,
@@ -209,7 +220,8 @@ async def claim_due(
             kind="feed",
             returning=list(feeds.c),
         )
-        return sorted(rows, key=lambda row: (row.next_poll_at, row.id))
+        ordered = sorted(rows, key=lambda row: (row.next_poll_at, row.id))
+        return [feed_record(row, fetch_articles) for row in ordered]
 
 
 async def release(engine: AsyncEngine, feed_ids: Sequence[int], owner: str) -> None:
