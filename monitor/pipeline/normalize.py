@@ -47,6 +47,13 @@ INVISIBLE = "\u00ad\u200b\u200d\u2060\u200e\u200f\u061c\ufeff\u180e\u2061\u2062\
 _FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu")
 _ITALIAN_ELISIONS = ("dell", "all", "nell", "sull", "dall", "coll", "un", "quest", "quell", "sant")
 ELISIONS = frozenset((*_FRENCH_ELISIONS, "quoiqu", "presqu", *_ITALIAN_ELISIONS, "nessun", "tutt"))
+# Turkish case suffixes an apostrophe sets off from a proper noun (İstanbul'da, IŞİD'in), as
+# the form spells them (ı as i, ü as u); single letters left out, as they are more often part
+# of a transliterated word (Shari'a).
+_LOCATIVE = ("da", "de", "ta", "te", "daki", "deki", "taki", "teki", "nda", "nde")
+_ABLATIVE = ("dan", "den", "tan", "ten", "ndan", "nden")
+_OTHER_CASES = ("in", "un", "nin", "nun", "ya", "ye", "yi", "yu", "yla", "yle", "la", "le")
+SUFFIXES = frozenset((*_LOCATIVE, *_ABLATIVE, *_OTHER_CASES, "lar", "ler", "lari", "leri"))
 _LATIN_FOLDS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H"}
 _LATIN_FOLDS |= {"ı": "i", "ŧ": "t", "Ŧ": "T", "ɨ": "i", "ƚ": "l"}
 
@@ -273,14 +280,15 @@ def _fold_characters(text: str) -> str:
 
 
 def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
-    """Drop each apostrophe between two letters, unless the word before it is an elision."""
+    """Drop each apostrophe between two letters, unless the word before it is an elided
+    article or the one after it a Turkish case suffix."""
     if "'" not in text:
         return text, None
     builder = StageBuilder()
     last = 0
     for found in _INNER_APOSTROPHE.finditer(text, 1):
         at = found.start()
-        if _word_before(text, at).casefold() in ELISIONS:
+        if _word_before(text, at).casefold() in ELISIONS or _suffix_after(text, at):
             continue
         builder.keep(text[last:at])
         builder.replace(at, at + 1, "")
@@ -310,6 +318,14 @@ def _word_before(text: str, at: int) -> str:
     while start > 0 and at - start <= 6 and text[start - 1].isalpha():
         start -= 1
     return text[start:at] if start == 0 or not text[start - 1].isalpha() else ""
+
+
+def _suffix_after(text: str, at: int) -> bool:
+    end = at + 1
+    while end < len(text) and end - at <= 5 and text[end].isalpha():
+        end += 1
+    after = text[at + 1 : end]
+    return (end == len(text) or not text[end].isalpha()) and after.lower() in SUFFIXES
 
 
 def _collapsed(text: str, start: int, end: int) -> str:

@@ -79,7 +79,9 @@ DIACRITICS = [
     no("elision-keeps-words", M, LAT, "letat", "l'État islamique"),
     no("greek-accents-kept", M, GRK, "Καμπουλ", "στην Καμπούλ"),
     no("apostrophe-glued-longer", M, LAT, "Daesh", "Da'eshi media"),
-    no("turkish-suffix-glued", M, LAT, "Istanbul", "İstanbul'da"),  # a known trade-off
+    yes("turkish-suffix", M, LAT, "Istanbul", "İstanbul'da", "diacritics"),
+    yes("turkish-suffix-genitive", M, LAT, "ISIS", "IŞİD'in ve ISIS'in"),
+    no("transliteration-not-suffix", M, LAT, "Jama", "Jama'at Nusrat al-Islam"),
     no("switch-off", M, LAT, {"text": "Khorāsān", "diacritics": False}, "in Khorasan"),
     no("switch-off-mark", M, LAT, {"text": "Daesh", "diacritics": False}, "Daʿesh said"),
     yes("switch-off-same", M, LAT, {"text": "Khorāsān", "diacritics": False}, "in Khorāsān"),
