@@ -1,12 +1,15 @@
 """Match articles against every watchlist at once (DESIGN §3 watchlists, §6).
 
 All terms, actor names and aliases, excludes and query terms of all watchlists compile into one
-Aho-Corasick automaton over their matching keys (see `normalize`), each key padded with a space
-on both sides and listed with its plural and possessive forms, so the automaton itself only
+Aho-Corasick automaton over the spellings of their matching keys (see `normalize` and
+`spellings`: plurals and possessives, joined dashes, Arabic proclitics, Russian stems), each
+padded with a space on both sides (a stem only on the left), so the automaton itself only
 reports word-bounded occurrences; overlapping occurrences are all kept. An article is
-normalised once, its word view scanned once; then each watchlist that owns a hit (or whose
-query can hold without hits) is decided: out of scope, excluded, or matched by a term, an
-alias or its query. Every hit carries offsets into the original `title + "\\n\\n" + body`.
+normalised once, its word view scanned once (`scan`); then each watchlist that owns a hit (or
+whose query can hold without hits) is decided: out of scope, excluded, or matched by a term,
+an alias or its query. Every hit carries offsets into the original `title + "\\n\\n" + body`
+and the matching rules it needed; a term's switches drop hits that needed a rule it turned
+off, and where several terms hit one span, those that needed the fewest rules keep it.
 
 One exception to the right word boundary: a name of an actor that starts one of the words of
 a longer name of the *same actor* in the same watchlist counts where that longer name hits,

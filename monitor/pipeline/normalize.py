@@ -5,8 +5,8 @@ spaces holding a dash as one ``-``; every other kind of space as a space, a run 
 at most one line break) as one space, a run holding two or more line breaks (a paragraph
 break) as ``"\n\n"``; straight and curly apostrophes as ``'``, dropped between two letters
 (``Da'esh`` is ``Daesh``, ``Taliban's`` is ``Talibans``) except after a French or Italian
-elided article (``l'État`` keeps its two words); every other non-ASCII punctuation mark or
-symbol as ``#``; Latin letters with diacritics as their base letter (``Khorāsān``, ``ł``,
+elided article or before a Turkish case suffix (``l'État``, ``İstanbul'da`` keep their two
+words); every other non-ASCII punctuation mark or symbol as ``#``; Latin letters with diacritics as their base letter (``Khorāsān``, ``ł``,
 ``ø``) and the transliteration marks ʿ ʾ ʻ dropped; Arabic-script letter variants folded
 (ي/ى/ی, ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, combining accents,
 soft hyphen, zero-width space and joiner, word joiner, bidi marks, BOM and other invisible
