@@ -32,6 +32,7 @@ import string
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.pipeline.offsets import Stage, StageBuilder, nfkc
 
@@ -209,6 +210,8 @@ def word_view(form: str) -> str:
 
 def is_acronym(text: str) -> bool:
     """True for all-caps terms of at most four letters, dashes and spaces ignored (ISIS, IS-K)."""
+    if len(text) > 16 or not text.isupper():
+        return False
     letters = "".join(c for c in text if c not in DASHES and not c.isspace())
     return 0 < len(letters) <= 4 and letters.isalpha() and letters.isupper()
 
@@ -222,6 +225,7 @@ class TermForm:
     dashes: tuple[int, ...] = ()  # the spaces of `key` that stand for a dash of the term
 
 
+@lru_cache(maxsize=65536)
 def term_form(text: str) -> TermForm:
     """The key a term is matched by; the key is empty when the term has no word characters."""
     norm = normalize(text)
@@ -229,7 +233,8 @@ def term_form(text: str) -> TermForm:
     key = view.strip()
     lead = len(view) - len(view.lstrip())
     masked = "".join(" " if v == " " else c for v, c in zip(view, norm.cased, strict=True))
-    dashes = tuple(i for i in range(len(key)) if norm.text[lead + i] == "-")
+    form = norm.text[lead : lead + len(key)]
+    dashes = tuple(i for i, c in enumerate(form) if c == "-") if "-" in form else ()
     return TermForm(key, masked[lead : lead + len(key)], dashes)
 
 

@@ -78,6 +78,8 @@ class Listed:
 
 def marks(text: str) -> str:
     """The diacritics and transliteration marks of a text, in order, case-folded."""
+    if text.isascii() and "'" not in text and "`" not in text:
+        return ""
     composed = unicodedata.normalize("NFC", text)
     found = []
     for i, char in enumerate(composed):

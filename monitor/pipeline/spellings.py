@@ -143,8 +143,7 @@ def _joined(form: TermForm) -> list[Spelling]:
 def _clitics(form: TermForm) -> list[Spelling]:
     """The key with Arabic proclitics attached to its first word."""
     first = form.key.split(" ", 1)[0]
-    letters = sum(c.isalpha() for c in form.key)
-    if letters < MIN_CLITIC or not _ARABIC_WORD.fullmatch(first):
+    if not _ARABIC_WORD.fullmatch(first) or sum(c.isalpha() for c in form.key) < MIN_CLITIC:
         return []
     has_article = first.startswith(_ARTICLE) and len(first) > len(_ARTICLE) + 1
     rest = form.key[len(_ARTICLE) :] if has_article else form.key
@@ -166,6 +165,8 @@ def _clitics(form: TermForm) -> list[Spelling]:
 
 def _inflection(form: TermForm) -> Spelling | None:
     """The key up to the stem of its first Cyrillic word matched by stem, as an open prefix."""
+    if _CYRILLIC_WORD.search(form.key) is None:
+        return None
     words = form.key.split(" ")
     if "" in words:  # a term with punctuation inside: no stemming across it
         return None
