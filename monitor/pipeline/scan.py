@@ -110,6 +110,7 @@ class Scan:
         self._words_before: dict[int, int] = {}
         self._original: dict[Span, Span] = {}
         self._plain = text.isascii()
+        self._underscore = "_" in text
         if automaton is not None:
             self._find(automaton)
 
@@ -193,7 +194,7 @@ class Scan:
             found.append("diacritics")
         if not self._plain and _INVISIBLE.search(text, a, b):
             found.append("invisible")
-        if "_" in text and _in_hashtag(text, a, b):
+        if self._underscore and _in_hashtag(text, a, b):
             found.append("hashtag")
         return found
 
