@@ -239,3 +239,30 @@ def test_folding_keeps_a_hits_offsets_on_the_original_text(
     at = 2 + len(left) + 1
     hits = {(h.start, h.end) for m in _matcher(word).match("", text) for h in m.hits}
     assert (at, at + len(shown)) in hits, (word, shown)
+
+
+ARABIC_INSIDE = ["", "", "\u0640", "\u064e", "\u0650", "\u0651", "\u200d", "\u00ad"]
+# The word must not start with ال (the article then is the term's own) nor with a letter that
+# makes a prefix ambiguous (وو…).
+ARABIC_WORD = st.text(alphabet="بتثجحخدذرزسشصضطظعغقمنهی", min_size=3, max_size=7)
+
+
+@given(
+    word=ARABIC_WORD,
+    clitic=st.sampled_from(sorted(CLITICS)),
+    inside=st.lists(st.sampled_from(ARABIC_INSIDE), min_size=8, max_size=8),
+    left=FILLER,
+    right=FILLER,
+)
+def test_a_clitic_hit_covers_the_whole_written_word(
+    word: str, clitic: str, inside: list[str], left: str, right: str
+) -> None:
+    """Rule 5 with rules 2 and 3 around it: tatweel, harakat and invisible characters inside
+    the written word, and the hit covers exactly that word, proclitics included."""
+    written = clitic + "".join(
+        c + (inside[i] if i < len(word) - 1 else "") for i, c in enumerate(word)
+    )
+    text = f"{left} {written} {right}"
+    at = 2 + len(left) + 1
+    hits = {(h.start, h.end) for m in _matcher(word).match("", text) for h in m.hits}
+    assert (at, at + len(written)) in hits, (word, written)
