@@ -136,13 +136,15 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, feeds, service, watchlists
+    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    web.register(app)
+    accounts.register(app)
 
 
 _register()

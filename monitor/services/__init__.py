@@ -42,8 +42,8 @@ Extending: a new use-case module adds one class taking the `Context` and one att
 `Monitor` (services.core). No typer, rich or HTTP framework is imported here.
 """
 
-from monitor.app import load_settings
 from monitor.services.core import Monitor, open_monitor
+from monitor.services.settings import load_settings
 from monitor.services.shapes import to_json
 
 __all__ = ["Monitor", "load_settings", "open_monitor", "to_json"]
