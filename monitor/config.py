@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -156,8 +165,27 @@ class FeedConfig(_Section):
 
 
 class TermConfig(_Section):
+    """A watchlist term; every matching rule but the case rule can be switched off per term."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     text: str = Field(min_length=1)
-    match_case: bool | None = None
+    match_case: bool | None = Field(
+        default=None, validation_alias=AliasChoices("match_case", "exact_case")
+    )
+    dashes: bool = True  # a dash also matches nothing, or a space in the exact case
+    diacritics: bool = True  # Latin diacritics and transliteration marks fold
+    invisible: bool = True  # invisible characters inside the hit are ignored
+    hashtags: bool = True  # `_` separates the words of a hashtag
+    clitics: bool = True  # Arabic proclitics attach to the first word
+    inflect: bool = True  # Russian words match their inflected forms
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_case_option(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "match_case" in value and "exact_case" in value:
+            raise ValueError("give match_case or exact_case (the same option), not both")
+        return value
 
 
 def _term(value: Any) -> Any:

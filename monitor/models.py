@@ -118,6 +118,14 @@ class Hit:
     normalized: str  # the term's matching form
     start: int  # offsets into the original text (title + "\n\n" + body)
     end: int
+    rules: tuple[str, ...] = ()  # the matching rules the hit needed; () for the term as written
+
+    @property
+    def rule(self) -> str:
+        """The rule that produced the hit: "exact" for the term as written, else the rules it
+        needed joined by "+" (`joined`, `spaced`, `diacritics`, `invisible`, `hashtag`,
+        `clitic`, `inflection`; README "Matching rules")."""
+        return "+".join(self.rules) or "exact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,11 +244,16 @@ def _watchlist(record: WatchlistSummary) -> dict[str, Any]:
 
 
 def match_json(match: WatchlistMatch) -> dict[str, Any]:
-    """One watchlist that matched a tested text (`watchlists test --json` element)."""
+    """One watchlist that matched a tested text (`watchlists test --json` element); each hit
+    with its offsets into `title + "\n\n" + body` and the matching rule that produced it."""
     return {
         "watchlist": match.watchlist,
         "matches": _terms(match.matches),
         "snippets": list(match.snippets),
+        "hits": [
+            {"term": h.term, "actor": h.actor, "start": h.start, "end": h.end, "rule": h.rule}
+            for h in match.hits
+        ],
     }
 
 

@@ -254,10 +254,22 @@ class WatchlistTrend(Out):
     episodes: list[TrendEpisode]
 
 
+class TestHit(Out):
+    """One hit of a tested text: offsets into `title + "\n\n" + text` and the matching rule
+    that produced it (`exact`, or rule names joined by `+`: README "Matching rules")."""
+
+    term: str
+    actor: str | None
+    start: int
+    end: int
+    rule: str
+
+
 class WatchlistMatch(Out):
     watchlist: str
     matches: list[TermCount]
     snippets: list[str]
+    hits: list[TestHit]
 
 
 class WatchlistTest(Out):
