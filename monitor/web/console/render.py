@@ -45,8 +45,14 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur", "he", "yi", "dv", "ckb", "sd"
 
 def mark(text: str, terms: Iterable[str]) -> Markup:
     """`text` escaped, with each matched term (the one highlighter's spans) inside `<mark>`."""
+    return _marked(text, tuple(t for t in terms if t))
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked(text: str, terms: tuple[str, ...]) -> Markup:
+    # cached: the inbox shows the same snippets on every view, and marking normalises text
     out, at = [], 0
-    for start, end in marks(text, [t for t in terms if t]):
+    for start, end in marks(text, terms):
         out += [escape(text[at:start]), Markup("<mark>{}</mark>").format(text[start:end])]
         at = end
     return Markup("").join([*out, escape(text[at:])])
