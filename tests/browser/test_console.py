@@ -70,6 +70,17 @@ def test_a_false_positive_needs_a_note_and_keeps_it(site: Site, as_user) -> None
     expect(page.locator("#triage-state q")).to_have_text("A <b>sports</b> team called ISKP")
 
 
+def test_an_analyst_retries_an_unsent_delivery(site: Site, as_user) -> None:
+    page = as_user("analyst").page
+    page.goto(site.url(f"/alerts/{site.hostile_alert}"))  # no worker runs: it is pending
+    expect(page.locator("#deliveries ~ table")).to_contain_text("pending")
+    page.get_by_role("button", name="Retry now").click()
+    expect(page.get_by_role("status")).to_contain_text("Requeued 1 delivery")
+    expect(page.locator("#audit ~ ol")).to_contain_text("alert.retry")
+    page.goto(site.url(f"/alerts/{site.seed_alert}"))  # delivered: nothing to retry
+    expect(page.get_by_role("button", name="Retry now")).to_have_count(0)
+
+
 def test_a_new_alert_appears_in_the_open_inbox_without_a_reload(site: Site, as_user) -> None:
     page = as_user("analyst").page
     page.evaluate("window.__sameDocument = true")
