@@ -125,6 +125,8 @@ class ServerConfig(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=9108, ge=0, le=65535)
+    max_body: Size = 1_000_000  # request bodies above it get 413 (OPML imports included)
+    session_lifetime: Duration = timedelta(hours=12)  # console sign-in
 
 
 class RetentionConfig(_Section):

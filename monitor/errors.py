@@ -92,3 +92,8 @@ class DeliveryError(MonitorError):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class AuthenticationFailed(MonitorError):
+    """A password, token or session was not accepted (unknown, wrong, expired or revoked):
+    HTTP 401. The message never says which of these it was, nor echoes the secret."""
