@@ -4,16 +4,18 @@ AsyncExitStack, and the library calls the CLI is a thin layer over."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.clock import Clock, SystemClock
-from monitor.config import Settings, load_config
+from monitor.config import Settings, WatchlistConfig, load_config
 from monitor.errors import ConfigError
 from monitor.ingest import Ingestor
 from monitor.notify.outbox import DeliveryWorker, alert_builder
@@ -23,6 +25,7 @@ from monitor.pipeline.fetch import Fetcher
 from monitor.pipeline.match import Matcher
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.feeds import sync_config_feeds
+from monitor.storage.watchlist_versions import record_version
 
 
 def load_settings(path: Path, *, check_secrets: bool = True) -> Settings:
@@ -44,6 +47,21 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
+async def record_watchlists(
+    engine: AsyncEngine, watchlists: Sequence[WatchlistConfig], now: datetime
+) -> dict[str, int]:
+    """Record each watchlist definition loaded (once per distinct one); its version by name."""
+    host = socket.gethostname()
+    versions = {}
+    for watchlist in watchlists:
+        text = watchlist.canonical_json()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        versions[watchlist.name] = await record_version(
+            engine, watchlist.name, text, digest, host=host, now=now
+        )
+    return versions
+
+
 @dataclass
 class Runtime:
     """The live parts of one process."""
@@ -55,6 +73,15 @@ class Runtime:
     delivery: DeliveryWorker
     clock: Clock
     owner: str
+
+    async def reload_watchlists(self, fresh: Settings) -> None:
+        """Switch to the watchlists of a re-read config (SIGHUP), recording new versions
+        first so that every alert raised after the switch names its version."""
+        matcher = compile_matcher(fresh)
+        versions = await record_watchlists(self.engine, fresh.watchlists, self.clock.now())
+        ingestor = self.ingestor
+        ingestor.matcher, ingestor.versions = matcher, versions
+        ingestor.settings = ingestor.settings.model_copy(update={"watchlists": fresh.watchlists})
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +110,7 @@ async def open_runtime(
         engine = await stack.enter_async_context(open_engine(settings))
         async with engine.begin() as conn:
             await sync_config_feeds(conn, settings.feeds, clock.now())
-        fetcher = await stack.enter_async_context(Fetcher(settings.polling))
+        fetcher = await stack.enter_async_context(Fetcher(settings.polling, now=clock.now))
         extractor = await stack.enter_async_context(Extractor(extract_workers))
         matcher = compile_matcher(settings)
         notifiers = build_notifiers(settings, fetcher)
@@ -96,6 +123,7 @@ async def open_runtime(
             build_alert=alert_builder(settings, clock),
             clock=clock,
             owner=owner,
+            versions=await record_watchlists(engine, settings.watchlists, clock.now()),
         )
         delivery = DeliveryWorker(
             engine=engine, notifiers=notifiers, settings=settings, clock=clock, owner=owner

@@ -26,7 +26,7 @@ from monitor.housekeeping import Housekeeping
 from monitor.ingest import PollReport
 from monitor.server import StatusServer, serve_status
 from monitor.storage import feeds as feed_store
-from monitor.storage.articles import insert_ignore
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
 from monitor.storage.tables import heartbeats
 

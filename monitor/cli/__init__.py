@@ -131,13 +131,23 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, feeds, service, watchlists
+    from monitor.cli import (
+        alerts,
+        articles,
+        evidence,
+        feeds,
+        service,
+        watchlist_history,
+        watchlists,
+    )
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    watchlist_history.register(app)
+    evidence.register(app)
 
 
 _register()

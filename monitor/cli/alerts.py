@@ -9,7 +9,6 @@ from rich.table import Table
 
 from monitor.cli import fail, load, out, print_json, run_async, since_option, with_conn
 from monitor.clock import SystemClock
-from monitor.notify.payload import ArticleRef, alert_payload
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -19,20 +18,6 @@ STATUSES = ("pending", "held", "sent", "dead", "rolled")
 def register(app: typer.Typer) -> None:
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(channels_app, name="channels")
-
-
-def payload(row: dict[str, Any]) -> dict[str, Any]:
-    """The DESIGN §4 payload of an alert row, with the story's live article count."""
-    article = ArticleRef(
-        id=row["article_id"],
-        url=row["article_url"] or "",
-        title=row["article_title"] or "",
-        published_at=row["article_published_at"],
-        language=row["article_language"] or "",
-        feed_url=row["feed_url"] or "",
-        feed_name=row["feed_name"] or "",
-    )
-    return alert_payload(row, article, int(row["story_articles"] or 1))
 
 
 def _deliveries_text(row: dict[str, Any]) -> str:
@@ -61,6 +46,7 @@ def list_alerts(
 ) -> None:
     """Alerts newest first, with each channel's delivery state."""
     from monitor.notify.store import deliveries
+    from monitor.services.evidence import alert_payloads
     from monitor.storage.alerts import list_alerts as query
 
     if status and status not in STATUSES:
@@ -71,17 +57,21 @@ def list_alerts(
     async def work(conn: Any) -> list[dict[str, Any]]:
         rows = await query(conn, since=after, watchlist=watchlist, status=status, limit=limit)
         sent = await deliveries(conn, [r["id"] for r in rows])
-        return [{**r, "deliveries": sent[r["id"]]} for r in rows]
+        payloads = await alert_payloads(conn, rows)
+        return [
+            {**r, "deliveries": sent[r["id"]], "payload": p}
+            for r, p in zip(rows, payloads, strict=True)
+        ]
 
     rows = run_async(lambda: with_conn(settings, work))
     if as_json:
-        print_json([payload(r) for r in rows])
+        print_json([r["payload"] for r in rows])
         return
     table = Table(
         "id", "created", "watchlist", "severity", "matches", "story", "article", "deliveries"
     )
     for row in rows:
-        data = payload(row)
+        data = row["payload"]
         terms = ", ".join(f"{m['term']}×{m['count']}" for m in data["matches"])
         table.add_row(
             data["id"],
@@ -104,17 +94,19 @@ def show_alert(
 ) -> None:
     """One alert: matches, snippets, article, story and every delivery with attempts and last error."""
     from monitor.notify.store import deliveries as query_deliveries
+    from monitor.services.evidence import alert_payloads
     from monitor.storage.alerts import get_alert
 
     settings = load(ctx, check_secrets=False)
 
     async def work(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        return await get_alert(conn, alert_id), (await query_deliveries(conn, [alert_id]))[alert_id]
+        row = await get_alert(conn, alert_id)
+        data = (await alert_payloads(conn, [row]))[0] if row is not None else None
+        return data, (await query_deliveries(conn, [alert_id]))[alert_id]
 
-    row, deliveries = run_async(lambda: with_conn(settings, work))
-    if row is None:
+    data, deliveries = run_async(lambda: with_conn(settings, work))
+    if data is None:
         raise fail(f"no alert {alert_id!r} (see `monitor alerts list`)", 1)
-    data = payload(row)
     if as_json:
         print_json({**data, "deliveries": deliveries})
         return
@@ -141,6 +133,17 @@ def _print_alert(data: dict[str, Any], deliveries: list[dict[str, Any]]) -> None
         out.print(f"  match {m['term']}{actor} ×{m['count']}", highlight=False)
     for snippet in data["snippets"]:
         out.print(f"  “{snippet}”", highlight=False, markup=False)
+    evidence = data["evidence"]
+    out.print(f"watchlist version {evidence['watchlist_version'] or '?'}", highlight=False)
+    for page in evidence["articles"]:
+        cut = " (cut)" if page["truncated"] else ""
+        out.print(
+            f"  evidence {page['final_url'] or page['url']} fetched {page['fetched_at']}"
+            f" response sha256 {page['response_sha256'] or '-'}{cut}",
+            highlight=False,
+            markup=False,
+        )
+    out.print(f"  export: {evidence['export']}", highlight=False, markup=False)
     for d in deliveries:
         error = f"  last error: {d['last_error']}" if d["last_error"] else ""
         when = d["sent_at"] or f"next attempt {d['next_attempt_at']}"

@@ -100,7 +100,7 @@ async def _clear_leases_if_sqlite(runtime: Any) -> None:
 
 
 async def _serve(settings: Settings, config_file: Any) -> None:
-    from monitor.app import compile_matcher, load_settings, open_runtime
+    from monitor.app import load_settings, open_runtime
     from monitor.scheduler import Service
     from monitor.storage.engine import single_writer
 
@@ -119,18 +119,22 @@ async def _serve(settings: Settings, config_file: Any) -> None:
                 await stop_requested.wait()
                 service.stop()
 
-            def reload() -> None:
+            async def reload() -> None:
                 try:
                     fresh = load_settings(config_file)
-                    runtime.ingestor.matcher = compile_matcher(fresh)
-                    runtime.ingestor.settings = runtime.ingestor.settings.model_copy(
-                        update={"watchlists": fresh.watchlists}
-                    )
+                    await runtime.reload_watchlists(fresh)
                     err.print(f"watchlists reloaded ({len(fresh.watchlists)})", highlight=False)
                 except Exception as e:  # keep the running watchlists on a bad edit
                     err.print(f"[red]reload refused:[/red] {e}", highlight=False)
 
-            loop.add_signal_handler(signal.SIGHUP, reload)
+            reloads: set[asyncio.Task[None]] = set()
+
+            def on_hangup() -> None:
+                task = asyncio.create_task(reload(), name="reload watchlists")
+                reloads.add(task)
+                task.add_done_callback(reloads.discard)
+
+            loop.add_signal_handler(signal.SIGHUP, on_hangup)
             relay = asyncio.create_task(relay_stop())
             try:
                 await service.run()

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.models import AlertContext, Article, WatchlistMatch
+from monitor.models import AlertContext, Article, EvidenceRef, WatchlistMatch
+from monitor.storage.dialect import insert_ignore
+from monitor.storage.evidence import (
+    evidence_ref,
+    insert_snapshot,
+    story_alerted,
+    story_evidence,
+)
 from monitor.storage.tables import (
     alerts,
     articles,
@@ -54,12 +60,6 @@ MAX_CANDIDATES = 32
 
 class _Conflict(Exception):
     """A concurrent writer stored the same article first; retry to see it as a duplicate."""
-
-
-def insert_ignore(conn: AsyncConnection, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 async def mark_seen(
@@ -251,13 +251,54 @@ async def insert_matches(
 
 
 async def alert_context(
-    conn: AsyncConnection, article: Article, article_id: int, story_id: int
+    conn: AsyncConnection,
+    article: Article,
+    article_id: int,
+    story_id: int,
+    evidence: tuple[EvidenceRef, ...] = (),
 ) -> AlertContext:
     feed = (
         await conn.execute(select(feeds.c.url, feeds.c.name).where(feeds.c.id == article.feed_id))
     ).one()
     count = await conn.scalar(select(stories.c.article_count).where(stories.c.id == story_id))
-    return AlertContext(article_id, article, feed.url, feed.name, story_id, int(count or 1))
+    return AlertContext(
+        article_id, article, feed.url, feed.name, story_id, int(count or 1), evidence
+    )
+
+
+async def _payload_evidence(
+    conn: AsyncConnection, article: Article, article_id: int, story_id: int, new_story: bool
+) -> tuple[EvidenceRef, ...]:
+    """The snapshots an alert raised now cites: the story's kept ones, and this article's."""
+    kept = [] if new_story else (await story_evidence(conn, [story_id]))[story_id]
+    if article.snapshot is not None:
+        kept.append(evidence_ref(article.snapshot, article, article_id))
+    return tuple(kept)
+
+
+async def _keep_evidence(
+    conn: AsyncConnection,
+    article: Article,
+    article_id: int,
+    story_id: int,
+    *,
+    matched: bool,
+    new_story: bool,
+) -> None:
+    """Keep the article's snapshot when its story is alerted: it matched (so it raised an
+    alert or joined its watchlist's alert) or it joined a story another copy alerted."""
+    if article.snapshot is None:
+        return
+    if not matched and (new_story or not await story_alerted(conn, story_id)):
+        return
+    await insert_snapshot(
+        conn,
+        article.snapshot,
+        article,
+        article_id=article_id,
+        story_id=story_id,
+        now=article.fetched_at,
+    )
 
 
 async def insert_alerts(
@@ -325,8 +366,12 @@ async def _store_once(
         alert_ids: tuple[str, ...] = ()
         if found:
             await insert_matches(conn, article_id, found, article)
-            context = await alert_context(conn, article, article_id, story_id)
+            evidence = await _payload_evidence(conn, article, article_id, story_id, new_story)
+            context = await alert_context(conn, article, article_id, story_id, evidence)
             alert_ids = await insert_alerts(conn, found, context, build)
+        await _keep_evidence(
+            conn, article, article_id, story_id, matched=bool(found), new_story=new_story
+        )
         return StoreResult(article_id, story_id, None, new_story, alert_ids)
 
 

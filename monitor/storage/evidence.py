@@ -194,8 +194,9 @@ async def stored_bytes(conn: AsyncConnection, story_ids: Sequence[int]) -> dict[
             func.coalesce(func.length(body.c.data), 0) + func.coalesce(func.length(text.c.data), 0),
         )
         .select_from(
-            evidence_snapshots.outerjoin(body, body.c.sha256 == evidence_snapshots.c.body_sha256)
-            .outerjoin(text, text.c.sha256 == evidence_snapshots.c.text_sha256)
+            evidence_snapshots.outerjoin(
+                body, body.c.sha256 == evidence_snapshots.c.body_sha256
+            ).outerjoin(text, text.c.sha256 == evidence_snapshots.c.text_sha256)
         )
         .where(evidence_snapshots.c.story_id.in_(list(story_ids)))
     )
@@ -220,9 +221,7 @@ async def _delete_snapshots_batch(engine: AsyncEngine, before: datetime) -> int:
 
 
 async def _delete_orphan_blobs(engine: AsyncEngine) -> int:
-    cited = select(evidence_snapshots.c.body_sha256).union(
-        select(evidence_snapshots.c.text_sha256)
-    )
+    cited = select(evidence_snapshots.c.body_sha256).union(select(evidence_snapshots.c.text_sha256))
     async with engine.begin() as conn:
         result = await conn.execute(
             delete(evidence_blobs).where(evidence_blobs.c.sha256.not_in(cited.scalar_subquery()))

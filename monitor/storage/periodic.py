@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.storage.articles import insert_ignore
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.engine import describe_error
 from monitor.storage.tables import periodic_tasks
 

@@ -1,7 +1,7 @@
 """evidence: snapshots of alerted articles, content-addressed blobs, watchlist versions
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 07:00:00
 
 `evidence_snapshots` keep, for each article of an alerted story, its fetch (every hop's
@@ -20,7 +20,7 @@ from alembic import op
 import monitor.storage.tables
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
