@@ -6,7 +6,6 @@ through two redirects); the evidence outlives a changed and then deleted source 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Iterator
@@ -25,8 +24,6 @@ from monitor.storage.alerts import list_alerts
 from monitor.storage.tables import articles, outbox
 from tests.evidence_site import Site, serve_site, site_settings
 from tests.feedserver import FeedServer
-
-NOW_ISH = None
 
 
 @pytest.fixture
