@@ -95,7 +95,9 @@ def serve_site(server: FeedServer) -> Site:
     return Site(server, served, feed_url)
 
 
-def site_settings(database_url: str, tmp_path: Path, feed_url: str, **extra: Any) -> Settings:
+def site_settings(
+    database_url: str, tmp_path: Path, feed_url: str, *, exclude: tuple[str, ...] = (), **extra: Any
+) -> Settings:
     raw: dict[str, Any] = {
         "database": {"url": database_url},
         "polling": {"allow_networks": ["127.0.0.0/8"], "timeout": "10s", "per_host": 4},
@@ -105,6 +107,7 @@ def site_settings(database_url: str, tmp_path: Path, feed_url: str, **extra: Any
                 "name": WATCHLIST,
                 "severity": "high",
                 "actors": [{"name": "ISIS-Khorasan", "aliases": ALIASES}],
+                "exclude": list(exclude),
             }
         ],
         "channels": {},
