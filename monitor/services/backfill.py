@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.models import Article, WatchlistMatch
 from monitor.pipeline.match import Matcher
-from monitor.storage.articles import AlertBuilder, alert_context, insert_alerts, insert_matches
+from monitor.pipeline.evidence import snapshot_of
+from monitor.storage.articles import (
+    AlertBuilder,
+    alert_context,
+    insert_alerts,
+    insert_matches,
+    keep_evidence,
+    payload_evidence,
+)
 from monitor.storage.tables import articles, feeds
 
 PAGE = 200
@@ -151,8 +159,12 @@ async def _store_one(
 ) -> int:
     article = _article(row)
     await insert_matches(conn, row.id, [match], article)
-    context = await alert_context(conn, article, row.id, row.story_id)
-    return len(await insert_alerts(conn, [match], context, build))
+    # No page was kept for a stored article: its evidence is the text as stored.
+    evidence = await payload_evidence(conn, article, row.id, row.story_id, new_story=False)
+    context = await alert_context(conn, article, row.id, row.story_id, evidence)
+    created = len(await insert_alerts(conn, [match], context, build))
+    await keep_evidence(conn, article, row.id, row.story_id, matched=True, new_story=False)
+    return created
 
 
 def _article(row: Any) -> Article:
@@ -169,4 +181,5 @@ def _article(row: Any) -> Article:
         text=row.text,
         language=row.language,
         content_hash=row.content_hash,
+        snapshot=snapshot_of(row.text, None, 0),
     )

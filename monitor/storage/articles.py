@@ -266,7 +266,7 @@ async def alert_context(
     )
 
 
-async def _payload_evidence(
+async def payload_evidence(
     conn: AsyncConnection, article: Article, article_id: int, story_id: int, new_story: bool
 ) -> tuple[EvidenceRef, ...]:
     """The snapshots an alert raised now cites: the story's kept ones, and this article's."""
@@ -276,7 +276,7 @@ async def _payload_evidence(
     return tuple(kept)
 
 
-async def _keep_evidence(
+async def keep_evidence(
     conn: AsyncConnection,
     article: Article,
     article_id: int,
@@ -366,10 +366,10 @@ async def _store_once(
         alert_ids: tuple[str, ...] = ()
         if found:
             await insert_matches(conn, article_id, found, article)
-            evidence = await _payload_evidence(conn, article, article_id, story_id, new_story)
+            evidence = await payload_evidence(conn, article, article_id, story_id, new_story)
             context = await alert_context(conn, article, article_id, story_id, evidence)
             alert_ids = await insert_alerts(conn, found, context, build)
-        await _keep_evidence(
+        await keep_evidence(
             conn, article, article_id, story_id, matched=bool(found), new_story=new_story
         )
         return StoreResult(article_id, story_id, None, new_story, alert_ids)

@@ -18,12 +18,22 @@ from warcio.archiveiterator import ArchiveIterator
 
 from monitor.app import open_runtime
 from monitor.config import RetentionConfig, StoriesConfig
+from monitor.notify.outbox import alert_builder
+from monitor.pipeline.match import Matcher
 from monitor.retention import apply_retention
 from monitor.scheduler import run_round
+from monitor.services.backfill import backfill
 from monitor.services.evidence import alert_payloads, export_alert
 from monitor.storage.alerts import list_alerts
 from monitor.storage.tables import articles, evidence_blobs, evidence_snapshots
-from tests.evidence_site import MARKET, Site, english_page, serve_site, site_settings
+from tests.evidence_site import (
+    MARKET,
+    WATCHLIST,
+    Site,
+    english_page,
+    serve_site,
+    site_settings,
+)
 from tests.feedserver import FeedServer, rss
 
 
@@ -164,3 +174,33 @@ async def test_retention_prunes_text_and_deletes_articles_but_evidence_stays_unt
         assert response == site.served[site.page_url("gzip")]
         alert = json.loads([body for kind, body, _ in records if kind == "metadata"][-1])
         assert alert["alert"]["id"] == payload["id"]
+
+
+async def test_a_backfilled_alert_keeps_the_stored_text_as_its_evidence(
+    site: Site, database_url: str, tmp_path: Path
+) -> None:
+    settings = site_settings(database_url, tmp_path, site.feed_url)
+    quiet = settings.model_copy(update={"watchlists": ()})
+    async with open_runtime(quiet, extract_workers=1) as runtime:
+        assert (await run_round(runtime, all_feeds=True)).alerts == 0
+        matcher = Matcher.compile(settings.watchlists)
+        build = alert_builder(settings, runtime.clock)
+        report = await backfill(runtime.engine, matcher, WATCHLIST, build=build)
+        assert report.new_alerts == 3
+        payload = next(
+            p for p in await _payloads(runtime) if p["article"]["url"] == site.page_url("gzip")
+        )
+        async with runtime.engine.connect() as conn:
+            text = await conn.scalar(
+                select(articles.c.text).where(articles.c.url == site.page_url("gzip"))
+            )
+        path = tmp_path / "backfilled.warc.gz"
+        await export_alert(runtime.engine, payload["id"], path, now=runtime.clock.now())
+    assert payload["evidence"]["export"].endswith(f"{payload['id']}.warc.gz")
+    (kept,) = payload["evidence"]["articles"]
+    assert kept["response_sha256"] is None
+    assert kept["text_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    kinds = [kind for kind, _, _ in _records(path)]
+    assert "response" not in kinds
+    (conversion,) = [body for kind, body, _ in _records(path) if kind == "conversion"]
+    assert conversion.decode() == text
