@@ -7,8 +7,8 @@ import contextlib
 import hashlib
 import os
 import socket
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -73,15 +73,37 @@ class Runtime:
     delivery: DeliveryWorker
     clock: Clock
     owner: str
+    # Called with the new settings after a reload (e.g. the web app's use cases).
+    on_reload: list[Callable[[Settings], None]] = field(default_factory=list)
 
-    async def reload_watchlists(self, fresh: Settings) -> None:
-        """Switch to the watchlists of a re-read config (SIGHUP), recording new versions
-        first so that every alert raised after the switch names its version."""
-        matcher = compile_matcher(fresh)
+    def reload(self, fresh: Settings) -> Settings:
+        """Take the watchlists and channels of `fresh` (a re-read config) everywhere they are
+        captured: the matcher and alert builder of ingest, the delivery worker's channels and
+        notifiers. The database, polling and server sections keep their running values.
+        Raises ConfigError, changing nothing, when a watchlist does not compile."""
+        merged = self.settings.model_copy(
+            update={"watchlists": fresh.watchlists, "channels": fresh.channels}
+        )
+        matcher = compile_matcher(merged)
+        notifiers = build_notifiers(merged, self.fetcher)
+        self.settings = merged
+        self.ingestor.settings = merged
+        self.ingestor.matcher = matcher
+        self.ingestor.build_alert = alert_builder(merged, self.clock)
+        self.delivery.settings = merged
+        self.delivery.notifiers = notifiers
+        for hook in self.on_reload:
+            hook(merged)
+        return merged
+
+    async def reload_recorded(self, fresh: Settings) -> Settings:
+        """`reload`, recording the watchlists' new definitions first, so that every alert
+        raised after the switch names the version that raised it."""
+        compile_matcher(fresh)  # a bad edit is refused before anything is recorded
         versions = await record_watchlists(self.engine, fresh.watchlists, self.clock.now())
-        ingestor = self.ingestor
-        ingestor.matcher, ingestor.versions = matcher, versions
-        ingestor.settings = ingestor.settings.model_copy(update={"watchlists": fresh.watchlists})
+        merged = self.reload(fresh)
+        self.ingestor.versions = versions
+        return merged
 
 
 @contextlib.asynccontextmanager

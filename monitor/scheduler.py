@@ -258,7 +258,9 @@ class Service:
         )
         for name, seconds, job in housekeeping.periodic_jobs():
             self._job(job, seconds, name)
-        self.status_server = await serve_status(engine=rt.engine, settings=settings, clock=rt.clock)
+        self.status_server = await serve_status(
+            engine=rt.engine, settings=settings, clock=rt.clock, reloads=rt.on_reload
+        )
         self.scheduler.start()
         self._listener = asyncio.create_task(
             listen(rt.engine, OUTBOX_CHANNEL, self.deliver_soon, ready=self.listening),

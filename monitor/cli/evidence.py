@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import load, out, run_async
-from monitor.clock import SystemClock
+from monitor.cli import call, out
 
 evidence_app = typer.Typer(
     help="Evidence kept for alerts: the pages as fetched, byte for byte.", no_args_is_help=True
@@ -35,11 +34,7 @@ def export(
 ) -> None:
     """Write an alert's evidence as a WARC 1.1 file: request and response records for every
     page of its story as fetched, the extracted text, the alert payload and watchlist version."""
-    from monitor.services.evidence import export as export_evidence
-
-    settings = load(ctx, check_secrets=False)
-    now = SystemClock().now()
-    report = run_async(lambda: export_evidence(settings, alert_id, output, bundle=bundle, now=now))
+    report = call(ctx, lambda m: m.evidence.export(alert_id, output, bundle=bundle))
     out.print(
         f"{report.warc}: {report.records} WARC records, {report.pages} pages of alert "
         f"{report.alert_id}",

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from monitor.cli import load, out, print_json, run_async
+from monitor.cli import call, out, print_json
 from monitor.cli.watchlists import watchlists_app
 
 
@@ -23,10 +23,7 @@ def history(
 ) -> None:
     """Every definition of a watchlist the service loaded (at start or on SIGHUP), oldest
     first: version, sha256, when and where it was first loaded, and what changed."""
-    from monitor.services.watchlist_history import history as read_history
-
-    settings = load(ctx, check_secrets=False)
-    versions = run_async(lambda: read_history(settings, name))
+    versions = call(ctx, lambda m: m.watchlists.history(name))
     if as_json:
         print_json([v.as_json() for v in versions])
         return

@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from monitor import metrics
 from monitor.notify.base import OutboxMessage
 from monitor.notify.digest import HeldRow, Rollup
-from monitor.notify.payload import iso_z, rollup_row
+from monitor.notify.payload import rollup_row
 from monitor.storage.tables import channel_state, outbox
+from monitor.units import iso_z
 
 _MESSAGE_COLUMNS = (
     outbox.c.id,

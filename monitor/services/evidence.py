@@ -10,26 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.app import open_engine
-from monitor.config import Settings
-from monitor.errors import MonitorError
-from monitor.models import EvidenceRef
-from monitor.notify.payload import ArticleRef, alert_payload, iso_z
+from monitor.services.alerts import Alerts
 from monitor.services.bundle import write_bundle
+from monitor.services.context import Context
+from monitor.services.shapes import alert_json
 from monitor.services.warc import KeptPage, write_warc
-from monitor.storage.alerts import get_alert
-from monitor.storage.evidence import read_blobs, story_evidence, story_snapshots
+from monitor.storage.evidence import read_blobs, story_snapshots
 from monitor.storage.watchlist_versions import list_versions
-
-
-class AlertNotFound(MonitorError):
-    """No alert has this id."""
+from monitor.units import iso_z
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,49 +37,30 @@ class ExportReport:
     bundle_files: int = 0
 
 
-def live_payload(row: Mapping[str, Any], evidence: Sequence[EvidenceRef]) -> dict[str, Any]:
-    """The §4 payload of an alert row read back, with the story's live article count and
-    the evidence kept for it so far."""
-    article = ArticleRef(
-        id=row["article_id"],
-        url=row["article_url"] or "",
-        title=row["article_title"] or "",
-        published_at=row["article_published_at"],
-        language=row["article_language"] or "",
-        feed_url=row["feed_url"] or "",
-        feed_name=row["feed_name"] or "",
+def kept_page(snapshot: Mapping[str, Any], blobs: Mapping[str, bytes]) -> KeptPage:
+    """A snapshot row and its blobs as the page an export writes."""
+    return KeptPage(
+        snapshot_id=snapshot["id"],
+        meta=snapshot["meta"],
+        exchanges=snapshot["exchanges"],
+        body=blobs.get(snapshot["body_sha256"], b""),
+        body_sha256=snapshot["body_sha256"],
+        received_sha256=snapshot["received_sha256"],
+        received_bytes=snapshot["received_bytes"],
+        cut_note=snapshot["cut_note"],
+        text=blobs.get(snapshot["text_sha256"], b"").decode("utf-8"),
+        text_sha256=snapshot["text_sha256"],
+        fetched_at=snapshot["fetched_at"],
     )
-    return alert_payload(row, article, int(row["story_articles"] or 1), evidence)
-
-
-async def alert_payloads(
-    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """The payloads of alert rows read back (one evidence query for all of them)."""
-    kept = await story_evidence(conn, [row["story_id"] for row in rows])
-    return [live_payload(row, kept[row["story_id"]]) for row in rows]
 
 
 async def _pages(conn: AsyncConnection, story_id: int) -> list[KeptPage]:
     snapshots = await story_snapshots(conn, story_id)
-    shas = [s["body_sha256"] for s in snapshots] + [s["text_sha256"] for s in snapshots]
-    blobs = await read_blobs(conn, shas)
-    return [
-        KeptPage(
-            snapshot_id=s["id"],
-            meta=s["meta"],
-            exchanges=s["exchanges"],
-            body=blobs.get(s["body_sha256"], b""),
-            body_sha256=s["body_sha256"],
-            received_sha256=s["received_sha256"],
-            received_bytes=s["received_bytes"],
-            cut_note=s["cut_note"],
-            text=blobs.get(s["text_sha256"], b"").decode("utf-8"),
-            text_sha256=s["text_sha256"],
-            fetched_at=s["fetched_at"],
-        )
-        for s in snapshots
+    shas: Sequence[str] = [s["body_sha256"] for s in snapshots] + [
+        s["text_sha256"] for s in snapshots
     ]
+    blobs = await read_blobs(conn, shas)
+    return [kept_page(s, blobs) for s in snapshots]
 
 
 async def _watchlist_version(
@@ -105,40 +79,27 @@ async def _watchlist_version(
     return None
 
 
-async def export_alert(
-    engine: AsyncEngine,
-    alert_id: str,
-    warc: Path,
-    *,
-    bundle: Path | None = None,
-    now: datetime,
-) -> ExportReport:
-    """Write the evidence of `alert_id` to `warc` (and `bundle`); AlertNotFound if unknown."""
-    async with engine.connect() as conn:
-        row = await get_alert(conn, alert_id)
-        if row is None:
-            raise AlertNotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
-        payload = (await alert_payloads(conn, [row]))[0]
-        watchlist = await _watchlist_version(conn, row["watchlist"], row["watchlist_version"])
-        pages = await _pages(conn, row["story_id"])
-    records = write_warc(warc, alert=payload, watchlist=watchlist, pages=pages, now=now)
-    report = ExportReport(alert_id, warc, records, len(pages))
-    if bundle is None:
-        return report
-    files = write_bundle(
-        bundle, warc=warc, alert=payload, watchlist=watchlist, pages=pages, now=now
-    )
-    return ExportReport(alert_id, warc, records, len(pages), bundle, files)
+class Evidence:
+    """The evidence kept for alerts."""
 
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
-async def export(
-    settings: Settings,
-    alert_id: str,
-    warc: Path,
-    *,
-    bundle: Path | None = None,
-    now: datetime,
-) -> ExportReport:
-    """`monitor evidence export`: open the database and export one alert's evidence."""
-    async with open_engine(settings) as engine:
-        return await export_alert(engine, alert_id, warc, bundle=bundle, now=now)
+    async def export(
+        self, alert_id: str, warc: Path, *, bundle: Path | None = None
+    ) -> ExportReport:
+        """Write the evidence of `alert_id` to `warc` (and `bundle`); NotFound if unknown."""
+        alert = await Alerts(self.ctx).get(alert_id)
+        payload = alert_json(alert)
+        async with self.ctx.read() as conn:
+            watchlist = await _watchlist_version(conn, alert.watchlist, alert.watchlist_version)
+            pages = await _pages(conn, alert.story.id)
+        now = self.ctx.clock.now()
+        records = write_warc(warc, alert=payload, watchlist=watchlist, pages=pages, now=now)
+        report = ExportReport(alert_id, warc, records, len(pages))
+        if bundle is None:
+            return report
+        files = write_bundle(
+            bundle, warc=warc, alert=payload, watchlist=watchlist, pages=pages, now=now
+        )
+        return ExportReport(alert_id, warc, records, len(pages), bundle, files)

@@ -30,6 +30,7 @@ class StartedSession:
     csrf: str
     principal: Principal
     expires_at: datetime
+    lifetime: timedelta  # for the cookie's Max-Age: relative, so clock skew cannot matter
 
 
 def csrf_token(secret: str) -> str:
@@ -55,8 +56,10 @@ class Sessions:
         if user is None:
             raise AuthenticationFailed("wrong user name or password")
         secret, now = new_secret(SESSION_PREFIX), self._context.clock.now()
-        expires_at = now + self._context.settings.server.session_lifetime
+        lifetime = self._context.settings.server.session_lifetime
+        expires_at = now + lifetime
         async with self._context.write() as conn:
+            await store.delete_expired_sessions(conn, now)  # sign-ins keep the table small
             await store.insert_session(
                 conn, id_hash=digest(secret), user_id=user.id, now=now, expires_at=expires_at
             )
@@ -64,7 +67,7 @@ class Sessions:
                 conn, at=now, actor=user.name, action="session.login", target=f"user:{name}"
             )
         principal = Principal(user.id, user.name, user.role, "session")
-        return StartedSession(secret, csrf_token(secret), principal, expires_at)
+        return StartedSession(secret, csrf_token(secret), principal, expires_at, lifetime)
 
     async def resolve(self, secret: str) -> Principal:
         """The principal of a live session; AuthenticationFailed when unknown or expired."""

@@ -9,6 +9,7 @@ join the triaged alert instead of raising one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -83,6 +84,12 @@ class TriageDesk:
         if row is None:
             raise NotFound(f"no alert {alert_id!r}")
         return _triage(row)
+
+    async def of_many(self, alert_ids: Sequence[str]) -> dict[str, Triage]:
+        """The triage of each alert of `alert_ids` that exists."""
+        async with self._context.read() as conn:
+            rows = await store.triages(conn, alert_ids)
+        return {row["id"]: _triage(row) for row in rows}
 
     async def set(self, alert_id: str, state: str, note: str | None, *, actor: str) -> Triage:
         """Set an alert's triage state, audited; returns the new triage."""

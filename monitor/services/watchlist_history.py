@@ -11,14 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.app import open_engine
-from monitor.config import Settings
-from monitor.errors import MonitorError
+from monitor.errors import NotFound
 from monitor.storage.watchlist_versions import list_versions
-
-
-class WatchlistUnknown(MonitorError):
-    """No version of this watchlist was ever recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +77,13 @@ def with_diffs(name: str, rows: Sequence[dict[str, Any]]) -> list[WatchlistVersi
     return versions
 
 
-async def watchlist_history(engine: AsyncEngine, name: str) -> list[WatchlistVersion]:
-    """Every recorded version of watchlist `name`, oldest first; WatchlistUnknown if none."""
+async def watchlist_history(engine: AsyncEngine, name: str) -> tuple[WatchlistVersion, ...]:
+    """Every recorded version of watchlist `name`, oldest first; NotFound if none."""
     async with engine.connect() as conn:
         rows = await list_versions(conn, name)
     if not rows:
-        raise WatchlistUnknown(
+        raise NotFound(
             f"no recorded version of watchlist {name!r}: versions are recorded when "
             "`monitor run` loads the config"
         )
-    return with_diffs(name, rows)
-
-
-async def history(settings: Settings, name: str) -> list[WatchlistVersion]:
-    """`monitor watchlists history`: open the database and read one watchlist's versions."""
-    async with open_engine(settings) as engine:
-        return await watchlist_history(engine, name)
+    return tuple(with_diffs(name, rows))

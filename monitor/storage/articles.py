@@ -12,14 +12,14 @@ import contextlib
 import weakref
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.models import AlertContext, Article, EvidenceRef, WatchlistMatch
+from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch
 from monitor.storage.dialect import insert_ignore
 from monitor.storage.evidence import (
     evidence_ref,
@@ -318,6 +318,42 @@ async def insert_alerts(
         if outbox_rows:
             await conn.execute(insert_ignore(conn, outbox), outbox_rows)
     return tuple(created)
+
+
+async def store_matches(
+    conn: AsyncConnection,
+    row: Any,
+    found: Sequence[WatchlistMatch],
+    build: AlertBuilder,
+    snapshot: Snapshot | None = None,
+) -> int:
+    """Store matches found later on a stored article (a backfill) and raise their alerts
+    where they are new, keeping `snapshot` as the evidence; returns how many were new."""
+    article = replace(stored_article(row), snapshot=snapshot)
+    await insert_matches(conn, row.id, found, article)
+    evidence = await payload_evidence(conn, article, row.id, row.story_id, new_story=False)
+    context = await alert_context(conn, article, row.id, row.story_id, evidence)
+    created = len(await insert_alerts(conn, found, context, build))
+    await keep_evidence(conn, article, row.id, row.story_id, matched=bool(found), new_story=False)
+    return created
+
+
+def stored_article(row: Any) -> Article:
+    """An articles row as the record the write path takes."""
+    return Article(
+        feed_id=row.feed_id,
+        guid=row.guid,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        author=row.author,
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        summary=row.summary,
+        text=row.text,
+        language=row.language,
+        content_hash=row.content_hash,
+    )
 
 
 async def _store_once(

@@ -39,7 +39,8 @@ def evidence_ref(snapshot: Snapshot, article: Article, article_id: int | None) -
 
 def _ref_of_row(row: Any) -> EvidenceRef:
     return EvidenceRef(
-        article_id=row.article_id,
+        # the snapshot remembers its article after retention deleted it
+        article_id=row.article_id or row.meta.get("article_id"),
         url=str(row.meta.get("url", "")),
         final_url=row.final_url,
         status=row.status,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
+    delete,
     func,
     insert,
     literal_column,
@@ -146,6 +147,11 @@ async def find_feed(conn: AsyncConnection, url_or_id: str) -> Any:
     if url_or_id.isdigit():
         condition = or_(condition, feeds.c.id == int(url_or_id))
     return (await conn.execute(select(feeds).where(condition))).first()
+
+
+async def remove_feed(conn: AsyncConnection, feed_id: int) -> None:
+    """Delete a feed row; its articles, entries and matches go with it (ON DELETE CASCADE)."""
+    await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
 
 
 async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: datetime) -> None:

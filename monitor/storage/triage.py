@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,23 +11,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.storage.tables import alerts
 
+_TRIAGE = select(
+    alerts.c.id,
+    alerts.c.watchlist,
+    alerts.c.story_id,
+    alerts.c.triage_state,
+    alerts.c.triage_note,
+    alerts.c.triage_by,
+    alerts.c.triage_at,
+)
+
 
 async def triage_of(conn: AsyncConnection, alert_id: str) -> dict[str, Any] | None:
     """The alert's triage columns (state, note, by, at) and watchlist, or None if no alert."""
-    row = (
-        await conn.execute(
-            select(
-                alerts.c.id,
-                alerts.c.watchlist,
-                alerts.c.story_id,
-                alerts.c.triage_state,
-                alerts.c.triage_note,
-                alerts.c.triage_by,
-                alerts.c.triage_at,
-            ).where(alerts.c.id == alert_id)
-        )
-    ).first()
+    row = (await conn.execute(_TRIAGE.where(alerts.c.id == alert_id))).first()
     return None if row is None else dict(row._mapping)
+
+
+async def triages(conn: AsyncConnection, alert_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The triage columns of each of `alert_ids` that exists."""
+    if not alert_ids:
+        return []
+    rows = await conn.execute(_TRIAGE.where(alerts.c.id.in_(list(alert_ids))))
+    return [dict(row._mapping) for row in rows]
 
 
 async def set_triage(

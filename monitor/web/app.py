@@ -25,7 +25,7 @@ from fastapi import APIRouter, FastAPI
 from monitor.clock import Clock
 from monitor.config import VERSION
 from monitor.metrics import METRICS, Metrics
-from monitor.web import problems
+from monitor.web import openapi, problems
 from monitor.web.health import Readiness
 from monitor.web.health import router as health_router
 from monitor.web.limits import BodyCap, FailureLimiter
@@ -44,6 +44,7 @@ def create_app(
     metrics: Metrics = METRICS,
     max_body: int = DEFAULT_MAX_BODY,
     pages: Sequence[APIRouter] | None = None,
+    limiter: FailureLimiter | None = None,
 ) -> FastAPI:
     """The app for one process; see the module docstring."""
     app = FastAPI(
@@ -58,8 +59,9 @@ def create_app(
     app.state.readiness = readiness
     app.state.metrics = metrics
     app.state.clock = clock
-    app.state.limiter = FailureLimiter(clock)
+    app.state.limiter = limiter or FailureLimiter(clock)
     problems.install(app)
+    openapi.install(app)
     app.include_router(health_router)
     if monitor is not None:
         from monitor.web.api import router as api_router

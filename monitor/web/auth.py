@@ -180,7 +180,7 @@ def set_session_cookie(request: Request, response: Response, started: StartedSes
     response.set_cookie(
         SESSION_COOKIE,
         started.secret,
-        expires=started.expires_at,
+        max_age=int(started.lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

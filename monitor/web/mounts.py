@@ -11,5 +11,7 @@ from fastapi import APIRouter
 
 
 def page_routers() -> list[APIRouter]:
-    """The console's routers (none until the console provides them)."""
-    return []
+    """The console's pages."""
+    from monitor.web.console import router as console_router
+
+    return [console_router()]

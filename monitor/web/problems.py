@@ -1,8 +1,9 @@
 """RFC 9457 problem details: every error the app answers is `application/problem+json`.
 
 `problem(status, detail)` builds one; `install(app)` maps the use cases' errors (NotFound →
-404, InvalidRequest → 400, Conflict → 409, AuthenticationFailed → 401, QuerySyntaxError →
-400), request validation and HTTP errors to it. An unexpected exception answers a 500
+404, InvalidRequest and QuerySyntaxError → 400, Conflict → 409, AuthenticationFailed → 401,
+a given URL that cannot be fetched, parsed or extracted → 422, a channel that refused a test
+message → 502), request validation (422) and HTTP errors to it. An unexpected exception answers a 500
 problem that names nothing of its cause; the cause is logged with the request id.
 """
 
@@ -22,9 +23,13 @@ from starlette.exceptions import HTTPException
 from monitor.errors import (
     AuthenticationFailed,
     Conflict,
+    DeliveryError,
+    ExtractError,
+    FetchError,
     InvalidRequest,
     MonitorError,
     NotFound,
+    ParseError,
     QuerySyntaxError,
 )
 
@@ -37,6 +42,11 @@ _STATUS_OF: tuple[tuple[type[MonitorError], int], ...] = (
     (QuerySyntaxError, 400),
     (Conflict, 409),
     (AuthenticationFailed, 401),
+    # a URL the caller gave could not be fetched, read as a feed or extracted
+    (FetchError, 422),
+    (ParseError, 422),
+    (ExtractError, 422),
+    (DeliveryError, 502),
 )
 
 

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.storage.engine import sqlite_path
 from monitor.storage.tables import alerts, articles, evidence_snapshots
 from tests.conftest import engine_for
-from tests.evidence_site import ALIASES, WATCHLIST, serve_site
-from tests.feedserver import FeedServer
+from tests.support.evidence_site import ALIASES, WATCHLIST, serve_site
+from tests.support.feedserver import FeedServer
 
 WAIT = 120.0  # generous: the machine is shared
 

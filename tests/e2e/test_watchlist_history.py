@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.tables import alerts, watchlist_versions
 from tests.conftest import engine_for
-from tests.e2e.test_cli import monitor
-from tests.evidence_site import MARKET, english_page
-from tests.feedserver import FeedServer, rss
+from tests.support.cli import monitor
+from tests.support.evidence_site import MARKET, english_page
+from tests.support.feedserver import FeedServer, rss
 
 WAIT = 120.0
 

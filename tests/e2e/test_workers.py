@@ -29,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.tables import alerts, articles, entries, feeds, heartbeats
-from tests.conftest import pg_database
-from tests.e2e.cluster import (
+from tests.support.cluster import (
     ROOT,
     Cluster,
     Feeds,
@@ -41,8 +40,9 @@ from tests.e2e.cluster import (
     wait_until,
     write_config,
 )
-from tests.feedserver import FeedServer
-from tests.notify_support import WEBHOOK_SECRET, WebhookReceiver, free_port
+from tests.support.databases import pg_database
+from tests.support.feedserver import FeedServer
+from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver, free_port
 
 SHUTDOWN_TIMEOUT = 5.0
 STOP_MARGIN = 5.0  # process exit after the graceful budget: interpreter teardown, pool

@@ -18,12 +18,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from monitor.app import open_runtime
 from monitor.scheduler import run_round
-from monitor.services.evidence import alert_payloads, export_alert
 from monitor.services.warc import sha256_label
-from monitor.storage.alerts import list_alerts
 from monitor.storage.tables import articles, outbox
-from tests.evidence_site import Site, serve_site, site_settings
-from tests.feedserver import FeedServer
+from tests.support.evidence_site import Site, alert_payloads, export, serve_site, site_settings
+from tests.support.feedserver import FeedServer
 
 
 @pytest.fixture
@@ -55,15 +53,12 @@ def _read_warc(path: Path) -> list[dict[str, Any]]:
 
 async def _alerts(runtime: Any) -> dict[str, dict[str, Any]]:
     """The alert payloads read back, by the URL of the article that raised them."""
-    async with runtime.engine.connect() as conn:
-        rows = await list_alerts(conn, since=None, watchlist=None, status=None, limit=50)
-        payloads = await alert_payloads(conn, rows)
-    return {p["article"]["url"]: p for p in payloads}
+    return {p["article"]["url"]: p for p in await alert_payloads(runtime)}
 
 
 async def _export(runtime: Any, alert_id: str, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.warc.gz"
-    await export_alert(runtime.engine, alert_id, path, now=runtime.clock.now())
+    await export(runtime, alert_id, path)
     return path
 
 
@@ -132,9 +127,7 @@ async def test_gzip_response_keeps_its_encoding_and_the_bundle_decodes_it(
         await run_round(runtime, all_feeds=True)
         payload = (await _alerts(runtime))[site.page_url("gzip")]
         warc, bundle = tmp_path / "g.warc.gz", tmp_path / "g.zip"
-        await export_alert(
-            runtime.engine, payload["id"], warc, bundle=bundle, now=runtime.clock.now()
-        )
+        await export(runtime, payload["id"], warc, bundle)
     (response,) = [r for r in _read_warc(warc) if r["type"] == "response"]
     assert response["http"].get_header("Content-Encoding") == "gzip"
     with zipfile.ZipFile(bundle) as archive:

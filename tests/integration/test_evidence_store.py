@@ -23,18 +23,18 @@ from monitor.pipeline.match import Matcher
 from monitor.retention import apply_retention
 from monitor.scheduler import run_round
 from monitor.services.backfill import backfill
-from monitor.services.evidence import alert_payloads, export_alert
-from monitor.storage.alerts import list_alerts
 from monitor.storage.tables import articles, evidence_blobs, evidence_snapshots
-from tests.evidence_site import (
+from tests.support.evidence_site import (
     MARKET,
     WATCHLIST,
     Site,
+    alert_payloads,
     english_page,
+    export,
     serve_site,
     site_settings,
 )
-from tests.feedserver import FeedServer, rss
+from tests.support.feedserver import FeedServer, rss
 
 
 @pytest.fixture
@@ -49,9 +49,7 @@ async def _count(runtime: Any, table: Any) -> int:
 
 
 async def _payloads(runtime: Any) -> list[dict[str, Any]]:
-    async with runtime.engine.connect() as conn:
-        rows = await list_alerts(conn, since=None, watchlist=None, status=None, limit=50)
-        return await alert_payloads(conn, rows)
+    return await alert_payloads(runtime)
 
 
 def _records(path: Path) -> list[tuple[str, bytes, Any]]:
@@ -88,7 +86,7 @@ async def test_a_copy_joining_an_alerted_story_is_kept_and_an_unalerted_story_is
             async with runtime.engine.connect() as conn:
                 kept = list(await conn.execute(select(evidence_snapshots)))
             path = tmp_path / "story.warc.gz"
-            await export_alert(runtime.engine, payload["id"], path, now=runtime.clock.now())
+            await export(runtime, payload["id"], path)
     assert (second.stored, second.alerts) == (2, 0)
     assert payload["story"]["articles"] == 2
     assert sorted(row.meta["url"] for row in kept) == [server.url("/a"), server.url("/b")]
@@ -111,7 +109,7 @@ async def test_a_body_past_the_cap_is_cut_with_a_note_and_its_whole_digest_kept(
             p for p in await _payloads(runtime) if p["article"]["url"] == site.page_url("hop1")
         )
         path = tmp_path / "cut.warc.gz"
-        await export_alert(runtime.engine, payload["id"], path, now=runtime.clock.now())
+        await export(runtime, payload["id"], path)
         async with runtime.engine.connect() as conn:
             note = await conn.scalar(
                 select(evidence_snapshots.c.cut_note).where(evidence_snapshots.c.final_url == final)
@@ -154,7 +152,7 @@ async def test_retention_prunes_text_and_deletes_articles_but_evidence_stays_unt
                 runtime.engine, retention, stories, now + timedelta(days=later)
             )
             path = tmp_path / f"{label}.warc.gz"
-            await export_alert(runtime.engine, payload["id"], path, now=now)
+            await export(runtime, payload["id"], path)
             exported.append(_records(path))
         assert report.articles_deleted == 3
         assert await _count(runtime, articles) == 0
@@ -195,7 +193,7 @@ async def test_a_backfilled_alert_keeps_the_stored_text_as_its_evidence(
                 select(articles.c.text).where(articles.c.url == site.page_url("gzip"))
             )
         path = tmp_path / "backfilled.warc.gz"
-        await export_alert(runtime.engine, payload["id"], path, now=runtime.clock.now())
+        await export(runtime, payload["id"], path)
     assert payload["evidence"]["export"].endswith(f"{payload['id']}.warc.gz")
     (kept,) = payload["evidence"]["articles"]
     assert kept["response_sha256"] is None

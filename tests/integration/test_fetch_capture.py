@@ -13,7 +13,7 @@ import pytest
 from monitor.config import PollingConfig
 from monitor.pipeline.capture import REDACTED
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
-from tests.feedserver import FeedServer
+from tests.support.feedserver import FeedServer
 
 PAGE = b"<html><body><p>" + b"Body text of the page. " * 50 + b"</p></body></html>"
 STAMP = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,8 @@ from monitor.pipeline.fetch import Fetcher
 from monitor.scheduler import Service
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import outbox
-from tests.conftest import pg_database
-from tests.notify_support import (
+from tests.support.databases import pg_database
+from tests.support.notify import (
     NOW,
     WEBHOOK_SECRET,
     WebhookReceiver,
@@ -46,6 +46,7 @@ from tests.notify_support import (
     make_match,
     seed_alerts,
 )
+from tests.support.waiting import until
 
 TESTS = Path(__file__).resolve().parent.parent
 LEASE = timedelta(minutes=5)
@@ -253,7 +254,7 @@ from monitor.notify import store
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers
 from monitor.storage.engine import create_engine
-from tests.notify_support import NOW, loopback_fetcher, seed_alerts
+from tests.support.notify import NOW, loopback_fetcher, seed_alerts
 
 async def main(url, mode, config, *offsets):
     settings = settings_from_dict(json.loads(config), base=Path("."))
@@ -434,10 +435,10 @@ async def test_a_row_another_process_inserts_is_delivered_at_once_on_postgresql(
                     for start in (0, 1, 2):  # each insert wakes the service again
                         if start == 2:  # and after its listening connection was killed
                             await _kill_listeners(other)
-                            await _until(lambda: not service.listening.is_set())
+                            await until(lambda: not service.listening.is_set())
                             await asyncio.wait_for(service.listening.wait(), 30)
                         await seed_alerts(other, dict(settings.channels), NOW, 1, start=start)
-                        await _until(lambda: len(receiver.accepted()) > start)  # noqa: B023
+                        await until(lambda: len(receiver.accepted()) > start)  # noqa: B023
                         assert len(receiver.accepted()) == start + 1
                 finally:
                     await other.dispose()
@@ -454,12 +455,6 @@ async def _kill_listeners(engine: AsyncEngine) -> None:
                 " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
             )
         )
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110 - polled state
-        await asyncio.sleep(0.05)
 
 
 async def test_workers_sending_at_once_share_one_hourly_budget(engine: AsyncEngine) -> None:

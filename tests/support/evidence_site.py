@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.app import Runtime
 from monitor.config import Settings, settings_from_dict
-from tests.feedserver import FeedServer, gz, rss
+from monitor.services import open_monitor
+from monitor.services.shapes import alert_json
+from tests.support.feedserver import FeedServer, gz, rss
 
 WATCHLIST = "isis-k"
 ALIASES = ["ISIS-K", "ISKP", "داعش خراسان"]
@@ -114,3 +117,16 @@ def site_settings(
         **extra,
     }
     return settings_from_dict(raw, base=tmp_path)
+
+
+async def alert_payloads(runtime: Runtime) -> list[dict[str, Any]]:
+    """The §4 payloads of every alert, as `alerts list --json` prints them."""
+    async with open_monitor(runtime.settings, engine=runtime.engine, clock=runtime.clock) as m:
+        page = await m.alerts.list(limit=100)
+    return [alert_json(alert) for alert in page.items]
+
+
+async def export(runtime: Runtime, alert_id: str, warc: Path, bundle: Path | None = None) -> None:
+    """`monitor evidence export` through the use case, over the runtime's database."""
+    async with open_monitor(runtime.settings, engine=runtime.engine, clock=runtime.clock) as m:
+        await m.evidence.export(alert_id, warc, bundle=bundle)
