@@ -114,6 +114,7 @@ def evidence_payload(
             for ref in refs
         ],
         "export": f"monitor evidence export {alert} -o {alert}.warc.gz",
+        "api": f"/api/v1/alerts/{alert}/evidence",
     }
 
 

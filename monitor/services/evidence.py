@@ -8,6 +8,8 @@ or deleted the article.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,11 +97,24 @@ class Evidence:
             watchlist = await _watchlist_version(conn, alert.watchlist, alert.watchlist_version)
             pages = await _pages(conn, alert.story.id)
         now = self.ctx.clock.now()
-        records = write_warc(warc, alert=payload, watchlist=watchlist, pages=pages, now=now)
+        # File writing and compression off the event loop (the API serves meanwhile).
+        records = await asyncio.to_thread(
+            functools.partial(
+                write_warc, warc, alert=payload, watchlist=watchlist, pages=pages, now=now
+            )
+        )
         report = ExportReport(alert_id, warc, records, len(pages))
         if bundle is None:
             return report
-        files = write_bundle(
-            bundle, warc=warc, alert=payload, watchlist=watchlist, pages=pages, now=now
+        files = await asyncio.to_thread(
+            functools.partial(
+                write_bundle,
+                bundle,
+                warc=warc,
+                alert=payload,
+                watchlist=watchlist,
+                pages=pages,
+                now=now,
+            )
         )
         return ExportReport(alert_id, warc, records, len(pages), bundle, files)

@@ -155,6 +155,7 @@ def test_evidence_names_each_kept_page_the_version_and_the_export_command() -> N
             }
         ],
         "export": f"monitor evidence export {alert['id']} -o {alert['id']}.warc.gz",
+        "api": f"/api/v1/alerts/{alert['id']}/evidence",
     }
 
 
