@@ -13,8 +13,7 @@ import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import structlog
@@ -42,7 +41,7 @@ from monitor.pipeline.language import detect_language
 from monitor.pipeline.match import Matcher
 from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
-from monitor.storage.feeds import PollOutcome, PollRecorder, feed_record
+from monitor.storage.feeds import PollOutcome, PollRecorder
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_THREAD_BYTES = 256_000
@@ -86,24 +85,23 @@ class Ingestor:
         self._pages = asyncio.Semaphore(self.settings.polling.concurrency)
         self.recorder = PollRecorder(self.engine, self.owner)
 
-    async def poll(self, row: Any) -> PollReport:
-        """Poll one claimed feed row end to end; never raises for the feed's own failures."""
-        feed = feed_record(row, self.settings.polling.fetch_articles)
+    async def poll(self, feed: Feed) -> PollReport:
+        """Poll one claimed feed end to end; never raises for the feed's own failures."""
         started = self.clock.now()
         try:
-            report, outcome = await self._poll(feed, row, started)
+            report, outcome = await self._poll(feed, started)
         except (FetchError, ParseError) as e:
             observe.failure("feed", e)
             report, outcome = (
                 PollReport(feed.id, feed.url, error=str(e)),
-                self._failure(row, e, started),
+                self._failure(feed, e, started),
             )
             log.warning("feed failed", feed=feed.url, error=str(e))
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
         return report
 
-    async def _poll(self, feed: Feed, row: Any, now: datetime) -> tuple[PollReport, PollOutcome]:
+    async def _poll(self, feed: Feed, now: datetime) -> tuple[PollReport, PollOutcome]:
         polling = self.settings.polling
         response = await self.fetcher.get(
             feed.url,
@@ -115,18 +113,18 @@ class Ingestor:
         observe.response("feed", response)
         if response.not_modified:
             return PollReport(feed.id, feed.url, not_modified=True), self._success(
-                row, response, now, 0
+                feed, response, now, 0
             )
         body_hash = body_fingerprint(response.body)
         if body_hash == feed.last_body_hash:
-            outcome = self._success(row, response, now, 0, body_hash=body_hash)
+            outcome = self._success(feed, response, now, 0, body_hash=body_hash)
             return PollReport(feed.id, feed.url, not_modified=True), outcome
         parsed = await self._parse(response, now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed: {parsed.warning}")
         report = await self._store_entries(feed, parsed.entries, now)
         outcome = self._success(
-            row, response, now, report.stored, body_hash=body_hash, title=parsed.title
+            feed, response, now, report.stored, body_hash=body_hash, title=parsed.title
         )
         if parsed.warning:
             log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
@@ -273,7 +271,7 @@ class Ingestor:
 
     def _success(
         self,
-        row: Any,
+        feed: Feed,
         response: Response,
         now: datetime,
         new_entries: int,
@@ -281,26 +279,15 @@ class Ingestor:
         body_hash: str | None = None,
         title: str | None = None,
     ) -> PollOutcome:
-        polling = self.settings.polling
-        if row.last_new_at is None:
-            # The first poll's entries are a backlog, not a posting rate.
-            mean_gap = row.mean_gap_seconds
-        else:
-            since_new = (now - row.last_new_at).total_seconds()
-            mean_gap = schedule.update_mean_gap(row.mean_gap_seconds, new_entries, since_new)
-        next_at = schedule.next_poll(
+        decided = schedule.after_success(
+            feed.schedule,
+            self.settings.polling,
             now=now,
-            interval_override=timedelta(seconds=row.interval_seconds)
-            if row.interval_seconds
-            else None,
-            default_interval=polling.default_interval,
-            min_interval=polling.min_interval,
-            max_interval=polling.max_interval,
-            mean_gap=mean_gap,
+            new_entries=new_entries,
             max_age=response.max_age,
         )
         return PollOutcome(
-            next_poll_at=next_at,
+            next_poll_at=decided.next_poll_at,
             etag=response.etag,
             last_modified=response.last_modified,
             keep_validators=response.not_modified,
@@ -308,36 +295,24 @@ class Ingestor:
             new_url=response.permanent_url,
             title=title,
             new_entries=new_entries,
-            mean_gap_seconds=mean_gap,
+            mean_gap_seconds=decided.mean_gap_seconds,
         )
 
-    def _failure(self, row: Any, error: Exception, now: datetime) -> PollOutcome:
-        polling = self.settings.polling
-        retry_after = getattr(error, "retry_after", None)
-        status = error.status if isinstance(error, HTTPStatusError) else None
-        state, first_404 = "erroring", row.first_404_at
-        if status == 410:
-            state = "retired"
-        elif status == 404:
-            first_404 = first_404 or now
-            if now - first_404 >= polling.retire_after_404:
-                state = "retired"
-        else:
-            first_404 = None
-        next_at = schedule.error_backoff(
+    def _failure(self, feed: Feed, error: Exception, now: datetime) -> PollOutcome:
+        decided = schedule.after_failure(
+            feed.schedule,
+            self.settings.polling,
             now=now,
-            error_count=row.error_count + 1,
-            base=polling.default_interval / 8,
-            max_interval=polling.max_interval,
-            retry_after=retry_after,
+            status=error.status if isinstance(error, HTTPStatusError) else None,
+            retry_after=getattr(error, "retry_after", None),
             rand=random.random(),
         )
         return PollOutcome(
-            next_poll_at=next_at,
-            state=state,
+            next_poll_at=decided.next_poll_at,
+            state=decided.state,
             error=str(error),
-            first_404_at=first_404,
-            retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
+            first_404_at=decided.first_404_at,
+            retry_after_until=decided.retry_after_until,
         )
 
 

@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor import metrics
 from monitor.app import Runtime
 from monitor.housekeeping import Housekeeping
 from monitor.ingest import PollReport
+from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
 from monitor.storage import feeds as feed_store
-from monitor.storage.dialect import insert_ignore
+from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
-from monitor.storage.tables import heartbeats
 
 log = structlog.get_logger("monitor.scheduler")
 
@@ -55,17 +51,6 @@ class RoundReport:
         return sum(p.alerts for p in self.polls)
 
 
-async def beat(engine: AsyncEngine, owner: str, now: Any) -> None:
-    """Write this worker's heartbeat (`monitor health` checks it is fresh)."""
-    async with engine.begin() as conn:
-        values = {"worker": owner, "host": socket.gethostname(), "pid": os.getpid(), "beat_at": now}
-        updated = await conn.execute(
-            heartbeats.update().where(heartbeats.c.worker == owner).values(beat_at=now)
-        )
-        if not updated.rowcount:
-            await conn.execute(insert_ignore(conn, heartbeats).values(**values))
-
-
 class Poller:
     """Claims due feeds and polls them with bounded concurrency."""
 
@@ -82,7 +67,7 @@ class Poller:
 
     async def claim(
         self, *, all_feeds: bool = False, not_polled_since: datetime | None = None
-    ) -> list[Any]:
+    ) -> list[Feed]:
         rt = self.runtime
         async with self._claim_lock:
             if not self.claiming or not self.capacity:
@@ -95,18 +80,19 @@ class Poller:
                 limit=self.capacity,
                 all_feeds=all_feeds,
                 not_polled_since=not_polled_since,
+                fetch_articles=rt.settings.polling.fetch_articles,
             )
 
-    def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
-        task = asyncio.create_task(self.runtime.ingestor.poll(row), name=f"poll {row.url}")
-        self.in_flight[row.id] = task
+    def start(self, feed: Feed, done: Callable[[PollReport], None] | None = None) -> None:
+        task = asyncio.create_task(self.runtime.ingestor.poll(feed), name=f"poll {feed.url}")
+        self.in_flight[feed.id] = task
 
         def finished(t: asyncio.Task[PollReport]) -> None:
-            self.in_flight.pop(row.id, None)
+            self.in_flight.pop(feed.id, None)
             if done and not t.cancelled() and t.exception() is None:
                 done(t.result())
             elif not t.cancelled() and t.exception() is not None:
-                log.error("poll crashed", feed=row.url, error=repr(t.exception()))
+                log.error("poll crashed", feed=feed.url, error=repr(t.exception()))
 
         task.add_done_callback(finished)
 

@@ -24,7 +24,6 @@ from monitor.clock import Clock
 from monitor.config import ChannelConfig, Settings
 from monitor.errors import DeliveryError
 from monitor.models import AlertContext, WatchlistMatch
-from monitor.notify import store
 from monitor.notify.base import ChannelGone, Notifier, OutboxMessage
 from monitor.notify.digest import (
     THROTTLE_WINDOW,
@@ -33,7 +32,8 @@ from monitor.notify.digest import (
     summary_due,
     throttle_budget,
 )
-from monitor.notify.payload import alert_rows
+from monitor.notify.payload import alert_rows, rollup_row
+from monitor.storage import outbox as store
 from monitor.storage.articles import AlertBuilder
 
 log = structlog.get_logger("monitor.delivery")
@@ -123,7 +123,8 @@ class DeliveryWorker:
         for rollup in plan_rollups(held, self.settings.channels, now):
             try:
                 async with self.engine.begin() as conn:
-                    message_id = await store.write_rollup(conn, rollup, now)
+                    ids = [row.row_id for row in rollup.rows]
+                    message_id = await store.write_rollup(conn, ids, rollup_row(rollup, now))
             except store.RollupRaced:
                 continue
             written += 1

@@ -11,7 +11,6 @@ from typing import Any
 
 from monitor.errors import InvalidRequest, NotFound
 from monitor.models import EvidenceRef, TermCount
-from monitor.notify.store import requeue
 from monitor.services.context import Context
 from monitor.services.records import (
     Alert,
@@ -21,10 +20,12 @@ from monitor.services.records import (
     Delivery,
     FeedRef,
     StoryRef,
+    Triage,
 )
 from monitor.storage import alerts as store
 from monitor.storage.alerts import AlertFilter
 from monitor.storage.evidence import story_evidence
+from monitor.storage.outbox import requeue
 
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
 MAX_PAGE = 500
@@ -82,6 +83,7 @@ def alert_record(
         ),
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
+        triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
         watchlist_version=row.watchlist_version,
         evidence=tuple(evidence),
     )

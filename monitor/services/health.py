@@ -19,7 +19,8 @@ from monitor.errors import StorageError
 from monitor.services.context import Context
 from monitor.services.records import Health, Heartbeat, OutboxBacklog, Status
 from monitor.storage.engine import migration_state
-from monitor.storage.queries import heartbeat_rows, outbox_backlog
+from monitor.storage.heartbeats import heartbeat_rows
+from monitor.storage.queries import outbox_backlog
 
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 DB_TIMEOUT = 3.0

@@ -39,11 +39,12 @@ from monitor.services.records import (
     Status,
     StoryDetail,
     StorySummary,
+    Triage,
     WatchlistSummary,
     WatchlistTest,
 )
 from monitor.services.tokens import IssuedToken, TokenInfo
-from monitor.services.triage import Precision, Triage
+from monitor.services.triage import Precision
 from monitor.units import iso_z
 
 
@@ -173,7 +174,10 @@ def alert_json(record: Alert) -> dict[str, Any]:
 
 @to_json.register
 def _alert(record: Alert) -> dict[str, Any]:
-    return alert_json(record) | {"deliveries": [_delivery(d) for d in record.deliveries]}
+    return alert_json(record) | {
+        "deliveries": [_delivery(d) for d in record.deliveries],
+        "triage": _triage(record.triage),
+    }
 
 
 @to_json.register

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch
-from monitor.storage.dialect import insert_ignore
+from monitor.storage.dialect import greatest, insert_ignore, xact_locks
 from monitor.storage.evidence import (
     evidence_ref,
     insert_snapshot,
@@ -56,6 +56,7 @@ class StoreResult:
 
 
 MAX_CANDIDATES = 32
+_BANDS_LOCK_SPACE = 7  # advisory lock space of story band keys
 
 
 class _Conflict(Exception):
@@ -105,16 +106,7 @@ async def _existing_duplicate(conn: AsyncConnection, article: Article) -> str | 
 async def _lock_bands(conn: AsyncConnection, bands: Sequence[str]) -> None:
     # Two workers storing copies of one story at once must not both open a new story:
     # serialise on the story's band keys (sorted, so lock order is global).
-    if conn.dialect.name != "postgresql":
-        return
-    keys = sorted({zlib.crc32(band.encode()) - 2**31 for band in bands})
-    if keys:
-        await conn.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(7, k) FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k"
-            ),
-            {"keys": keys},
-        )
+    await xact_locks(conn, _BANDS_LOCK_SPACE, [zlib.crc32(band.encode()) - 2**31 for band in bands])
 
 
 async def _candidates(
@@ -152,9 +144,7 @@ async def _assign_story(
             .where(stories.c.id == story_id)
             .values(
                 article_count=stories.c.article_count + 1,
-                last_seen=func.max(stories.c.last_seen, article.fetched_at)
-                if conn.dialect.name == "sqlite"
-                else func.greatest(stories.c.last_seen, article.fetched_at),
+                last_seen=greatest(conn, stories.c.last_seen, article.fetched_at),
             )
         )
         return story_id, False

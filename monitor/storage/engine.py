@@ -13,12 +13,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.errors import StorageError
+from monitor.storage.dialect import session_lock, session_unlock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK_KEY = (
@@ -73,15 +74,11 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
 
 
 def _upgrade_sync(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    session_lock(connection, _MIGRATION_LOCK_KEY)
     try:
         command.upgrade(_alembic_config(connection), "head")
     finally:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-            )
+        session_unlock(connection, _MIGRATION_LOCK_KEY)
 
 
 async def upgrade(engine: AsyncEngine) -> None:

@@ -26,13 +26,13 @@ from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.errors import DeliveryError
-from monitor.notify import store
 from monitor.notify.base import Notifier, OutboxMessage
 from monitor.notify.log import LogNotifier
 from monitor.notify.outbox import DeliveryWorker, alert_builder, retry_delay
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.fetch import Fetcher
 from monitor.scheduler import Service
+from monitor.storage import outbox as store
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import outbox
 from tests.support.databases import pg_database
@@ -46,6 +46,7 @@ from tests.support.notify import (
     make_match,
     seed_alerts,
 )
+from tests.support.usecases import use_cases
 from tests.support.waiting import until
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -209,10 +210,8 @@ async def test_receiver_down_dead_letters_then_retry_delivers_once(
     [row] = await rows(engine)
     assert (row.status, row.attempts) == ("dead", 3)
     assert row.last_error == f"http://127.0.0.1:{port}/hook: connection refused"
-    async with engine.connect() as conn:
-        [shown] = (await store.deliveries(conn, [alert]))[alert]
-    assert shown["status"] == "dead"
-    assert shown["last_error"] == row.last_error
+    [shown] = (await use_cases(engine, NOW)[0].alerts.get(alert)).deliveries
+    assert (shown.status, shown.last_error) == ("dead", row.last_error)
 
     with WebhookReceiver(port=port).running() as receiver:
         assert await delivery.run_once(now) == 0  # dead rows stay dead
@@ -250,7 +249,7 @@ from pathlib import Path
 from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import settings_from_dict
-from monitor.notify import store
+from monitor.storage import outbox as store
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers
 from monitor.storage.engine import create_engine

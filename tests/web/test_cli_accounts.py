@@ -1,6 +1,7 @@
 """`monitor users/tokens/audit` and `monitor serve` as a user drives them (real processes):
-a token is printed once and works against the API `monitor run` serves; SQLite and a public
-address without users are refused with one line."""
+a token is printed once and works against the API `monitor run` serves (SQLite) and
+`monitor serve` serves (PostgreSQL); `serve` on SQLite and a public address without users
+are refused with one line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.cli import monitor, write_config
+from tests.support.databases import pg_database
 from tests.support.notify import free_port
 
 PASSWORD = "a long enough password"
@@ -94,12 +96,7 @@ def test_monitor_run_on_sqlite_serves_the_api_and_stops_on_sigterm(tmp_path: Pat
     config = _config(tmp_path, f"\n[server]\nenabled = true\nport = {port}\n")
     assert _run(config, "users", "add", "vic", stdin=PASSWORD + "\n").returncode == 0
     token = _run(config, "tokens", "create", "--user", "vic").stdout.strip()
-    with open(tmp_path / "service.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start(config, "run", tmp_path / "service.log")
     try:
         url = f"http://127.0.0.1:{port}/api/v1/me"
         deadline = time.monotonic() + 60
@@ -115,3 +112,42 @@ def test_monitor_run_on_sqlite_serves_the_api_and_stops_on_sigterm(tmp_path: Pat
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _start(config: Path, command: str, log: Path) -> subprocess.Popen[bytes]:
+    """`monitor COMMAND` in the background, its output to `log`."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), command],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _serve_and_call(config: Path, port: int, token: str, log: Path) -> None:
+    process = _start(config, "serve", log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            assert process.poll() is None, log.read_text()
+            status = await _get(f"{base}/readyz", token)
+            await asyncio.sleep(0.2)
+        assert status == 200  # a web tier is ready without a scheduler of its own
+        assert await _get(f"{base}/api/v1/alerts", token) == 200
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+async def test_monitor_serve_is_a_web_tier_on_postgresql(tmp_path: Path) -> None:
+    async with pg_database() as url:
+        port = free_port()
+        config = write_config(tmp_path / "monitor.toml", url, [], f"\n[server]\nport = {port}\n")
+        add = await asyncio.to_thread(_run, config, "users", "add", "vic", stdin=PASSWORD + "\n")
+        assert add.returncode == 0, add.stderr
+        created = await asyncio.to_thread(_run, config, "tokens", "create", "--user", "vic")
+        await _serve_and_call(config, port, created.stdout.strip(), tmp_path / "serve.log")

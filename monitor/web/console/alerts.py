@@ -138,11 +138,11 @@ async def triage(request: Request, who: Viewer, form: CheckedForm, alert_id: str
     """Set the alert's triage state (analysts and admins), then show the alert again."""
     require(who, "analyst")
     state, note = str(form.get("state", "")), str(form.get("note", ""))
+    target = request.url_for("console.alert", alert_id=alert_id).path
     try:
         await monitor_of(request).triage.set(alert_id, state, note, actor=who.principal.name)
     except NotFound as e:
         return error_page(request, who, 404, "No such alert", str(e))
     except InvalidRequest as e:
-        return error_page(request, who, 400, "Triage not saved", str(e))
-    target = request.url_for("console.alert", alert_id=alert_id).path
+        return redirect(request, target, error=f"Triage not saved: {e}.")
     return redirect(request, target, ok=_DONE.get(state, "Saved."))
