@@ -25,6 +25,7 @@ from bench.scenarios import (
     api,
     delivery,
     e2e,
+    evidence,
     ingest,
     matching,
     memory,
@@ -57,6 +58,11 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     "api": (
         "9: REST API p95 over 100,000 alerts beside /healthz, SQLite and PostgreSQL",
         api.run,
+        (),
+    ),
+    "evidence": (
+        "10: ms per alerting store with its snapshot vs without; bytes kept per alerted article",
+        evidence.run,
         (),
     ),
 }

@@ -274,9 +274,11 @@ async def keep_evidence(
     *,
     matched: bool,
     new_story: bool,
+    feed: tuple[str, str] | None = None,
 ) -> None:
     """Keep the article's snapshot when its story is alerted: it matched (so it raised an
-    alert or joined its watchlist's alert) or it joined a story another copy alerted."""
+    alert or joined its watchlist's alert) or it joined a story another copy alerted.
+    `feed` (url, name) saves a query when the caller has read it already."""
     if article.snapshot is None:
         return
     if not matched and (new_story or not await story_alerted(conn, story_id)):
@@ -288,6 +290,7 @@ async def keep_evidence(
         article_id=article_id,
         story_id=story_id,
         now=article.fetched_at,
+        feed=feed,
     )
 
 
@@ -390,13 +393,15 @@ async def _store_once(
             )
         await _index_bands(conn, article, article_id, story_id, new_story)
         alert_ids: tuple[str, ...] = ()
+        feed = None
         if found:
             await insert_matches(conn, article_id, found, article)
             evidence = await payload_evidence(conn, article, article_id, story_id, new_story)
             context = await alert_context(conn, article, article_id, story_id, evidence)
             alert_ids = await insert_alerts(conn, found, context, build)
+            feed = (context.feed_url, context.feed_name)
         await keep_evidence(
-            conn, article, article_id, story_id, matched=bool(found), new_story=new_story
+            conn, article, article_id, story_id, matched=bool(found), new_story=new_story, feed=feed
         )
         return StoreResult(article_id, story_id, None, new_story, alert_ids)
 

@@ -87,7 +87,9 @@ def _exchange_json(exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def _meta(article: Article, feed: Any, article_id: int, story_id: int) -> dict[str, Any]:
+def _meta(
+    article: Article, feed: tuple[str, str], article_id: int, story_id: int
+) -> dict[str, Any]:
     published = article.published_at.isoformat() if article.published_at else None
     return {
         "article_id": article_id,
@@ -101,26 +103,19 @@ def _meta(article: Article, feed: Any, article_id: int, story_id: int) -> dict[s
         "fetched_at": article.fetched_at.isoformat(),
         "language": article.language,
         "content_hash": article.content_hash,
-        "feed": {"url": feed.url, "name": feed.name or feed.title},
+        "feed": {"url": feed[0], "name": feed[1]},
     }
 
 
 async def _put_blobs(conn: AsyncConnection, blobs: Mapping[str, bytes], now: datetime) -> None:
-    """Write the blobs not stored yet (each is compressed only when it is new)."""
-    have = set(
-        (
-            await conn.execute(
-                select(evidence_blobs.c.sha256).where(evidence_blobs.c.sha256.in_(list(blobs)))
-            )
-        ).scalars()
-    )
+    """Write the blobs; one already stored (the same bytes) is left as it is. No lookup
+    first: a repeat is rare (identical text is a duplicate article, never stored) and a
+    statement fewer matters more in the article's transaction."""
     rows = [
         {"sha256": sha, "size": len(data), "data": data, "created_at": now}
         for sha, data in blobs.items()
-        if sha not in have
     ]
-    if rows:
-        await conn.execute(insert_ignore(conn, evidence_blobs), rows)
+    await conn.execute(insert_ignore(conn, evidence_blobs), rows)
 
 
 async def insert_snapshot(
@@ -131,13 +126,19 @@ async def insert_snapshot(
     article_id: int,
     story_id: int,
     now: datetime,
+    feed: tuple[str, str] | None = None,
 ) -> None:
-    """Keep an article's snapshot (in the caller's transaction, with the alert it backs)."""
-    feed = (
-        await conn.execute(
-            select(feeds.c.url, feeds.c.name, feeds.c.title).where(feeds.c.id == article.feed_id)
-        )
-    ).one()
+    """Keep an article's snapshot (in the caller's transaction, with the alert it backs).
+    `feed` is the article's (feed url, name), read here when not given."""
+    if feed is None:
+        row = (
+            await conn.execute(
+                select(feeds.c.url, feeds.c.name, feeds.c.title).where(
+                    feeds.c.id == article.feed_id
+                )
+            )
+        ).one()
+        feed = (row.url, row.name or row.title)
     await _put_blobs(
         conn,
         {snapshot.body_sha256: snapshot.body, snapshot.text_sha256: article.text.encode()},
