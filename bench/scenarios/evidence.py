@@ -140,7 +140,8 @@ def run(ctx: Context) -> list[Row]:
     backends = ["sqlite"] + (["postgresql"] if ctx.pg_url else [])
     rows = []
     for backend in backends:
-        params = {"backend": backend, "folder": str(ctx.folder("evidence")), "repeat": 3}
+        repeat = 1 if ctx.profile == "tiny" else 3
+        params = {"backend": backend, "folder": str(ctx.folder("evidence")), "repeat": repeat}
         data = ctx.job("bench.scenarios.evidence:evidence_job", params).data
         stores = len(data["with"])
         kept = statistics.median(data["with"]) * 1000

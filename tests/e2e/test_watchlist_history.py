@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -123,6 +124,22 @@ async def test_sighup_records_version_2_and_the_next_alert_names_it(
     assert first["diff"] == []
     assert '-      "text": "zzz-nothing"' in second["diff"]
     assert '+      "text": "ISIS-K"' in second["diff"]
+    shown_text = monitor(config, "alerts", "show", alert_id)
+    assert "evidence (watchlist isis-k v2):" in shown_text.stdout
+    assert "/market  fetched " in shown_text.stdout
+    warc, bundle = tmp_path / "e.warc.gz", tmp_path / "e.zip"
+    exported = monitor(
+        config, "evidence", "export", alert_id, "-o", str(warc), "--bundle", str(bundle)
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert f"pages of alert {alert_id}" in exported.stdout
+    assert warc.stat().st_size > 0
+    assert zipfile.is_zipfile(bundle)
+    missing = monitor(
+        config, "evidence", "export", "alt_nothing", "-o", str(tmp_path / "x.warc.gz")
+    )
+    assert missing.returncode == 1
+    assert "no alert 'alt_nothing'" in missing.stderr
     text = monitor(config, "watchlists", "history", "isis-k")
     assert "isis-k v2" in text.stdout
     assert '+      "text": "ISIS-K"' in text.stdout
