@@ -23,6 +23,7 @@ from bench.databases import PG_URL, pg_reachable
 from bench.report import Row, Run, print_table, rows_from_json, write_chart, write_json
 from bench.scenarios import (
     api,
+    console,
     delivery,
     e2e,
     evidence,
@@ -60,8 +61,13 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
         api.run,
         (),
     ),
+    "console": (
+        "10: console pages p95 (inbox, alert, search) over 100,000 alerts beside /healthz",
+        console.run,
+        (),
+    ),
     "evidence": (
-        "10: ms per alerting store with its snapshot vs without; bytes kept per alerted article",
+        "11: ms per alerting store with its snapshot vs without; bytes kept per alerted article",
         evidence.run,
         (),
     ),

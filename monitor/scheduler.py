@@ -18,10 +18,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import metrics
 from monitor.app import Runtime
+from monitor.errors import one_line
 from monitor.housekeeping import Housekeeping
-from monitor.ingest import PollReport
 from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
+from monitor.services.ingest import PollReport
 from monitor.storage import feeds as feed_store
 from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
@@ -155,13 +156,11 @@ class Service:
         self,
         runtime: Runtime,
         *,
-        on_reload: Callable[[], None] | None = None,
         delivery_every: float = DELIVERY_EVERY,
     ) -> None:
         self.runtime = runtime
         self.poller = Poller(runtime)
         self.stopping = asyncio.Event()
-        self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.delivery_every = delivery_every
         # Set while a PostgreSQL LISTEN wakes delivery for rows any process inserts.
@@ -179,7 +178,7 @@ class Service:
             metrics.ticked(rt.clock.now())
             await self._claim_and_start()
         except Exception as e:  # the database may be down for a while; keep ticking
-            log.error("tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("tick failed", error=one_line(e))
 
     async def _claim_and_start(self) -> None:
         for row in await self.poller.claim():
@@ -203,7 +202,7 @@ class Service:
         try:
             await self._claim_and_start()
         except Exception as e:  # the next tick tries again
-            log.error("claim failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("claim failed", error=one_line(e))
 
     def deliver_soon(self) -> None:
         """Deliver now, and once more after a delivery already running (its claim may
@@ -224,7 +223,7 @@ class Service:
         try:
             await self.runtime.delivery.run_once(self.runtime.clock.now())
         except Exception as e:
-            log.error("delivery tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("delivery tick failed", error=one_line(e))
 
     def _job(self, func: Callable[[], Awaitable[None]], seconds: float, name: str) -> None:
         self.scheduler.add_job(

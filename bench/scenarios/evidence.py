@@ -1,4 +1,4 @@
-"""Scenario 10: what keeping evidence costs an alerting store. The 60 corpus pages are stored
+"""Scenario 11: what keeping evidence costs an alerting store. The 60 corpus pages are stored
 as alerting articles through the service's write path (`store_article`, one transaction per
 article with its alert and outbox row) with their snapshot, against the same articles
 without one; and the bytes each alerted article's evidence takes in the database (body and
@@ -30,7 +30,7 @@ from monitor.storage.articles import store_article
 from monitor.storage.evidence import stored_bytes
 from monitor.storage.tables import evidence_snapshots
 
-NAME = "10 evidence"
+NAME = "11 evidence"
 NOW = datetime(2026, 12, 6, 7, tzinfo=UTC)
 WINDOW = timedelta(hours=72)
 MATCH = WatchlistMatch("bench", "high", ("desk",), (TermCount("the", None, 1),), ("…the…",))

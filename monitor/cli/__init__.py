@@ -1,4 +1,5 @@
-"""`monitor`: the command line, a thin typer layer over the library.
+"""`monitor`: the command line, a thin typer face over the use cases (`monitor.services`):
+each command parses its options, makes one use-case call (`call`) and renders the records.
 
 Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
 stderr, never a traceback.
@@ -137,6 +138,7 @@ def print_json(data: Any) -> None:
 
 def _register() -> None:
     from monitor.cli import (
+        accounts,
         alerts,
         articles,
         evidence,
@@ -144,6 +146,7 @@ def _register() -> None:
         service,
         watchlist_history,
         watchlists,
+        web,
     )
 
     service.register(app)
@@ -153,6 +156,8 @@ def _register() -> None:
     watchlists.register(app)
     watchlist_history.register(app)
     evidence.register(app)
+    web.register(app)
+    accounts.register(app)
 
 
 _register()

@@ -117,6 +117,27 @@ def update_mean_gap(
     return SMOOTHING * since_last_new + (1 - SMOOTHING) * previous
 
 
+def backoff(
+    failures: int,
+    *,
+    base: timedelta,
+    cap: timedelta,
+    rand: float,
+    retry_after: float | None = None,
+    retry_after_cap: timedelta = MAX_RETRY_AFTER,
+) -> timedelta:
+    """The wait after `failures` consecutive failures (1 = the first): `base` doubled per
+    failure up to `cap`, with equal jitter (half fixed, half `rand` in [0, 1)), and never
+    shorter than the server's Retry-After (itself at most `retry_after_cap`). Feeds and
+    deliveries both back off by it."""
+    exponent = min(max(failures, 1) - 1, 40)
+    delay = min(base * (1 << exponent), cap)
+    delay = delay / 2 + delay / 2 * min(max(rand, 0.0), 1.0)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(timedelta(seconds=retry_after), retry_after_cap))
+    return delay
+
+
 def error_backoff(
     *,
     now: datetime,
@@ -126,13 +147,10 @@ def error_backoff(
     retry_after: float | None,
     rand: float,
 ) -> datetime:
-    """When to retry after `error_count` consecutive errors (1 = the first); `rand` in [0, 1)."""
-    exponent = min(max(error_count, 1) - 1, 32)
-    delay = min(base * (1 << exponent), max_interval)
-    delay = delay / 2 + delay / 2 * min(max(rand, 0.0), 1.0)
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
-    return now + delay
+    """When to poll a feed again after `error_count` consecutive errors (1 = the first)."""
+    return now + backoff(
+        error_count, base=base, cap=max_interval, rand=rand, retry_after=retry_after
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,12 +123,10 @@ def _story(record: StorySummary) -> dict[str, Any]:
 
 @to_json.register
 def _story_detail(record: StoryDetail) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "title": record.title,
-        "first_seen": iso_z(record.first_seen),
-        "last_seen": iso_z(record.last_seen),
-        "articles": record.articles,
+    head = StorySummary(
+        record.id, record.title, record.first_seen, record.last_seen, record.articles, 0
+    )
+    return _story(head) | {
         "outlets": list(record.outlets),
         "items": [_article(a) for a in record.items],
     }

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.errors import StorageError
+from monitor.errors import StorageError, one_line
 from monitor.storage.dialect import session_lock, session_unlock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -91,7 +91,9 @@ async def upgrade(engine: AsyncEngine) -> None:
                 await connection.run_sync(_upgrade_sync)
                 await connection.commit()
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"cannot use the database at {_where(engine)}: {_describe(e)}") from e
+        raise StorageError(
+            f"cannot use the database at {_where(engine)}: {describe_error(e)}"
+        ) from e
 
 
 @contextlib.contextmanager
@@ -121,22 +123,16 @@ async def migration_state(engine: AsyncEngine) -> tuple[str | None, str | None]:
         async with engine.connect() as connection:
             return await connection.run_sync(_current_and_head)
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"database unreachable at {_where(engine)}: {_describe(e)}") from e
+        raise StorageError(f"database unreachable at {_where(engine)}: {describe_error(e)}") from e
 
 
 def _where(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _describe(error: BaseException) -> str:
-    orig = getattr(error, "orig", None) or error.__cause__ or error
-    text_ = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    return text_[:200]
-
-
 def describe_error(error: BaseException) -> str:
-    """One line for a database error (no SQL, no traceback)."""
-    return _describe(error)
+    """One line for a database error: the driver's own message (no SQL, no traceback)."""
+    return one_line(getattr(error, "orig", None) or error.__cause__ or error)
 
 
 @contextlib.contextmanager

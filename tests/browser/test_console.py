@@ -38,6 +38,8 @@ def test_an_alert_shows_its_marked_snippet_and_the_four_outlets_of_its_story(
     expect(timeline).to_have_count(4)
     outlets = {item.split(" · ")[0] for item in timeline.all_inner_texts()}
     assert len(outlets) == 4, outlets
+    published = [t.get_attribute("datetime") for t in timeline.locator("time").all()]
+    assert published == sorted(published), "the timeline is in publication order"
     expect(page.locator("#deliveries ~ table")).to_contain_text("desk-log")
 
 
