@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.support.api import Served
+from tests.support.api import PASSWORD, Served
 
 
 async def test_a_viewer_downloads_the_warc_and_the_bundle(api: Served) -> None:
@@ -45,3 +46,27 @@ async def test_a_viewer_downloads_the_warc_and_the_bundle(api: Served) -> None:
         assert "manifest.json" in archive.namelist()
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_console_alert_page_lists_the_evidence_and_links_its_download(
+    api: Served,
+) -> None:
+    alert = api.seeded.alert_id
+    async with api.client(follow_redirects=False) as browser:
+        form = await browser.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        signed = await browser.post(
+            "/login", data={"name": "viewer", "password": PASSWORD, "csrf_token": token[1]}
+        )
+        assert signed.status_code == 303
+        page = await browser.get(f"/alerts/{alert}")
+        link = re.search(r'href="(/api/v1/alerts/[^"]+/evidence)" download', page.text)
+        assert link is not None
+        download = await browser.get(link[1])  # the console's session cookie is enough
+    assert page.status_code == 200
+    assert 'id="evidence"' in page.text
+    assert "watchlist version ?" in page.text  # the seed stored its alert with no version
+    assert "no page fetched: the feed&#39;s text" in page.text
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/warc"
