@@ -21,12 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch
 from monitor.storage.dialect import greatest, insert_ignore, xact_locks
-from monitor.storage.evidence import (
-    evidence_ref,
-    insert_snapshot,
-    story_alerted,
-    story_evidence,
-)
+from monitor.storage.evidence import keep_evidence, payload_evidence
 from monitor.storage.tables import (
     alerts,
     articles,
@@ -253,44 +248,6 @@ async def alert_context(
     count = await conn.scalar(select(stories.c.article_count).where(stories.c.id == story_id))
     return AlertContext(
         article_id, article, feed.url, feed.name, story_id, int(count or 1), evidence
-    )
-
-
-async def payload_evidence(
-    conn: AsyncConnection, article: Article, article_id: int, story_id: int, new_story: bool
-) -> tuple[EvidenceRef, ...]:
-    """The snapshots an alert raised now cites: the story's kept ones, and this article's."""
-    kept = [] if new_story else (await story_evidence(conn, [story_id]))[story_id]
-    if article.snapshot is not None:
-        kept.append(evidence_ref(article.snapshot, article, article_id))
-    return tuple(kept)
-
-
-async def keep_evidence(
-    conn: AsyncConnection,
-    article: Article,
-    article_id: int,
-    story_id: int,
-    *,
-    matched: bool,
-    new_story: bool,
-    feed: tuple[str, str] | None = None,
-) -> None:
-    """Keep the article's snapshot when its story is alerted: it matched (so it raised an
-    alert or joined its watchlist's alert) or it joined a story another copy alerted.
-    `feed` (url, name) saves a query when the caller has read it already."""
-    if article.snapshot is None:
-        return
-    if not matched and (new_story or not await story_alerted(conn, story_id)):
-        return
-    await insert_snapshot(
-        conn,
-        article.snapshot,
-        article,
-        article_id=article_id,
-        story_id=story_id,
-        now=article.fetched_at,
-        feed=feed,
     )
 
 

@@ -166,6 +166,44 @@ async def insert_snapshot(
     )
 
 
+async def payload_evidence(
+    conn: AsyncConnection, article: Article, article_id: int, story_id: int, new_story: bool
+) -> tuple[EvidenceRef, ...]:
+    """The snapshots an alert raised now cites: the story's kept ones, and this article's."""
+    kept = [] if new_story else (await story_evidence(conn, [story_id]))[story_id]
+    if article.snapshot is not None:
+        kept.append(evidence_ref(article.snapshot, article, article_id))
+    return tuple(kept)
+
+
+async def keep_evidence(
+    conn: AsyncConnection,
+    article: Article,
+    article_id: int,
+    story_id: int,
+    *,
+    matched: bool,
+    new_story: bool,
+    feed: tuple[str, str] | None = None,
+) -> None:
+    """Keep the article's snapshot when its story is alerted: it matched (so it raised an
+    alert or joined its watchlist's alert) or it joined a story another copy alerted.
+    `feed` (url, name) saves a query when the caller has read it already."""
+    if article.snapshot is None:
+        return
+    if not matched and (new_story or not await story_alerted(conn, story_id)):
+        return
+    await insert_snapshot(
+        conn,
+        article.snapshot,
+        article,
+        article_id=article_id,
+        story_id=story_id,
+        now=article.fetched_at,
+        feed=feed,
+    )
+
+
 async def story_snapshots(conn: AsyncConnection, story_id: int) -> list[dict[str, Any]]:
     """A story's snapshot rows, oldest fetch first (for exports)."""
     rows = await conn.execute(
