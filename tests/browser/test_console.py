@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import HOSTILE, Site, Watched, needs_chromium
+from tests.browser.conftest import DEMO_ALERTS, HOSTILE, Site, Watched, needs_chromium
 
 SEED_TITLE = "Taliban Foreign Minister Accuses Neighboring Countries"
 
@@ -20,7 +20,7 @@ def test_the_inbox_lists_the_demo_alerts(site: Site, as_user) -> None:
     expect(page).to_have_title(re.compile("^Alerts"))
     for alert_id in site.demo_alerts:
         expect(page.locator(f"#alert-{alert_id}")).to_be_visible()
-    assert len(site.demo_alerts) == 7
+    assert len(site.demo_alerts) == DEMO_ALERTS
     expect(page.locator("#alert-rows mark").first).to_be_visible()
     assert watched.console == []
 

@@ -58,6 +58,13 @@ def _marked(text: str, terms: tuple[str, ...]) -> Markup:
     return Markup("").join([*out, escape(text[at:])])
 
 
+def href(url: str | None) -> str:
+    """`url` when it is http(s), else "" — a feed cannot make a link run `javascript:`."""
+    if not url or url.split(":", 1)[0].strip().lower() not in ("http", "https"):
+        return ""
+    return url
+
+
 def textdir(language: str | None) -> str:
     """The `dir` attribute for text in `language`."""
     return "rtl" if (language or "").split("-")[0].lower() in RTL_LANGUAGES else "auto"
@@ -107,7 +114,7 @@ def environment() -> Environment:
         auto_reload=False,  # templates ship with the package; no stat() per page
     )
     env.filters.update(
-        mark=mark, textdir=textdir, iso=iso, ago=_ago, duration=duration, oneline=oneline
+        mark=mark, href=href, textdir=textdir, iso=iso, ago=_ago, duration=duration, oneline=oneline
     )
     return env
 
