@@ -119,6 +119,7 @@ def alert_json(record: Alert) -> dict[str, Any]:
         "matches": _terms(record.matches),
         "snippets": record.snippets,
         "story_id": record.story.id,
+        "watchlist_version": record.watchlist_version,
     }
     article = record.article
     ref = ArticleRef(
@@ -130,7 +131,7 @@ def alert_json(record: Alert) -> dict[str, Any]:
         article.feed.url,
         article.feed.name,
     )
-    return alert_payload(row, ref, record.story.articles)
+    return alert_payload(row, ref, record.story.articles, record.evidence)
 
 
 @to_json.register
