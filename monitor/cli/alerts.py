@@ -17,6 +17,7 @@ from monitor.services.shapes import alert_json, to_json
 from monitor.services.triage import STATES as TRIAGE_STATES
 from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS
 from monitor.textsafe import cells, safe, safe_join
+from monitor.units import iso_z
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -147,8 +148,28 @@ def _print_alert(alert: Alert) -> None:
         out.print(safe(f"  match {m.term}{actor} ×{m.count}"), highlight=False)
     for snippet in alert.snippets:
         out.print(safe_join("  “", safe(snippet, limit=SNIPPET_CHARS), "”"), highlight=False)
+    _print_evidence(alert)
     for d in alert.deliveries:
         out.print(safe(_delivery_line(d)), highlight=False)
+
+
+def _print_evidence(alert: Alert) -> None:
+    """What was kept of the story's pages, and how to export it."""
+    version = alert.watchlist_version or "?"
+    out.print(safe(f"evidence (watchlist {alert.watchlist} v{version}):"), highlight=False)
+    for kept in alert.evidence:
+        cut = " (cut at the size cap)" if kept.truncated else ""
+        out.print(
+            safe(
+                f"  {kept.final_url or kept.url}  fetched {iso_z(kept.fetched_at)}  "
+                f"sha256 {kept.response_sha256 or '-'}{cut}"
+            ),
+            highlight=False,
+        )
+    out.print(
+        safe(f"  export: monitor evidence export {alert.id} -o {alert.id}.warc.gz"),
+        highlight=False,
+    )
 
 
 def _delivery_line(d: Delivery) -> str:

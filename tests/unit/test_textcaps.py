@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.config import settings_from_dict
@@ -26,6 +26,7 @@ NOW = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
 HUGE = "ISIS-K " + "A" * 5_000_000
 
 
+@settings(deadline=None)
 @given(st.text(), st.integers(min_value=1, max_value=50))
 def test_clip_fits_and_keeps_a_prefix(text: str, limit: int) -> None:
     cut = clip(text, limit)

@@ -36,7 +36,7 @@ def render(*objects: object, markup: bool = False) -> str:
     return buffer.getvalue()
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(ANY_TEXT)
 def test_neutralised_text_has_nothing_a_terminal_obeys(text: str) -> None:
     shown = neutralise(text)
@@ -45,7 +45,7 @@ def test_neutralised_text_has_nothing_a_terminal_obeys(text: str) -> None:
     assert neutralise(shown) == shown
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_the_printer_never_raises_and_prints_no_escape(text: str) -> None:
     table = Table("cell")
@@ -60,13 +60,13 @@ def test_the_printer_never_raises_and_prints_no_escape(text: str) -> None:
         assert OBEYED.search(output.replace("\n", "")) is None
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_markup_in_text_is_printed_literally(text: str) -> None:
     assert render(safe(text)) == render(f"{markup_safe(text)}", markup=True)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_json_safe_is_the_same_json_value(text: str) -> None:
     document = json_safe(json.dumps({"title": text}, ensure_ascii=False))

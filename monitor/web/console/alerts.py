@@ -150,3 +150,22 @@ async def triage(request: Request, who: Viewer, form: CheckedForm, alert_id: str
     except InvalidRequest as e:
         return redirect(request, target, error=f"Triage not saved: {e}.")
     return redirect(request, target, ok=_DONE.get(state, "Saved."))
+
+
+@router.post("/alerts/{alert_id}/retry", name="console.retry")
+async def retry(request: Request, who: Viewer, form: CheckedForm, alert_id: str) -> Response:
+    """Requeue the alert's failed or pending deliveries (analysts and admins); audited."""
+    require(who, "analyst")
+    monitor = monitor_of(request)
+    target = request.url_for("console.alert", alert_id=alert_id).path
+    try:
+        count = await monitor.alerts.retry(alert_id)
+    except NotFound as e:
+        return redirect(request, target, error=f"Nothing retried: {e}.")
+    await monitor.audit.record(
+        actor=who.principal.name,
+        action="alert.retry",
+        target=f"alert:{alert_id}",
+        after={"requeued": count},
+    )
+    return redirect(request, target, ok=f"Requeued {count} deliver{'y' if count == 1 else 'ies'}.")
