@@ -78,3 +78,25 @@ async def test_the_watchlist_page_draws_the_series_with_the_surge(api: Served) -
         assert '<polyline class="expected"' in chart
         assert f'id="episode-{episode_id}"' in page
     assert "Stories per hour, last 72 hours" in by_hour.text
+
+
+async def test_a_quiet_region_is_its_own_kind_in_the_inbox(api: Served) -> None:
+    """Three `af` feeds with a story every 8 hours for two weeks, silent for the last 30."""
+    now = api.clock.now()
+    region = await add_feeds(api.engine, 3, now - timedelta(days=30), tags=["af"])
+    for feed in region:
+        stamps = [now - timedelta(days=14) + timedelta(hours=8) * i for i in range(39)]
+        await add_stories(api.engine, stamps, [feed], watchlist=None)
+    coverage = {"quiet": {"after": "24h", "min_daily": 3}, "tags": ["af"]}
+    settings = settings_over(api.engine, CONFIG | {"coverage": coverage})
+    report = await Trends(Ctx(settings, api.engine, api.clock)).check(now)
+    assert len(report.opened) == 1
+    async with api.client() as viewer:
+        await sign_in(viewer, "viewer")
+        inbox = (await viewer.get("/")).text
+
+    band = inbox[inbox.index(f'id="episode-{report.opened[0]}"') : inbox.index('id="live-note"')]
+    assert ">Quiet</span>" in band
+    assert 'href="/feeds?tag=af"' in band
+    assert "across 3 feeds" in band
+    assert "stories observed" not in band
