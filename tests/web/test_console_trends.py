@@ -31,11 +31,16 @@ async def _surge(api: Served) -> tuple[str, int]:
     await add_stories(api.engine, burst[4:], outlets[:2])
     async with api.engine.begin() as conn:
         await conn.execute(update(stories).where(stories.c.id == top[0]).values(title=HOSTILE))
-    watchlist = CONFIG["watchlists"][0] | {"surge": True}
-    settings = settings_over(api.engine, CONFIG | {"watchlists": [watchlist]})
-    report = await Trends(Ctx(settings, api.engine, api.clock)).check(now)
+    report = await _trends(api).check(now)
     assert len(report.opened) == 1
     return report.opened[0], top[0]
+
+
+def _trends(api: Served) -> Trends:
+    """The trends use case with `surge = true` on the served watchlist."""
+    watchlist = CONFIG["watchlists"][0] | {"surge": True}
+    settings = settings_over(api.engine, CONFIG | {"watchlists": [watchlist]})
+    return Trends(Ctx(settings, api.engine, api.clock))
 
 
 async def test_a_surge_is_its_own_kind_in_the_inbox(api: Served) -> None:
@@ -58,6 +63,26 @@ async def test_a_surge_is_its_own_kind_in_the_inbox(api: Served) -> None:
     assert "ongoing" in band
     assert "episode-" not in triaged  # a triage filter is about alerts only
     assert f"episode-{episode_id}" in older  # raised within the hour
+
+
+async def test_an_ongoing_surge_stays_in_the_inbox_and_an_old_closed_one_leaves(
+    api: Served,
+) -> None:
+    episode_id, _ = await _surge(api)
+    shown = f'id="episode-{episode_id}"'
+    api.clock.advance(timedelta(days=10))
+    async with api.client() as viewer:
+        await sign_in(viewer, "viewer")  # sessions end: signed in ten days later
+        ongoing = (await viewer.get("/")).text
+        report = await _trends(api).check(api.clock.now())  # the counts fell back: it ends
+        closed = (await viewer.get("/")).text
+        asked = (await viewer.get("/?since=30d")).text
+
+    assert report.closed == (episode_id,)
+    assert shown in ongoing
+    assert shown not in closed
+    assert shown in asked
+    assert "ended" in asked[asked.index(shown) :]
 
 
 async def test_the_watchlist_page_draws_the_series_with_the_surge(api: Served) -> None:

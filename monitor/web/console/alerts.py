@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -29,7 +29,8 @@ from monitor.web.console.render import redirect, render
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 50
 EPISODES = 10
-EPISODE_SPAN = timedelta(days=7)  # when the inbox's filters name no period
+RECENT = timedelta(days=7)  # when the inbox's filters name no period: raised this week …
+ONGOING = timedelta(days=30)  # … or still open (a region dark for a fortnight stays shown)
 _DONE = {
     "acknowledged": "Acknowledged.",
     "dismissed": "Dismissed.",
@@ -96,7 +97,7 @@ async def inbox(
     outlets = await console_of(request).outlets([a.story.id for a in page.items])
     newest = page.items[0].created_at if page.items and not cursor else now
     asked = None if cursor else _episode_query(filters, now)
-    episodes = await monitor.trends.episodes(**asked) if asked else ()
+    episodes = _shown(await monitor.trends.episodes(**asked), filters, now) if asked else []
     context = who.page(
         request,
         title="Alerts",
@@ -117,20 +118,38 @@ async def inbox(
     return render(request, "console/inbox.html", context)
 
 
+class _Raised(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+E = TypeVar("E", bound=_Raised)
+
+
 def _episode_query(filters: InboxFilter, now: datetime) -> dict[str, Any] | None:
-    """Which surges and silences the inbox shows above its first page (`Trends.episodes`
+    """Which surges and silences the inbox looks up for its first page (`Trends.episodes`
     arguments): those of the filtered watchlist (or all) within the filtered period (or the
-    last week); none when the filters ask for a triage state or a language, which episodes
-    do not have. The filters were checked by `InboxFilter.arguments` already."""
+    last `ONGOING`); none when the filters ask for a triage state or a language, which
+    episodes do not have. The filters were checked by `InboxFilter.arguments` already."""
     if filters.state or filters.language:
         return None
     since = parse_since(filters.since, now)
     return {
-        "since": now - since if since else EPISODE_SPAN,
+        "since": now - since if since else ONGOING,
         "subject": filters.watchlist or None,
-        "limit": EPISODES,
+        "limit": 5 * EPISODES,
         "now": now,
     }
+
+
+def _shown(episodes: Sequence[E], filters: InboxFilter, now: datetime) -> list[E]:
+    """The episodes the inbox shows, newest first: all in a filtered period; otherwise those
+    raised in the last `RECENT` and those still open."""
+    recent = now - RECENT
+    kept = [e for e in episodes if filters.since or e.ended_at is None or e.created_at >= recent]
+    return kept[:EPISODES]
 
 
 @router.get("/alerts/{alert_id}", name="console.alert")
