@@ -28,7 +28,8 @@ from bench.databases import database, service_logging, settings
 from bench.site import Site, SiteSpec
 from bench.worker import finish_now, profiled, tree_cpu_seconds
 from monitor.app import Runtime, open_runtime
-from monitor.pipeline.extract import _DATE_PARAMS, Extractor, extract_article
+from monitor.pipeline.extract import _DATE_PARAMS, extract_article
+from monitor.pipeline.extractor import Extractor
 from monitor.scheduler import RoundReport, Service, run_round
 from monitor.storage.tables import articles
 
