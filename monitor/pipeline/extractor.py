@@ -21,14 +21,18 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from multiprocessing import forkserver
 from types import TracebackType
+from typing import TypeVar
 
 from monitor.errors import ExtractError
 from monitor.models import Extracted
 
+_T = TypeVar("_T")
 _QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "readability", "justext")
 
 
@@ -125,13 +129,20 @@ class Extractor:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        context = _pool_context()
+        if context.get_start_method() == "forkserver":
+            # Started here, on the loop's thread: the forkserver asks to die with the thread
+            # that started it, and the first jobs are submitted from short-lived threads.
+            forkserver.ensure_running()
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=_pool_context(),
+            mp_context=context,
             initializer=_quiet_worker,
         )
 
-    async def _current_pool(self) -> ProcessPoolExecutor:
+    async def _submit(self, job: Callable[[], _T]) -> tuple[ProcessPoolExecutor, Future[_T]]:
+        """Submit the job to the current pool, swapping it first when due (under the lock, so
+        no job is submitted to a pool being shut down)."""
         async with self._swap:  # a swap in progress: wait for the fresh pool
             if self._pool is None:
                 raise RuntimeError("Extractor used outside `async with`")
@@ -140,14 +151,19 @@ class Extractor:
                 await asyncio.to_thread(old.shutdown, wait=True)
                 self._pool, self._submitted = self._new_pool(), 0
             self._submitted += 1
-            return self._pool
+            pool = self._pool
+            # A pool's first jobs each start a worker, and the process's first worker waits
+            # for the forkserver to import trafilatura and load the models (seconds on a
+            # busy machine): submitted from a thread, so the loop's fetches don't time out.
+            if self._submitted <= self.workers:
+                return pool, await asyncio.to_thread(pool.submit, job)
+            return pool, pool.submit(job)
 
     async def extract(self, html: bytes, *, url: str, charset: str | None = None) -> Extracted:
         """Extract one page in a worker; ExtractError if it has no text or its worker died."""
-        pool = await self._current_pool()
-        job = partial(extract_page, html, url, charset, self.fast)
+        pool, future = await self._submit(partial(extract_page, html, url, charset, self.fast))
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, job)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             self._replace_broken(pool)
             raise ExtractError(f"extraction worker died on {url}") from exc
@@ -155,10 +171,9 @@ class Extractor:
     async def detect_language(self, text: str, *, limit: int) -> str:
         """The language of the text's first `limit` characters, detected in a worker ("" when
         too short to tell, or when the worker died)."""
-        pool = await self._current_pool()
-        job = partial(detect_text_language, text[:limit], limit)
+        pool, future = await self._submit(partial(detect_text_language, text[:limit], limit))
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, job)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._replace_broken(pool)
             return ""
