@@ -23,8 +23,10 @@ from bench.databases import PG_URL, pg_reachable
 from bench.report import Row, Run, print_table, rows_from_json, write_chart, write_json
 from bench.scenarios import (
     api,
+    console,
     delivery,
     e2e,
+    evidence,
     ingest,
     matching,
     memory,
@@ -57,6 +59,16 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     "api": (
         "9: REST API p95 over 100,000 alerts beside /healthz, SQLite and PostgreSQL",
         api.run,
+        (),
+    ),
+    "console": (
+        "10: console pages p95 (inbox, alert, search) over 100,000 alerts beside /healthz",
+        console.run,
+        (),
+    ),
+    "evidence": (
+        "11: ms per alerting store with its snapshot vs without; bytes kept per alerted article",
+        evidence.run,
         (),
     ),
 }

@@ -9,6 +9,7 @@ problem raises `ConfigError` with one line naming the file, the key and what is 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from datetime import timedelta
@@ -37,7 +38,7 @@ from monitor.errors import ConfigError
 from monitor.units import parse_duration, parse_size
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
-PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories")
+PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories", "evidence")
 VERSION = "0.1.0"
 
 
@@ -140,6 +141,11 @@ class ServerConfig(_Section):
 class RetentionConfig(_Section):
     article_text: OptionalDuration = timedelta(days=90)
     articles: OptionalDuration = timedelta(days=730)
+    evidence: OptionalDuration = timedelta(days=5 * 365)  # snapshots of alerted stories
+
+
+class EvidenceConfig(_Section):
+    max_bytes: Size = 2_000_000  # per snapshot: a longer page body is cut, with a note
 
 
 class StoriesConfig(_Section):
@@ -274,6 +280,13 @@ class WatchlistConfig(_Section):
     surge: Surge = None
     quiet: Quiet = None
 
+    def canonical_json(self) -> str:
+        """The definition as JSON with sorted keys and every default written out: two
+        configs that mean the same watchlist give the same text (and sha256)."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2
+        )
+
 
 class _ChannelBase(_Section):
     digest: OptionalDuration = None
@@ -358,6 +371,7 @@ class Settings(BaseSettings):
     server: ServerConfig = ServerConfig()
     retention: RetentionConfig = RetentionConfig()
     stories: StoriesConfig = StoriesConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
     feeds: tuple[FeedConfig, ...] = ()
     watchlists: tuple[WatchlistConfig, ...] = ()
     coverage: CoverageConfig = CoverageConfig()

@@ -72,12 +72,20 @@ class Housekeeping:
             report = await apply_retention(
                 self.engine, self.settings.retention, self.settings.stories, now
             )
-            if report.articles_deleted or report.texts_pruned or report.bands_deleted:
+            if any(
+                (
+                    report.articles_deleted,
+                    report.texts_pruned,
+                    report.bands_deleted,
+                    report.snapshots_deleted,
+                )
+            ):
                 log.info(
                     "retention applied",
                     articles_deleted=report.articles_deleted,
                     texts_pruned=report.texts_pruned,
                     bands_deleted=report.bands_deleted,
+                    snapshots_deleted=report.snapshots_deleted,
                 )
 
         return await self._singleton("retention", RETENTION_EVERY, job)

@@ -19,6 +19,7 @@ from monitor.services.articles import Articles
 from monitor.services.audit import Audit
 from monitor.services.channels import Channels
 from monitor.services.context import Context
+from monitor.services.evidence import Evidence
 from monitor.services.feeds import Feeds
 from monitor.services.health import HealthService, Liveness
 from monitor.services.sessions import Sessions
@@ -49,6 +50,7 @@ class Monitor:
     audit: Audit
     triage: TriageDesk
     trends: Trends
+    evidence: Evidence
 
     @classmethod
     def build(cls, ctx: Context, *, liveness: Liveness | None = None) -> Monitor:
@@ -69,6 +71,7 @@ class Monitor:
             audit=Audit(ctx),
             triage=TriageDesk(ctx),
             trends=Trends(ctx),
+            evidence=Evidence(ctx),
         )
 
     @property

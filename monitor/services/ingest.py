@@ -12,7 +12,7 @@ import asyncio
 import functools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -23,8 +23,18 @@ from monitor import observe
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
-from monitor.models import Article, Entry, Extracted, Feed, ParsedFeed, Response, WatchlistMatch
+from monitor.models import (
+    Article,
+    Capture,
+    Entry,
+    Extracted,
+    Feed,
+    ParsedFeed,
+    Response,
+    WatchlistMatch,
+)
 from monitor.pipeline import canonical, dedupe, schedule
+from monitor.pipeline.evidence import snapshot_of
 from monitor.pipeline.extractor import Extractor
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
 from monitor.pipeline.language import FEED_SAMPLE_CHARS
@@ -62,6 +72,9 @@ class Ingestor:
     build_alert: AlertBuilder
     clock: Clock
     owner: str
+    # The recorded version of each watchlist (`storage.watchlist_versions`), set at start
+    # and on reload; alerts name the version that raised them.
+    versions: dict[str, int] = field(default_factory=dict)
     # Pages fetched but not yet extracted: at most `polling.concurrency` of them, or a round
     # over many feeds holds every page it fetched in memory while the pool works through them.
     _pages: asyncio.Semaphore = field(init=False, repr=False)
@@ -165,7 +178,7 @@ class Ingestor:
         return PollReport(feed.id, feed.url, stored=stored, duplicates=duplicates, alerts=alerts)
 
     async def _article(self, feed: Feed, entry: Entry) -> Article:
-        extracted = await self._extract(feed, entry)
+        extracted, capture = await self._extract(feed, entry)
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
         canonical_url = canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
@@ -193,11 +206,14 @@ class Ingestor:
             content_hash=dedupe.content_hash(text if text.strip() else canonical_url),
             signature=dedupe.pack_fingerprint(print_),
             bands=print_.bands,
+            snapshot=snapshot_of(text, capture, self.settings.evidence.max_bytes),
         )
 
-    async def _extract(self, feed: Feed, entry: Entry) -> Extracted:
+    async def _extract(self, feed: Feed, entry: Entry) -> tuple[Extracted, Capture | None]:
+        """The extracted page and what its fetch received; no page when it is not fetched
+        or not usable (the feed's own text is stored then)."""
         if not feed.fetch_articles or not entry.url:
-            return Extracted(text="")
+            return Extracted(text=""), None
         try:
             async with self._pages:
                 page = await self.fetcher.get(
@@ -205,25 +221,30 @@ class Ingestor:
                     headers=dict(feed.headers),
                     max_bytes=self.settings.polling.max_page_bytes,
                     accept=PAGE_ACCEPT,
+                    capture=True,
                 )
                 observe.response("page", page)
                 if "html" not in page.content_type and page.content_type:
                     raise ExtractError(f"not a page: {page.content_type}")
                 with observe.extraction():
-                    return await self.extractor.extract(
+                    extracted = await self.extractor.extract(
                         page.body, url=page.url, charset=page.charset
                     )
+                return extracted, page.capture
         except (FetchError, ExtractError) as e:
             observe.failure("page", e)
             log.info(
                 "article page not used; storing the feed's own text", url=entry.url, error=str(e)
             )
-            return Extracted(text="")
+            return Extracted(text=""), None
 
     async def _store(self, feed: Feed, article: Article) -> StoreResult:
-        found: list[WatchlistMatch] = self.matcher.match(
-            article.title, article.text, feed_tags=feed.tags, language=article.language
-        )
+        found: list[WatchlistMatch] = [
+            replace(match, version=self.versions.get(match.watchlist))
+            for match in self.matcher.match(
+                article.title, article.text, feed_tags=feed.tags, language=article.language
+            )
+        ]
         threshold = self.settings.stories.threshold
 
         def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:

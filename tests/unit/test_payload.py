@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.config import ChannelConfig, settings_from_dict
-from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
+from monitor.models import AlertContext, Article, EvidenceRef, TermCount, WatchlistMatch
 from monitor.notify.digest import HeldRow, Rollup
 from monitor.notify.payload import (
     alert_id,
@@ -85,7 +86,8 @@ def test_payload_has_exactly_the_documented_keys() -> None:
     alert, rows = alert_rows(make_match(), make_context(), make_channels(), NOW)
     payload = json.loads(rows[0]["body"])
     assert list(payload) == [
-        "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article", "story"
+        "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article",
+        "story", "evidence",
     ]  # fmt: skip
     assert payload["id"] == alert["id"] == alert_id("isis-k", 45)
     assert payload["type"] == "alert.created"
@@ -120,6 +122,40 @@ def test_alert_row_matches_the_alerts_table() -> None:
         ],
         "snippets": ["…aiding the expansion of ISIS-K. Without…"],
         "created_at": NOW,
+        "watchlist_version": None,
+    }
+
+
+def test_evidence_names_each_kept_page_the_version_and_the_export_command() -> None:
+    kept = EvidenceRef(
+        article_id=123,
+        url="https://news.example/a/1",
+        final_url="https://news.example/a/1?amp=0",
+        status=200,
+        fetched_at=NOW,
+        response_sha256="ab" * 32,
+        text_sha256="cd" * 32,
+        truncated=False,
+    )
+    context = replace(make_context(), evidence=(kept,))
+    alert, rows = alert_rows(replace(make_match(), version=2), context, make_channels(), NOW)
+    assert alert["watchlist_version"] == 2
+    assert json.loads(rows[0]["body"])["evidence"] == {
+        "watchlist_version": 2,
+        "articles": [
+            {
+                "article_id": 123,
+                "url": "https://news.example/a/1",
+                "final_url": "https://news.example/a/1?amp=0",
+                "status": 200,
+                "fetched_at": "2026-11-27T16:30:05Z",
+                "response_sha256": "ab" * 32,
+                "text_sha256": "cd" * 32,
+                "truncated": False,
+            }
+        ],
+        "export": f"monitor evidence export {alert['id']} -o {alert['id']}.warc.gz",
+        "api": f"/api/v1/alerts/{alert['id']}/evidence",
     }
 
 

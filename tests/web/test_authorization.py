@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/v1/alerts/{alert_id}/triage"): Row(
         "analyst", 200, f"/api/v1/alerts/{ALERT}/triage", {"state": "acknowledged"}
     ),
+    ("GET", "/api/v1/alerts/{alert_id}/evidence"): Row(
+        "viewer", 200, f"/api/v1/alerts/{ALERT}/evidence"
+    ),
     ("POST", "/api/v1/alerts/{alert_id}/retry"): Row(
         "analyst", 200, f"/api/v1/alerts/{ALERT}/retry"
     ),

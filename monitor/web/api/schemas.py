@@ -66,6 +66,29 @@ class Triage(Out):
     at: Timestamp | None
 
 
+class EvidencePage(Out):
+    """One kept page: sha256 of the body as received and of the text as stored."""
+
+    article_id: int | None
+    url: str
+    final_url: str | None
+    status: int | None
+    fetched_at: Timestamp
+    response_sha256: str | None
+    text_sha256: str
+    truncated: bool
+
+
+class Evidence(Out):
+    """What was kept for the alert's story, the watchlist version that raised it, and how
+    to export it (the CLI command and this API's route)."""
+
+    watchlist_version: int | None
+    articles: list[EvidencePage]
+    export: str
+    api: str
+
+
 class Alert(Out):
     """The alert payload (the webhook body's facts) with deliveries and triage."""
 
@@ -78,6 +101,7 @@ class Alert(Out):
     snippets: list[str]
     article: AlertArticle
     story: StoryRef
+    evidence: Evidence
     deliveries: list[Delivery]
     triage: Triage
 

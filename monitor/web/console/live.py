@@ -99,13 +99,10 @@ async def _render(request: Request, who: Viewer, fresh: list[Any]) -> list[str]:
     """One `alert` event per alert, oldest first, each carrying its inbox row."""
     if not fresh:
         return []
-    tallies = {
-        "outlets": await console_of(request).outlets([a.story.id for a in fresh]),
-        "triages": await monitor_of(request).triage.of_many([a.id for a in fresh]),
-    }
+    outlets = await console_of(request).outlets([a.story.id for a in fresh])
     events = []
     for alert in fresh:
-        context = who.page(request, alert=alert, fresh=True, **tallies)
+        context = who.page(request, alert=alert, fresh=True, outlets=outlets)
         html = render_fragment(request, "console/_alert_row.html", context)
         data = json.dumps({"id": alert.id, "title": alert.article.title, "html": html})
         events.append(f"event: alert\nid: {alert.created_at.isoformat()}\ndata: {data}\n\n")
