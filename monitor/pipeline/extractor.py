@@ -83,6 +83,14 @@ def _default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _start_forkserver() -> None:
+    """Start the forkserver (if it is the start method) on this, the loop's, thread: it asks
+    to die with the thread that started it, and the first jobs are submitted from short-lived
+    threads. Only when a job comes: a round of 304s never starts it (≈ 130 MB)."""
+    if _pool_context().get_start_method() == "forkserver":
+        forkserver.ensure_running()
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
@@ -129,14 +137,9 @@ class Extractor:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = _pool_context()
-        if context.get_start_method() == "forkserver":
-            # Started here, on the loop's thread: the forkserver asks to die with the thread
-            # that started it, and the first jobs are submitted from short-lived threads.
-            forkserver.ensure_running()
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=context,
+            mp_context=_pool_context(),
             initializer=_quiet_worker,
         )
 
@@ -156,6 +159,7 @@ class Extractor:
             # for the forkserver to import trafilatura and load the models (seconds on a
             # busy machine): submitted from a thread, so the loop's fetches don't time out.
             if self._submitted <= self.workers:
+                _start_forkserver()
                 return pool, await asyncio.to_thread(pool.submit, job)
             return pool, pool.submit(job)
 
