@@ -359,9 +359,9 @@ class Fetcher:
         # jar, auth flow, event hooks, URL merging), which cost more CPU than a 304 itself.
         # The SSRF guard, the proxy and the connection pools live in the transport; the
         # deadline is `_turn`'s, the caps are `read_capped`'s.
-        merged = httpx.Headers(self._defaults)
-        merged.update(headers)  # a feed's own User-Agent replaces ours, whatever its case
-        request = httpx.Request("GET", url, headers=merged)
+        given = {name.lower() for name in headers}  # a feed's own User-Agent replaces ours
+        merged = [(k, v) for k, v in self._defaults.items() if k.lower() not in given]
+        request = httpx.Request("GET", url, headers=[*merged, *headers.items()])
         request.extensions = self._timeouts
         started = self._now()
         response = await self._transport.handle_async_request(request)
