@@ -88,6 +88,43 @@ class BodyCap:
         await send({"type": "http.response.body", "body": body})
 
 
+class RefuseNul:
+    """ASGI middleware answering 400 to a path or query string holding a NUL character:
+    PostgreSQL cannot store or compare one, and no name, URL or query needs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            await _problem(send, scope, 400, "Bad Request", "NUL characters are not allowed")
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    raw = bytes(scope.get("raw_path") or b"") + b"?" + bytes(scope.get("query_string") or b"")
+    return b"\x00" in raw or b"%00" in raw or b"\x00" in str(scope.get("path", "")).encode()
+
+
+async def _problem(send: Send, scope: Scope, status: int, title: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class FailureLimiter:
     """Failed sign-ins per key in a sliding window; a key at `limit` failures waits."""
 

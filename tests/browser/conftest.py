@@ -9,6 +9,7 @@ hold markup. Screenshots go to `tmp/artefacts/browser/` (or `$MONITOR_ARTEFACTS`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import re
@@ -172,15 +173,13 @@ def _start_demo() -> tuple[subprocess.Popen[str], str, str, Path, list[str]]:
     raise AssertionError("monitor demo --serve did not start:\n" + "".join(output[-30:]))
 
 
-@pytest.fixture(scope="session")
-def site() -> Iterator[Site]:
+@contextlib.contextmanager
+def running_demo() -> Iterator[tuple[Site, list[str]]]:
+    """`monitor demo --serve` until the block ends (then stopped by SIGINT, its folder
+    removed): the site as the demo left it, and the demo's output."""
     process, base_url, password, folder, output = _start_demo()
-    served = Site(base_url, folder, password, [])
-    rounds = [line for line in output if line.startswith("round:")]
     try:
-        _in_thread(_seed(served))
-        assert len(served.demo_alerts) == DEMO_ALERTS, f"the demo round was incomplete: {rounds}"
-        yield served
+        yield Site(base_url, folder, password, []), output
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -190,6 +189,15 @@ def site() -> Iterator[Site]:
             for item in sorted(folder.glob("*"), reverse=True):
                 item.unlink()
             folder.rmdir()
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    with running_demo() as (served, output):
+        rounds = [line for line in output if line.startswith("round:")]
+        _in_thread(_seed(served))
+        assert len(served.demo_alerts) == DEMO_ALERTS, f"the demo round was incomplete: {rounds}"
+        yield served
 
 
 @pytest.fixture(scope="module")

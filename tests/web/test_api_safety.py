@@ -34,6 +34,9 @@ async def test_errors_are_problem_details(api: Served) -> None:
         _is_problem(await client.get("/api/v1/articles/search", params={"q": "(ISKP"}), 400)
         _is_problem(await client.get("/api/v1/nowhere"), 404)
         _is_problem(await client.delete("/api/v1/alerts"), 405)
+        # PostgreSQL cannot hold a NUL: refused before any use case runs (was a 500 there)
+        _is_problem(await client.get("/api/v1/alerts", params={"watchlist": "a\x00b"}), 400)
+        _is_problem(await client.get("/api/v1/users/a%00b"), 400)
 
 
 async def test_pages_are_capped(api: Served) -> None:
