@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import trafilatura
 from sqlalchemy import func, select
 
 from bench import corpus, watchlists
@@ -28,7 +27,7 @@ from bench.databases import database, service_logging, settings
 from bench.site import Site, SiteSpec
 from bench.worker import finish_now, profiled, tree_cpu_seconds
 from monitor.app import Runtime, open_runtime
-from monitor.pipeline.extract import _DATE_PARAMS, Extractor, extract_article
+from monitor.pipeline.extractor import Extractor
 from monitor.scheduler import RoundReport, Service, run_round
 from monitor.storage.tables import articles
 
@@ -178,7 +177,13 @@ async def service_drain(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trafilatura_alone(html: str) -> str:
-    """trafilatura with the options monitor.pipeline.extract passes it, nothing else."""
+    """trafilatura with the options monitor.pipeline.extract passes it, nothing else.
+    Imported in the pool, not with this module: the worker measured as the service must not
+    carry trafilatura the service itself never imports."""
+    import trafilatura
+
+    from monitor.pipeline.extract import _DATE_PARAMS
+
     document = trafilatura.bare_extraction(
         html,
         fast=True,
@@ -190,6 +195,8 @@ def _trafilatura_alone(html: str) -> str:
 
 
 def _ours_alone(html: str) -> str:
+    from monitor.pipeline.extract import extract_article
+
     try:
         return extract_article(html.encode("utf-8"), url="http://127.0.0.1/x", charset="utf-8").text
     except Exception:

@@ -18,7 +18,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import Settings, WatchlistConfig
 from monitor.notify.outbox import DeliveryWorker, alert_builder
 from monitor.notify.registry import build_notifiers
-from monitor.pipeline.extract import Extractor
+from monitor.pipeline.extractor import Extractor
 from monitor.pipeline.fetch import Fetcher
 from monitor.services.ingest import Ingestor
 from monitor.services.settings import compile_matcher, load_settings, open_engine

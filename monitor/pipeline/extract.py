@@ -1,10 +1,8 @@
 """Article extraction: page bytes → body text, title, author, date, canonical URL, language.
 
 `extract_article` is pure CPU work (decode, parse, trafilatura, language detection) and
-runs inside worker processes. `Extractor` owns that process pool: workers are started with
-`forkserver` (`spawn` where it is missing) so the event loop, sockets and database drivers
-of the parent are never forked, and each worker is replaced after `max_tasks_per_child`
-pages to bound the memory lxml and trafilatura accumulate.
+runs inside the extraction pool's worker processes (`monitor.pipeline.extractor`); the
+service process never imports this module, nor trafilatura.
 
 Measured on the 60-page corpus in tests/fixtures/corpus (2 cores, trafilatura 2.3):
 `fast=True` yields the same text as trafilatura's default mode on every page (token F1 0.963,
@@ -17,19 +15,8 @@ language model loads), about 3 ms per page spread over `max_tasks_per_child=200`
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
-import logging
-import multiprocessing
-import os
 import re
-import signal
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from functools import partial
-from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -49,7 +36,6 @@ _DATE_PARAMS: dict[str, Any] = {
     "original_date": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
-_QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "readability", "justext")
 # trafilatura drops every non-printable character, ZWNJ included, which glues Persian words
 # together ("می‌گویند" → "میگویند"); it travels through extraction as a printable stand-in.
 _ZWNJ = "\u200c"
@@ -181,115 +167,3 @@ def _absolute_http_url(candidate: str, base: str) -> str:
 
 def _is_home_page_for_article(canonical: str, url: str) -> bool:
     return urlsplit(canonical).path in ("", "/") and urlsplit(url).path not in ("", "/")
-
-
-def _quiet_worker() -> None:
-    """Worker start-up: die with the forkserver, and silence library loggers that would
-    write to stderr in every process."""
-    die_with_parent()
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Have Linux SIGKILL this process when its parent dies. The forkserver (whose parent is
-    the service) and the pool workers (whose parent is the forkserver) call it, so a
-    SIGKILLed or OOM-killed service does not leave its pool behind, ≈ 140 MB a process,
-    every time the supervisor restarts it. Elsewhere than Linux it does nothing."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # no prctl: the pool outlives a killed service
-        return
-
-
-def _default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has already imported trafilatura and lxml and
-        # loaded the language models (monitor.pipeline.warm).
-        context.set_forkserver_preload(["monitor.pipeline.warm"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-class Extractor:
-    """A process pool running `extract_article`; one per process, used as an async context.
-
-    Workers are recycled to bound memory, but not with ProcessPoolExecutor's own
-    `max_tasks_per_child`: on Python 3.11 that deadlocks the pool after some hundreds of
-    tasks under load (seen in bench/, scenario 1). Instead, after `max_tasks_per_child` tasks
-    per worker the whole pool is swapped for a fresh one, and the old pool is shut down in the
-    background once its in-flight pages are done.
-    """
-
-    def __init__(
-        self, workers: int | None = None, *, max_tasks_per_child: int = 200, fast: bool = True
-    ) -> None:
-        self.workers = workers or _default_workers()
-        self.max_tasks_per_child = max_tasks_per_child
-        self.fast = fast
-        self._pool: ProcessPoolExecutor | None = None
-        self._submitted = 0
-        self._retiring: set[asyncio.Task[None]] = set()
-
-    async def __aenter__(self) -> Extractor:
-        self._pool = self._new_pool()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
-        await asyncio.gather(*self._retiring, return_exceptions=True)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=_pool_context(),
-            initializer=_quiet_worker,
-        )
-
-    def _current_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            raise RuntimeError("Extractor used outside `async with`")
-        if self._submitted >= self.max_tasks_per_child * self.workers:
-            old, self._pool, self._submitted = self._pool, self._new_pool(), 0
-            task = asyncio.create_task(asyncio.to_thread(old.shutdown, wait=True))
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
-        self._submitted += 1
-        return self._pool
-
-    async def extract(self, html: bytes, *, url: str, charset: str | None = None) -> Extracted:
-        """Extract one page in a worker; ExtractError if it has no text or its worker died."""
-        pool = self._current_pool()
-        job = partial(extract_article, html, url=url, charset=charset, fast=self.fast)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, job)
-        except BrokenProcessPool as exc:
-            self._replace_broken(pool)
-            raise ExtractError(f"extraction worker died on {url}") from exc
-
-    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
-        # A worker killed (OOM, signal) breaks the whole pool; start a fresh one once.
-        if self._pool is pool:
-            pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()

@@ -12,11 +12,14 @@ from __future__ import annotations
 import copy
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 MIN_LETTERS = 8  # fewer letters than this: too short to tell
 SAMPLE_CHARS = 4000  # the detector reads at most this much of an article
+FEED_SAMPLE_CHARS = 1000  # and this much of a feed's own text (a summary, or a full body)
 
 ARABIC_SCRIPT = ("ar", "fa", "ps", "ur")
 CYRILLIC = ("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn", "tt", "ba")
@@ -45,9 +48,10 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def detect_language(text: str) -> str:
-    """The ISO 639-1 code of the text's language, or "" when it is empty or too short to tell."""
-    sample = text[:SAMPLE_CHARS]
+def detect_language(text: str, *, limit: int = SAMPLE_CHARS) -> str:
+    """The ISO 639-1 code of the language of the text's first `limit` characters, or ""
+    when it is empty or too short to tell."""
+    sample = text[:limit]
     letters = len(_LETTER.findall(sample))
     if letters < MIN_LETTERS:
         return ""
@@ -71,8 +75,17 @@ def warm_up() -> None:
         _identifier(script)
 
 
+def models_loaded() -> bool:
+    """Whether this process has loaded the model (≈ 90 MB): only the extraction pool's
+    forkserver should have, and a process detecting languages itself."""
+    return _base_identifier.cache_info().currsize > 0
+
+
 @cache
 def _base_identifier() -> LanguageIdentifier:
+    # py3langid (and numpy with it) is imported on first use, not with this module.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
 
 

@@ -35,9 +35,9 @@ from monitor.models import (
 )
 from monitor.pipeline import canonical, dedupe, schedule
 from monitor.pipeline.evidence import snapshot_of
-from monitor.pipeline.extract import Extractor
+from monitor.pipeline.extractor import Extractor
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
-from monitor.pipeline.language import detect_language
+from monitor.pipeline.language import FEED_SAMPLE_CHARS
 from monitor.pipeline.match import Matcher
 from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
@@ -189,7 +189,13 @@ class Ingestor:
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
         canonical_url = canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
-        language = extracted.language or detect_language(text)
+        # A page's language comes with its extraction; the feed's own text goes to the pool
+        # too, on a bounded prefix: the service process never loads the language model.
+        language = (
+            extracted.language
+            if extracted.text
+            else await self.extractor.detect_language(text, limit=FEED_SAMPLE_CHARS)
+        )
         print_ = dedupe.fingerprint(text)
         return Article(
             feed_id=feed.id,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from monitor.config import WatchlistConfig
 from monitor.errors import InvalidRequest, NotConfigured
 from monitor.notify.outbox import alert_builder
-from monitor.pipeline.extract import extract_article
 from monitor.pipeline.fetch import PAGE_ACCEPT
 from monitor.pipeline.language import detect_language
 from monitor.pipeline.match import Matcher
@@ -89,6 +88,9 @@ class Watchlists:
         polling = self.ctx.settings.polling
         async with self.ctx.fetcher() as fetcher:
             page = await fetcher.get(url, max_bytes=polling.max_page_bytes, accept=PAGE_ACCEPT)
+        # Imported here, not with the module: trafilatura is ≈ 60 MB the service never needs.
+        from monitor.pipeline.extract import extract_article
+
         extracted = await asyncio.to_thread(
             extract_article, page.body, url=page.url, charset=page.charset
         )

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ import trafilatura
 
 from monitor.demo_server import file_for, load_manifest
 from monitor.errors import ExtractError
-from monitor.pipeline.extract import Extractor, extract_article
+from monitor.pipeline.extract import extract_article
+from monitor.pipeline.extractor import Extractor
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 DEMO = Path(__file__).parent.parent.parent / "monitor" / "demo_data"
@@ -191,15 +193,29 @@ async def test_pool_recovers_when_a_worker_is_killed() -> None:
 
 async def test_workers_are_recycled_by_swapping_the_pool() -> None:
     html = arabic_page(True)
-    async with Extractor(workers=1, max_tasks_per_child=2) as extractor:
-        first = extractor._pool
+    pools: list[ProcessPoolExecutor] = []
+
+    class Recording(Extractor):
+        def _new_pool(self) -> ProcessPoolExecutor:
+            # No retiring pool beside the new one: every older pool's workers have exited.
+            assert all(p._processes is None for p in pools)
+            pools.append(super()._new_pool())
+            return pools[-1]
+
+    async with Recording(workers=1, max_tasks_per_child=2) as extractor:
         results = await asyncio.gather(
             *(extractor.extract(html, url=f"{BASE}/ar/{i}") for i in range(7))
         )
-        assert extractor._pool is not first  # swapped after 2 tasks per worker
         last = await extractor.extract(html, url=f"{BASE}/ar/last")
+    assert len(pools) == 4  # swapped after every 2 pages: 8 pages, 4 pools
     assert all(r.text == last.text for r in results)
-    assert extractor._retiring == set()  # old pools were shut down
+
+
+async def test_the_pool_detects_the_language_of_feed_text() -> None:
+    async with Extractor(workers=1) as extractor:
+        text = "Die Regierung hat am Montag neue Maßnahmen gegen die Inflation angekündigt."
+        assert await extractor.detect_language(text * 40, limit=1000) == "de"
+        assert await extractor.detect_language("ok", limit=1000) == ""
 
 
 def _models_loaded_before_any_detection() -> bool:
@@ -212,7 +228,8 @@ def _models_loaded_before_any_detection() -> bool:
 async def test_workers_start_with_the_language_models_loaded_by_the_forkserver() -> None:
     # Loaded once in the forkserver and shared copy-on-write, not once per worker.
     async with Extractor(workers=1) as extractor:
-        pool = extractor._current_pool()
+        pool = extractor._pool
+        assert pool is not None
         loop = asyncio.get_running_loop()
         assert await loop.run_in_executor(pool, _models_loaded_before_any_detection)
 
@@ -220,13 +237,13 @@ async def test_workers_start_with_the_language_models_loaded_by_the_forkserver()
 KILLED_SERVICE = """
 import asyncio, json, os, signal, sys
 from multiprocessing import forkserver
-from monitor.pipeline.extract import Extractor
+from monitor.pipeline.extractor import Extractor
 
 async def main() -> None:
     async with Extractor(workers=2) as extractor:
         html = sys.stdin.buffer.read()
         await asyncio.gather(*(extractor.extract(html, url=f"{sys.argv[1]}/{i}") for i in range(4)))
-        pool = extractor._current_pool()
+        pool = extractor._pool
         pids = [*pool._processes, forkserver._forkserver._forkserver_pid]
         print(json.dumps(pids), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)

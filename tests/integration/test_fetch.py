@@ -318,6 +318,19 @@ async def test_honest_user_agent_and_encodings(server: HostileServer) -> None:
     assert "application/rss+xml" in sent["accept"]
 
 
+async def test_a_feeds_own_headers_replace_ours_whatever_their_case(server: HostileServer) -> None:
+    async with Fetcher(polling(user_agent="feed-monitor/0.1.0")) as f:
+        await f.get(
+            server.url("/feeds/rss1-rdf.xml"),
+            headers={"user-agent": "Custom/1.0", "X-Token": "t"},
+            max_bytes=10**6,
+        )
+    sent = server.stats.headers["/feeds/rss1-rdf.xml"][-1]
+    assert sent["user-agent"] == "Custom/1.0"
+    assert sent["x-token"] == "t"
+    assert sent["accept-encoding"] == "gzip, deflate, br"
+
+
 async def test_conditional_get_gives_304(server: HostileServer, fetcher: Fetcher) -> None:
     url = server.url("/quirks/conditional")
     first = await fetcher.get(url, max_bytes=10**6)

@@ -3,6 +3,9 @@ Atom and JSON Feed files whose items link to real article pages from the corpus.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,3 +164,60 @@ async def test_a_round_over_all_feeds_polls_each_feed_exactly_once(
             report = await run_round(runtime, all_feeds=True)
             assert (len(report.polls), report.errors) == (30, 0)
     assert set(server.counts().values()) == {2}
+
+
+LANGUAGE_ROUND = """
+import asyncio, json, sys
+from pathlib import Path
+from sqlalchemy import select
+from monitor.app import open_runtime
+from monitor.config import settings_from_dict
+from monitor.pipeline import language
+from monitor.scheduler import run_round
+from monitor.storage.tables import articles
+
+async def main() -> None:
+    database_url, base, *urls = sys.argv[1:]
+    settings = settings_from_dict({
+        "database": {"url": database_url},
+        "polling": {"allow_networks": ["127.0.0.0/8"], "timeout": "10s", "fetch_articles": True},
+        "feeds": [{"url": u, "name": u} for u in urls],
+        "watchlists": [], "channels": {},
+    }, base=Path(base))
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        report = await run_round(runtime, all_feeds=True)
+        async with runtime.engine.connect() as conn:
+            found = {r.guid: r.language for r in await conn.execute(select(articles))}
+    print(json.dumps({
+        "stored": report.stored, "languages": found, "models": language.models_loaded(),
+        "modules": sorted(m for m in ("trafilatura", "py3langid", "numpy") if m in sys.modules),
+    }))
+
+asyncio.run(main())
+"""
+
+
+def test_the_service_process_loads_no_language_model_nor_trafilatura(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    # A page extracted (its language detected with it) and an entry whose page is gone (the
+    # feed's own German text, detected in the pool too): the service process needs neither.
+    german = "Die Regierung hat am Montag neue Maßnahmen gegen die Inflation angekündigt. " * 8
+    items = [
+        *_items(server, PAGES[:1]),
+        {"title": "Weg", "link": server.url("/gone"), "guid": "gone", "description": german},
+    ]
+    url = server.add("/rss", rss("RSS", items), "application/rss+xml")
+    child = subprocess.run(
+        [sys.executable, "-c", LANGUAGE_ROUND, database_url, str(tmp_path), url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr[-3000:]
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    assert result["stored"] == 2
+    assert result["languages"] == {PAGES[0][0]: "en", "gone": "de"}
+    assert result["models"] is False
+    assert result["modules"] == []

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
+import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.pipeline.dedupe import (
+    _SCRIPT_FOLD,
     BANDS,
     DEFAULT_THRESHOLD,
     MIN_SHINGLES,
@@ -268,3 +272,39 @@ def test_pack_round_trips_an_empty_fingerprint() -> None:
 def test_unpack_rejects_malformed_bytes(packed: bytes) -> None:
     with pytest.raises(ValueError, match="multiple of 4"):
         unpack_fingerprint(packed)
+
+
+# --- Stored fingerprints stay valid ------------------------------------------------------
+
+_FOLDS = "يىكةۀ\u200c\u200dـ\u064b\u0650\u0670۱٢"
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list(_FOLDS + " \n\t.,;—'’-")),
+        st.characters(codec="utf-8", exclude_categories=("Cs",)),
+        st.sampled_from(list("abcdeABCDE éÉ ßİ کتاب داعش خراسان Россия")),
+    ),
+    max_size=200,
+)
+
+
+def _reference_shingles(text: str, n: int = 4) -> set[int]:
+    """The shingle hash as first written and stored: every character folded through the
+    table, one joined string per n-gram. Packed fingerprints in databases hold its values."""
+    tokens = re.findall(
+        r"\w+", unicodedata.normalize("NFKC", text).casefold().translate(_SCRIPT_FOLD)
+    )
+    if not tokens:
+        return set()
+    spans = range(max(1, len(tokens) - n + 1))
+    return {xxhash.xxh3_64_intdigest(" ".join(tokens[i : i + n]).encode("utf-8")) for i in spans}
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.integers(min_value=1, max_value=6))
+def test_shingles_equal_the_stored_hashes(text: str, n: int) -> None:
+    assert shingles(text, n) == _reference_shingles(text, n)
+
+
+def test_shingles_equal_the_stored_hashes_on_real_bodies() -> None:
+    for text in (SEED, SEED.replace("the", "ي ك"), "کتاب " * 30, "one two three four"):
+        assert shingles(text) == _reference_shingles(text)
