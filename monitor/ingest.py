@@ -9,9 +9,11 @@ after every new entry is stored, so a crash mid-poll re-reads the feed in full n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,16 +28,24 @@ from monitor.config import Settings
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
 from monitor.models import Article, Entry, Extracted, Feed, ParsedFeed, Response, WatchlistMatch
 from monitor.pipeline import canonical, dedupe, schedule
+from monitor.pipeline.charset import looks_binary
 from monitor.pipeline.extract import Extractor
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
 from monitor.pipeline.language import detect_language
-from monitor.pipeline.match import Matcher
+from monitor.pipeline.match import Matcher, matching_body
 from monitor.pipeline.parse import body_fingerprint, parse_feed
-from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
+from monitor.storage.articles import (
+    AlertBuilder,
+    StoreResult,
+    record_failed_entry,
+    seen_guids,
+    store_article,
+)
+from monitor.storage.engine import database_unavailable
 from monitor.storage.feeds import PollOutcome, PollRecorder, feed_record
 
 log = structlog.get_logger("monitor.ingest")
-_PARSE_IN_THREAD_BYTES = 256_000
+_PARSE_IN_POOL_BYTES = 256_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,9 @@ class PollReport:
     alerts: int = 0
     error: str | None = None
     not_modified: bool = False
+    failed: int = 0  # entries that could not be stored (recorded against each entry)
+    deferred: int = 0  # new entries past `polling.max_entries_per_poll`, left for next polls
+    note: str | None = None  # one line on what this poll left undone, for the feed's health
 
 
 @dataclass
@@ -86,6 +99,11 @@ class Ingestor:
                 self._failure(row, e, started),
             )
             log.warning("feed failed", feed=feed.url, error=str(e))
+        except Exception as e:  # a bug or the database: still one line, and the lease goes
+            line = f"poll failed: {type(e).__name__}: {_first_line(e)}"
+            log.exception("feed failed", feed=feed.url, error=line)
+            report = PollReport(feed.id, feed.url, error=line)
+            outcome = self._failure(row, e, started, line=line)
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
         return report
@@ -115,12 +133,23 @@ class Ingestor:
         outcome = self._success(
             row, response, now, report.stored, body_hash=body_hash, title=parsed.title
         )
+        outcome = dataclasses.replace(outcome, read_entries=True, note=report.note)
+        if report.deferred:
+            # Keep the old validators and body hash, so the next poll reads the body again
+            # and takes the next entries; and come back soon rather than at the usual time.
+            outcome = dataclasses.replace(
+                outcome,
+                keep_validators=True,
+                body_hash=None,
+                next_poll_at=min(outcome.next_poll_at, now + polling.min_interval),
+            )
         if parsed.warning:
             log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
         return report, outcome
 
     async def _parse(self, response: Response, now: datetime) -> ParsedFeed:
-        """Parse the feed; a large body is parsed in a thread so the loop keeps serving."""
+        """Parse the feed; a large body is parsed in a pool worker, so neither the parse nor
+        its hold on the GIL keeps the event loop (health, other feeds) waiting."""
         parse = functools.partial(
             parse_feed,
             response.body,
@@ -129,8 +158,11 @@ class Ingestor:
             charset=response.charset,
             now=now,
         )
-        if len(response.body) > _PARSE_IN_THREAD_BYTES:
-            return await asyncio.to_thread(parse)
+        if len(response.body) > _PARSE_IN_POOL_BYTES:
+            try:
+                return await self.extractor.run(parse)
+            except ExtractError as e:
+                raise ParseError(f"feed failed to parse: {e}") from e
         return parse()
 
     async def _new_entries(
@@ -151,26 +183,77 @@ class Ingestor:
         self, feed: Feed, entries: Sequence[Entry], now: datetime
     ) -> PollReport:
         fresh = await self._new_entries(feed, entries, now)
+        cap = self.settings.polling.max_entries_per_poll
+        taken, deferred = fresh[:cap], len(fresh) - min(len(fresh), cap)
         stored = duplicates = alerts = 0
-        # All pages are fetched and extracted at once; each article is stored as soon as it
-        # and every older one are ready, so storing overlaps the extraction of the rest
-        # (storing only after the whole feed was extracted left the pool idle meanwhile).
-        articles = [asyncio.ensure_future(self._article(feed, e)) for e in fresh]
+        failures: list[str] = []
+        async for entry, outcome in self._articles(feed, taken):
+            if isinstance(outcome, BaseException):
+                failures.append(await self._entry_failed(feed, entry, outcome, now))
+                continue
+            stored += outcome.article_id is not None
+            duplicates += outcome.duplicate_of is not None
+            alerts += len(outcome.alert_ids)
+        if deferred:
+            log.info("entries deferred", feed=feed.url, taken=len(taken), deferred=deferred)
+        return PollReport(
+            feed.id,
+            feed.url,
+            stored=stored,
+            duplicates=duplicates,
+            alerts=alerts,
+            failed=len(failures),
+            deferred=deferred,
+            note=_poll_note(failures, len(taken), deferred),
+        )
+
+    async def _articles(
+        self, feed: Feed, entries: Sequence[Entry]
+    ) -> AsyncIterator[tuple[Entry, StoreResult | Exception]]:
+        """Each entry's store result (or the error that failed it alone), in order.
+
+        At most `polling.concurrency` entries are in flight at once: their pages fetch and
+        extract together and each is stored as soon as it and every older one are ready, so
+        storing overlaps extraction; a window rather than every entry at once keeps memory
+        flat and the event loop's ready queue short on a feed of 100,000 items.
+        """
+        window: deque[tuple[Entry, asyncio.Future[Article]]] = deque()
+        upcoming = iter(entries)
         try:
-            for article in articles:
-                result = await self._store(feed, await article)
-                stored += result.article_id is not None
-                duplicates += result.duplicate_of is not None
-                alerts += len(result.alert_ids)
+            while True:
+                while len(window) < self.settings.polling.concurrency:
+                    entry = next(upcoming, None)
+                    if entry is None:
+                        break
+                    window.append((entry, asyncio.ensure_future(self._article(feed, entry))))
+                if not window:
+                    return
+                entry, article = window.popleft()
+                try:
+                    yield entry, await self._store(feed, await article)
+                except Exception as e:
+                    if database_unavailable(e):
+                        raise
+                    yield entry, e
         finally:
-            _settle(articles)
-        return PollReport(feed.id, feed.url, stored=stored, duplicates=duplicates, alerts=alerts)
+            _settle([article for _, article in window])
+
+    async def _entry_failed(self, feed: Feed, entry: Entry, error: Exception, now: datetime) -> str:
+        """Record one entry that could not be stored; the feed's other entries go on."""
+        line = f"entry {entry.guid!r} not stored: {type(error).__name__}: {_first_line(error)}"
+        log.warning("entry failed", feed=feed.url, guid=entry.guid, error=line)
+        await record_failed_entry(self.engine, feed.id, entry.guid, now, line)
+        return line
 
     async def _article(self, feed: Feed, entry: Entry) -> Article:
         extracted = await self._extract(feed, entry)
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
-        canonical_url = canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+        canonical_url = (
+            canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+            if entry.url
+            else canonical.linkless_key(feed.url, entry.guid)
+        )
         language = extracted.language or detect_language(text)
         print_ = dedupe.fingerprint(text)
         return Article(
@@ -182,7 +265,7 @@ class Ingestor:
             author=entry.author or extracted.author,
             published_at=entry.published_at or extracted.published_at,
             fetched_at=self.clock.now(),
-            summary=entry.summary,
+            summary=entry.summary or entry.content,
             text=text,
             language=language,
             # An empty body would collide with every other empty body: hash the URL instead.
@@ -205,6 +288,10 @@ class Ingestor:
                 observe.response("page", page)
                 if "html" not in page.content_type and page.content_type:
                     raise ExtractError(f"not a page: {page.content_type}")
+                if looks_binary(page.body):
+                    raise ExtractError(
+                        f"not a page: binary content served as {page.content_type or 'text'}"
+                    )
                 with observe.extraction():
                     return await self.extractor.extract(
                         page.body, url=page.url, charset=page.charset
@@ -218,7 +305,10 @@ class Ingestor:
 
     async def _store(self, feed: Feed, article: Article) -> StoreResult:
         found: list[WatchlistMatch] = self.matcher.match(
-            article.title, article.text, feed_tags=feed.tags, language=article.language
+            article.title,
+            matching_body(article.text, article.summary),
+            feed_tags=feed.tags,
+            language=article.language,
         )
         threshold = self.settings.stories.threshold
 
@@ -290,7 +380,9 @@ class Ingestor:
             mean_gap_seconds=mean_gap,
         )
 
-    def _failure(self, row: Any, error: Exception, now: datetime) -> PollOutcome:
+    def _failure(
+        self, row: Any, error: Exception, now: datetime, *, line: str | None = None
+    ) -> PollOutcome:
         polling = self.settings.polling
         retry_after = getattr(error, "retry_after", None)
         status = error.status if isinstance(error, HTTPStatusError) else None
@@ -314,10 +406,27 @@ class Ingestor:
         return PollOutcome(
             next_poll_at=next_at,
             state=state,
-            error=str(error),
+            error=line or str(error),
             first_404_at=first_404,
             retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
         )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _poll_note(failures: Sequence[str], taken: int, deferred: int) -> str | None:
+    """One line for the feed's health: entries deferred by the cap, entries that failed."""
+    parts = []
+    if deferred:
+        parts.append(f"took {taken:,} of {taken + deferred:,} new entries; the rest next polls")
+    if len(failures) == 1:
+        parts.append(failures[0])
+    elif failures:
+        parts.append(f"{len(failures)} entries not stored; first: {failures[0]}")
+    return "; ".join(parts) or None
 
 
 def _settle(tasks: Sequence[asyncio.Future[Article]]) -> None:

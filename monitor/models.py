@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (no UTF-8 encoding exists).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database text column holds (NUL, lone surrogates) replaced by
+    U+FFFD: one character for one, so offsets into the text stay right."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,19 @@ class Article:
     signature: bytes = b""  # packed near-duplicate signature (pipeline.dedupe)
     bands: tuple[str, ...] = ()  # LSH band keys of the signature
 
+    def storable(self) -> Article:
+        """This article with every text field `storable`."""
+        return replace(
+            self,
+            guid=storable(self.guid),
+            url=storable(self.url),
+            canonical_url=storable(self.canonical_url),
+            title=storable(self.title),
+            author=storable(self.author),
+            summary=storable(self.summary),
+            text=storable(self.text),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -126,6 +149,10 @@ class WatchlistMatch:
     snippets: tuple[str, ...]
     hits: tuple[Hit, ...] = field(default=())
 
+    def storable(self) -> WatchlistMatch:
+        """This match with its snippets `storable` (they quote the article)."""
+        return replace(self, snippets=tuple(map(storable, self.snippets)))
+
 
 @dataclass(frozen=True, slots=True)
 class AlertContext:
@@ -137,3 +164,4 @@ class AlertContext:
     feed_name: str
     story_id: int
     story_articles: int
+    installation: str  # the database's random id, part of every alert id

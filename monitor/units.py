@@ -7,6 +7,7 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+_LONGEST = 100 * 365 * 86400  # seconds; timedelta overflows near 2.7 million years
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
     "b": 1,
@@ -29,6 +30,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"{text!r} must be a positive duration")
+    if seconds > _LONGEST:
+        raise ValueError(f"{text!r} is too long: at most 100 years")
     return timedelta(seconds=seconds)
 
 

@@ -198,7 +198,7 @@ def status(
         "next poll",
         "every",
         "articles",
-        "last error",
+        "last error / note",
     )
     for f in feeds:
         every = (
@@ -218,7 +218,7 @@ def status(
             f["next_poll_at"] or "-",
             every,
             str(f["articles"]),
-            f["last_error"] or "",
+            f["last_error"] or f.get("note") or "",
         )
     out.print(table)
     out.print(

@@ -35,9 +35,10 @@ def derive_id(prefix: str, *parts: str, length: int = 16) -> str:
     return prefix + base64.b32encode(digest).decode("ascii").translate(_CROCKFORD)[:length]
 
 
-def alert_id(watchlist: str, story_id: int) -> str:
-    """The alert id of a (watchlist, story): the same on every retry, restart and re-run."""
-    return derive_id("alt_", watchlist, str(story_id))
+def alert_id(installation: str, watchlist: str, story_id: int) -> str:
+    """The alert id of a (watchlist, story) in one database: the same on every retry, restart
+    and re-run, and never the id of an alert of another database (`installation` is random)."""
+    return derive_id("alt_", installation, watchlist, str(story_id))
 
 
 def channel_message_id(alert: str, channel: str) -> str:
@@ -86,7 +87,7 @@ class ArticleRef:
 def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> dict[str, Any]:
     """The `alerts` row of a watchlist match on an article of a story."""
     return {
-        "id": alert_id(match.watchlist, context.story_id),
+        "id": alert_id(context.installation, match.watchlist, context.story_id),
         "watchlist": match.watchlist,
         "story_id": context.story_id,
         "article_id": context.article_id,

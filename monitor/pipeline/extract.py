@@ -26,12 +26,13 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
@@ -42,6 +43,8 @@ from trafilatura.utils import load_html
 from monitor.errors import ExtractError
 from monitor.models import Extracted
 from monitor.pipeline.language import detect_language
+
+T = TypeVar("T")
 
 # htmldate keeps the time and zone when the page states them (article:published_time, JSON-LD);
 # the feed entry's own date comes first anyway.
@@ -347,6 +350,16 @@ class Extractor:
         except BrokenProcessPool as exc:
             self._replace_broken(pool)
             raise ExtractError(f"extraction worker died on {url}") from exc
+
+    async def run(self, job: Callable[[], T]) -> T:
+        """Run other CPU-heavy work (a big feed's parse) in a worker, off the event loop and
+        its GIL; a worker that dies raises ExtractError."""
+        pool = self._current_pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, job)
+        except BrokenProcessPool as exc:
+            self._replace_broken(pool)
+            raise ExtractError("a pool worker died") from exc
 
     def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
         # A worker killed (OOM, signal) breaks the whole pool; start a fresh one once.

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.errors import StorageError
@@ -140,6 +140,15 @@ def _describe(error: BaseException) -> str:
 def describe_error(error: BaseException) -> str:
     """One line for a database error (no SQL, no traceback)."""
     return _describe(error)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be used at all (down, locked, connection
+    lost) rather than that it refused this one row: the first fails the whole poll, the
+    second only the entry that caused it."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError, OSError, TimeoutError))
 
 
 @contextlib.contextmanager

@@ -49,6 +49,8 @@ class PollOutcome:
     retry_after_until: datetime | None = None
     first_404_at: datetime | None = None
     keep_validators: bool = True  # 304: keep the stored etag/last_modified
+    read_entries: bool = False  # the body was parsed: `note` replaces the stored note
+    note: str | None = None  # entries failed or deferred, one line
 
 
 def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
@@ -299,6 +301,8 @@ def _poll_values(outcome: PollOutcome, now: datetime) -> dict[str, Any]:
             values["title"] = outcome.title
         if outcome.new_entries:
             values["last_new_at"] = now
+        if outcome.read_entries:
+            values["note"] = outcome.note
         values["mean_gap_seconds"] = outcome.mean_gap_seconds
     else:
         values |= {"error_count": _INCREMENT, "last_error": outcome.error, "last_error_at": now}

@@ -53,6 +53,7 @@ def _feed_json(row: Any) -> dict[str, Any]:
         "state": row.state,
         "last_error": row.last_error,
         "error_count": row.error_count,
+        "note": row.note,
         "last_poll_at": iso(row.last_poll_at),
         "last_success_at": iso(row.last_success_at),
         "last_new_at": iso(row.last_new_at),

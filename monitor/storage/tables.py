@@ -93,6 +93,8 @@ feeds = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("last_error_at", UTCDateTime),
+    # What the last poll that read the feed left undone: entries that failed, entries deferred.
+    Column("note", Text),
     Column("first_404_at", UTCDateTime),
     Column("last_poll_at", UTCDateTime),
     Column("last_success_at", UTCDateTime),
@@ -153,6 +155,7 @@ entries = Table(
     Column("guid", Text, nullable=False),
     Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="SET NULL")),
     Column("duplicate_of", String(16)),  # NULL, or the dedupe key that dropped it
+    Column("error", Text),  # why the entry could not be stored (its feed's other entries were)
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("feed_id", "guid", name="uq_entries_feed_guid"),
 )
@@ -189,7 +192,8 @@ matches = Table(
     Column("actor", Text),
     Column("normalized", Text, nullable=False),
     Column("count", Integer, nullable=False),
-    Column("offsets", JSON, nullable=False),  # [[start, end], ...] into title + "\n\n" + text
+    # [[start, end], ...] into title + "\n\n" + text (+ "\n\n" + summary: match.matching_body)
+    Column("offsets", JSON, nullable=False),
     Column("language", String(16), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("article_id", "watchlist", "term", name="uq_matches_article_watchlist_term"),
@@ -249,6 +253,15 @@ heartbeats = Table(
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
     Column("beat_at", UTCDateTime, nullable=False),
+)
+
+# One row, written by migration 0008: this database's random id, mixed into alert ids so no
+# two databases (a rebuild, a second installation, the demo) ever hand out the same id.
+installation = Table(
+    "installation",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Cluster-wide singleton jobs (digests, retention, stats): one lease row per job.
