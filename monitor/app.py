@@ -6,8 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -55,6 +55,28 @@ class Runtime:
     delivery: DeliveryWorker
     clock: Clock
     owner: str
+    # Called with the new settings after a reload (e.g. the web app's use cases).
+    on_reload: list[Callable[[Settings], None]] = field(default_factory=list)
+
+    def reload(self, fresh: Settings) -> Settings:
+        """Take the watchlists and channels of `fresh` (a re-read config) everywhere they are
+        captured: the matcher and alert builder of ingest, the delivery worker's channels and
+        notifiers. The database, polling and server sections keep their running values.
+        Raises ConfigError, changing nothing, when a watchlist does not compile."""
+        merged = self.settings.model_copy(
+            update={"watchlists": fresh.watchlists, "channels": fresh.channels}
+        )
+        matcher = compile_matcher(merged)
+        notifiers = build_notifiers(merged, self.fetcher)
+        self.settings = merged
+        self.ingestor.settings = merged
+        self.ingestor.matcher = matcher
+        self.ingestor.build_alert = alert_builder(merged, self.clock)
+        self.delivery.settings = merged
+        self.delivery.notifiers = notifiers
+        for hook in self.on_reload:
+            hook(merged)
+        return merged
 
 
 @contextlib.asynccontextmanager

@@ -104,6 +104,8 @@ class PollingConfig(_Section):
     # New entries taken per poll; the rest are taken by the next polls (a 100,000-item feed
     # must not hold a worker, its memory and its event loop for minutes).
     max_entries_per_poll: int = Field(default=500, ge=1, le=1_000_000)
+    # A worker whose heartbeat (written every tick) is this old is dead: its leases are free.
+    worker_timeout: Duration = timedelta(seconds=20)
 
     @model_validator(mode="after")
     def _intervals(self) -> PollingConfig:
@@ -111,6 +113,11 @@ class PollingConfig(_Section):
             raise ValueError(
                 f"min_interval ({format_duration(self.min_interval)}) is longer than"
                 f" max_interval ({format_duration(self.max_interval)})"
+            )
+        if self.worker_timeout < 2 * self.tick:
+            raise ValueError(
+                f"worker_timeout ({format_duration(self.worker_timeout)}) must be at least"
+                f" twice the tick ({format_duration(self.tick)}): a live worker beats every tick"
             )
         return self
 
@@ -144,6 +151,8 @@ class ServerConfig(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=9108, ge=0, le=65535)
+    max_body: Size = 1_000_000  # request bodies above it get 413 (OPML imports included)
+    session_lifetime: Duration = timedelta(hours=12)  # console sign-in
 
 
 class RetentionConfig(_Section):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+import signal
 import tempfile
 import tomllib
 from pathlib import Path
@@ -13,19 +16,26 @@ from rich.table import Table
 from monitor.config import Settings, settings_from_dict
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+DEMO_USER = "demo"
 
 
-def demo_settings(feeds: list[tuple[str, str, list[str]]], folder: Path) -> Settings:
-    """The demo config: bundled watchlists, a log channel, SQLite in `folder`, loopback allowed."""
+def demo_settings(
+    feeds: list[tuple[str, str, list[str]]], folder: Path, *, port: int | None = None
+) -> Settings:
+    """The demo config: bundled watchlists, a log channel, SQLite in `folder`, loopback allowed;
+    with `port`, the web server on 127.0.0.1:`port`."""
     raw: dict[str, Any] = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
     raw["database"] = {"url": f"sqlite+aiosqlite:///{folder / 'demo.db'}"}
+    if port is not None:
+        raw["server"] = {"enabled": True, "host": "127.0.0.1", "port": port}
     raw.setdefault("polling", {})["allow_networks"] = ["127.0.0.0/8"]
     raw["feeds"] = [{"url": url, "name": name, "tags": tags} for url, name, tags in feeds]
     return settings_from_dict(raw, base=folder, source=str(DEMO_CONFIG))
 
 
-async def run_demo(console: Console, *, keep: bool = False) -> None:
-    """Serve the demo feeds, run one round into a temporary database, print the results."""
+async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
+    """Serve the demo feeds, run one round into a temporary database, print the results;
+    the folder of the database when it is kept."""
     from monitor.app import open_runtime
     from monitor.demo_server import DemoServer
     from monitor.scheduler import run_round
@@ -40,46 +50,78 @@ async def run_demo(console: Console, *, keep: bool = False) -> None:
         async with open_runtime(settings) as runtime:
             with console.status("polling feeds, extracting articles, matching watchlists…"):
                 report = await run_round(runtime, all_feeds=True)
-            await _print_results(console, runtime.engine, report)
+            await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
         console.print(f"kept the demo database: sqlite+aiosqlite:///{folder / 'demo.db'}")
-    else:
-        for item in sorted(folder.glob("*"), reverse=True):
-            item.unlink()
-        folder.rmdir()
+        return folder
+    for item in sorted(folder.glob("*"), reverse=True):
+        item.unlink()
+    folder.rmdir()
+    return None
 
 
-async def _print_results(console: Console, engine: Any, report: Any) -> None:
-    from monitor.storage.alerts import list_alerts
-    from monitor.storage.queries import list_articles, list_stories
+async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None = None) -> None:
+    """`monitor demo --serve`: run the demo, keep its database and serve the console on
+    127.0.0.1 with a `demo` analyst whose one-time password is printed, until SIGINT/SIGTERM
+    (or `stop`)."""
+    from monitor.app import open_engine
+    from monitor.clock import SystemClock
+    from monitor.server import serve_status
+    from monitor.services import open_monitor
 
-    async with engine.connect() as conn:
-        stored = await list_articles(conn, feed=None, since=None, limit=1000)
-        stories = await list_stories(conn, since=None, limit=1000)
-        alerts = await list_alerts(conn, since=None, watchlist=None, status=None, limit=100)
+    folder = await run_demo(console, keep=True)
+    assert folder is not None
+    settings, password = demo_settings([], folder, port=port), secrets.token_urlsafe(12)
+    stop = stop or _stop_on_signals()
+    async with open_engine(settings, migrate=True) as engine:
+        async with open_monitor(settings, engine=engine, migrate=False) as m:
+            await m.users.add(DEMO_USER, "analyst", password, actor="monitor demo")
+        server = await serve_status(
+            engine=engine, settings=settings, clock=SystemClock(), polling=False
+        )
+        assert server is not None
+        console.print(
+            f"console: http://127.0.0.1:{server.port}/  user: {DEMO_USER}  password: {password}"
+            "  (shown once; Ctrl-C stops)",
+            highlight=False,
+        )
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _print_results(console: Console, settings: Settings, engine: Any, report: Any) -> None:
+    from monitor.services import open_monitor
+
+    async with open_monitor(settings, engine=engine) as m:
+        stored = await m.articles.list(limit=1000)
+        stories = await m.stories.list(limit=1000)
+        alerts = (await m.alerts.list(limit=100)).items
     table = Table("id", "lang", "feed", "title", "story", title=f"{len(stored)} articles stored")
     for a in reversed(stored):
-        table.add_row(
-            str(a["id"]), a["language"], a["feed"]["name"], a["title"][:70], str(a["story_id"])
-        )
+        table.add_row(str(a.id), a.language, a.feed.name, a.title[:70], str(a.story_id))
     console.print(table)
-    merged = [s for s in stories if s["articles"] > 1]
+    merged = [s for s in stories if s.articles > 1]
     console.print(
         f"{len(stories)} stories; {len(merged)} carried by several outlets: "
-        + ", ".join(f"#{s['id']} ×{s['articles']}" for s in merged),
+        + ", ".join(f"#{s.id} ×{s.articles}" for s in merged),
         highlight=False,
     )
     alert_table = Table(
         "alert", "watchlist", "severity", "matches", "article", title=f"{len(alerts)} alerts"
     )
     for alert in alerts:
-        terms = ", ".join(f"{m['term']}×{m['count']}" for m in alert["matches"])
+        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
         alert_table.add_row(
-            alert["id"],
-            alert["watchlist"],
-            alert["severity"],
-            terms,
-            (alert["article_title"] or "")[:60],
+            alert.id, alert.watchlist, alert.severity, terms, alert.article.title[:60]
         )
     console.print(alert_table)
     console.print(

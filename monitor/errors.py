@@ -13,7 +13,11 @@ MonitorError                 base of everything raised on purpose
 ├── ParseError               the body is not a feed ("not a feed: text/html")
 ├── ExtractError             no article text could be extracted
 ├── QuerySyntaxError         a watchlist query does not parse; carries the column
-└── DeliveryError            a channel failed to deliver; `retry_after`, `permanent`
+├── DeliveryError            a channel failed to deliver; `retry_after`, `permanent`
+├── InvalidRequest           a use case was asked something malformed (exit 2, HTTP 400)
+├── NotFound                 the alert, story, article, feed … asked for does not exist (404)
+│   └── NotConfigured        a watchlist or channel the config does not name (exit 2)
+└── Conflict                 clashes with what is stored: feed exists, config feed (409)
 """
 
 from __future__ import annotations
@@ -92,3 +96,24 @@ class DeliveryError(MonitorError):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class InvalidRequest(MonitorError):
+    """A use case was asked something malformed (a bad cursor, status or URL): exit 2, HTTP 400."""
+
+
+class NotFound(MonitorError):
+    """The thing asked for does not exist (an alert, story, article, feed): HTTP 404."""
+
+
+class NotConfigured(NotFound):
+    """A watchlist or channel name the config does not have: a usage error on the CLI."""
+
+
+class Conflict(MonitorError):
+    """The request clashes with what is stored (a feed that exists, a config feed): HTTP 409."""
+
+
+class AuthenticationFailed(MonitorError):
+    """A password, token or session was not accepted (unknown, wrong, expired or revoked):
+    HTTP 401. The message never says which of these it was, nor echoes the secret."""

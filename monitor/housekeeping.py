@@ -102,7 +102,15 @@ class Housekeeping:
     ) -> bool:
         now = self.clock.now()
         return await run_singleton(
-            self.engine, name, self.owner, now, SINGLETON_LEASE, every, job, clock=self.clock.now
+            self.engine,
+            name,
+            self.owner,
+            now,
+            SINGLETON_LEASE,
+            every,
+            job,
+            clock=self.clock.now,
+            dead_after=self.settings.polling.worker_timeout,
         )
 
     def periodic_jobs(self) -> list[PeriodicJob]:

@@ -95,6 +95,7 @@ class Poller:
                 limit=self.capacity,
                 all_feeds=all_feeds,
                 not_polled_since=not_polled_since,
+                dead_after=rt.settings.polling.worker_timeout,
             )
 
     def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
@@ -142,6 +143,33 @@ async def run_round(
             progress(poll)
 
     await beat(runtime.engine, runtime.owner, started)
+    beating = asyncio.create_task(_keep_beating(runtime), name="heartbeat")
+    try:
+        await _poll_round(runtime, poller, all_feeds, started, done)
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
+    return report
+
+
+async def _keep_beating(runtime: Runtime) -> None:
+    """Beat every tick while a round runs, so other workers never take this one for dead."""
+    while True:
+        await asyncio.sleep(runtime.settings.polling.tick.total_seconds())
+        try:
+            await beat(runtime.engine, runtime.owner, runtime.clock.now())
+        except Exception as e:  # the database is away for a moment: the next beat retries
+            log.warning("heartbeat failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+
+async def _poll_round(
+    runtime: Runtime,
+    poller: Poller,
+    all_feeds: bool,
+    started: datetime,
+    done: Callable[[PollReport], None],
+) -> None:
     # Claim in batches of at least half the slots: each claim is a transaction (a scan of
     # the due feeds), and claiming after every single completion made that the round's cost.
     batch = max(1, runtime.settings.polling.concurrency // 2)
@@ -158,8 +186,6 @@ async def run_round(
         if not poller.in_flight:
             break
         await asyncio.wait(list(poller.in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
-    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
-    return report
 
 
 class Service:

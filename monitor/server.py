@@ -1,60 +1,67 @@
-"""The status server `monitor run` starts when `[server] enabled`: `/healthz`, `/readyz`,
-`/metrics` over a minimal HTTP/1.1 on asyncio (one request per connection).
+"""The web server a process runs: the ASGI app of `monitor.web` on uvicorn, wired to the use
+cases, for `monitor run` (when `[server] enabled`) and `monitor serve`.
 
-- `/healthz` — 200 while the process (its event loop) is alive.
-- `/readyz` — 200 when the database answers, its migrations are current and the scheduler
-  ticked recently; otherwise 503 with one line saying which failed.
-- `/metrics` — the Prometheus text exposition of `monitor.metrics`.
+- `StatusServer` serves the app for one process: `/healthz`, `/readyz` (this process's
+  health: database, migrations, its scheduler's tick), `/metrics`, and — given the `Monitor`
+  facade — the REST API and the console.
+- `serve_status` starts it for `monitor run` when `[server] enabled`; `serve_web` is
+  `monitor serve` (the app without polling, PostgreSQL only).
+- `check_bind` refuses an address other than loopback while no user exists: the API would
+  answer no one, and the probes alone are no reason to listen on a network.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from dataclasses import dataclass
+import ipaddress
+import signal
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.app import open_engine
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.errors import MonitorError, StorageError
-from monitor.metrics import CONTENT_TYPE, METRICS, Metrics
-from monitor.storage.engine import migration_state
+from monitor.errors import ConfigError
+from monitor.metrics import METRICS, Metrics
+from monitor.services.health import Liveness, check_health, max_tick_age, stale_tick
+from monitor.web.app import DEFAULT_MAX_BODY, create_app
+from monitor.web.server import WebServer
 
+__all__ = [
+    "StatusServer",
+    "check_bind",
+    "max_tick_age",
+    "serve_status",
+    "serve_web",
+    "stale_tick",
+]
 log = structlog.get_logger("monitor.server")
 
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
-_READ_TIMEOUT = 5.0
-_MAX_HEADER_LINES = 100
-TEXT = "text/plain; charset=utf-8"
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = TEXT
-
-
-def max_tick_age(tick: timedelta) -> timedelta:
-    """How long without a tick `/readyz` tolerates: three ticks, at least 30 s."""
-    return max(tick * 3, timedelta(seconds=30))
-
-
-def stale_tick(last_tick: datetime | None, now: datetime, max_age: timedelta) -> str | None:
-    """Why the scheduler looks stuck, or None when it ticked within `max_age`."""
-    if last_tick is None:
-        return "scheduler has not ticked yet"
-    age = now - last_tick
-    if age > max_age:
-        return f"scheduler has not ticked for {int(age.total_seconds())}s"
-    return None
+def check_bind(host: str, has_users: bool) -> None:
+    """ConfigError (one line) when `host` is not loopback and no user is defined."""
+    if not is_loopback(host) and not has_users:
+        raise ConfigError(
+            f"server.host = {host!r} listens beyond this machine but no user exists: "
+            "add one with `monitor users add NAME --role admin`, or keep 127.0.0.1"
+        )
 
 
 class StatusServer:
-    """Serves health, readiness and metrics for one worker process."""
+    """The app of one process on uvicorn; `/readyz` answers for this process."""
 
     def __init__(
         self,
@@ -66,84 +73,75 @@ class StatusServer:
         port: int,
         max_tick_age: timedelta,
         db_timeout: float = 3.0,
+        monitor: Any = None,
+        last_tick: Any = None,
+        max_body: int | None = None,
     ) -> None:
-        self.engine = engine
-        self.metrics = metrics
-        self.clock = clock
-        self.host = host
-        self.port = port
-        self.max_tick_age = max_tick_age
+        self.engine, self.metrics, self.clock = engine, metrics, clock
+        self.host, self.port = host, port
         self.db_timeout = db_timeout
         self.stopping = False
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        """Listen; `port` becomes the bound port (useful with port 0)."""
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("status server listening", host=self.host, port=self.port)
-
-    async def stop(self) -> None:
-        self.stopping = True
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(2):
-                    await self._server.wait_closed()
-            self._server = None
+        self.liveness = Liveness(
+            last_tick=last_tick or (lambda: self.metrics.last_tick_at),
+            max_age=max_tick_age,
+            stopping=lambda: self.stopping,
+        )
+        self.app = create_app(
+            monitor,
+            readiness=self.readiness,
+            clock=clock,
+            metrics=metrics,
+            max_body=max_body or DEFAULT_MAX_BODY,
+        )
+        self._web: WebServer | None = None
 
     async def readiness(self) -> str | None:
         """None when ready, else one line saying what is wrong."""
-        if self.stopping:
-            return "shutting down"
-        try:
-            async with asyncio.timeout(self.db_timeout):
-                current, head = await migration_state(self.engine)
-        except TimeoutError:
-            return f"database unreachable: no answer within {self.db_timeout:g}s"
-        except StorageError as e:
-            return str(e)
-        if current != head:
-            return f"migrations not current (database at {current or 'none'}, code at {head})"
-        return stale_tick(self.metrics.last_tick_at, self.clock.now(), self.max_tick_age)
+        health = await check_health(
+            self.engine, self.clock.now, liveness=self.liveness, db_timeout=self.db_timeout
+        )
+        return health.problem
 
-    async def reply(self, method: str, path: str) -> Reply:
-        """The response to one request."""
-        if method not in ("GET", "HEAD"):
-            return Reply(405, b"only GET and HEAD\n")
-        path = path.split("?", 1)[0]
-        if path == "/healthz":
-            return Reply(200, b"ok\n")
-        if path == "/readyz":
-            problem = await self.readiness()
-            return Reply(503, f"{problem}\n".encode()) if problem else Reply(200, b"ready\n")
-        if path == "/metrics":
-            return Reply(200, self.metrics.exposition(), CONTENT_TYPE)
-        return Reply(404, b"not found: try /healthz, /readyz or /metrics\n")
+    async def start(self) -> None:
+        """Listen; `port` becomes the bound port (useful with port 0)."""
+        self._web = WebServer(self.app, host=self.host, port=self.port)
+        await self._web.start()
+        self.port = self._web.port
+        log.info("web server listening", host=self.host, port=self.port)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(_READ_TIMEOUT):
-                method, path = await _read_request(reader)
-            reply = await self.reply(method, path)
-            writer.write(_encode(reply, head_only=method == "HEAD"))
-            await writer.drain()
-        except (TimeoutError, ValueError, ConnectionError, asyncio.IncompleteReadError):
-            pass  # a client that sends garbage or hangs up gets nothing
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, TimeoutError):
-                await writer.wait_closed()
+    async def stop(self) -> None:
+        self.stopping = True
+        if self._web is not None:
+            await self._web.stop()
+            self._web = None
+
+
+def _always_now(clock: Clock) -> Any:
+    def now() -> datetime:
+        return clock.now()
+
+    return now
 
 
 async def serve_status(
-    *, engine: AsyncEngine, settings: Settings, clock: Clock, metrics: Metrics = METRICS
+    *,
+    engine: AsyncEngine,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics = METRICS,
+    polling: bool = True,
 ) -> StatusServer | None:
-    """Start the status server when `[server] enabled` (else None); one clear error if the
-    address is taken."""
+    """Start the server when `[server] enabled` (else None), with the API over the use
+    cases. Without `polling` (`monitor serve`) there is no scheduler to wait for: ready
+    means the database answers with current migrations."""
     config = settings.server
-    if not config.enabled:
+    if not config.enabled and polling:
         return None
+    from monitor.services.context import Context
+    from monitor.services.core import Monitor
+
+    monitor = Monitor.build(Context(settings, engine, clock))
+    check_bind(config.host, await monitor.users.any())
     server = StatusServer(
         engine=engine,
         metrics=metrics,
@@ -151,32 +149,31 @@ async def serve_status(
         host=config.host,
         port=config.port,
         max_tick_age=max_tick_age(settings.polling.tick),
+        monitor=monitor,
+        last_tick=None if polling else _always_now(clock),
+        max_body=config.max_body,
     )
-    try:
-        await server.start()
-    except OSError as e:
-        raise MonitorError(
-            f"cannot serve /healthz on {config.host}:{config.port}: {e.strerror or e}"
-            " (set server.port, or server.enabled = false)"
-        ) from e
+    await server.start()
     return server
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
-    request_line = (await reader.readline()).decode("latin-1").split()
-    if len(request_line) != 3:
-        raise ValueError("bad request line")
-    for _ in range(_MAX_HEADER_LINES):
-        if (await reader.readline()) in (b"\r\n", b"\n", b""):
-            return request_line[0], request_line[1]
-    raise ValueError("too many header lines")
+async def serve_web(settings: Settings, *, clock: Clock, say: Callable[[str], None]) -> None:
+    """`monitor serve`: the app without polling, until SIGTERM or SIGINT (a web tier).
 
-
-def _encode(reply: Reply, *, head_only: bool) -> bytes:
-    head = (
-        f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, '')}\r\n"
-        f"Content-Type: {reply.content_type}\r\n"
-        f"Content-Length: {len(reply.body)}\r\n"
-        "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-    )
-    return head.encode("latin-1") + (b"" if head_only else reply.body)
+    PostgreSQL only: on SQLite the one writer is `monitor run`, which serves the same app
+    when `[server] enabled`."""
+    if settings.database.url.startswith("sqlite"):
+        raise ConfigError(
+            "monitor serve needs PostgreSQL: on SQLite, `monitor run` serves the API itself"
+            " (set server.enabled = true)"
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_engine(settings, migrate=True) as engine:
+        server = await serve_status(engine=engine, settings=settings, clock=clock, polling=False)
+        assert server is not None
+        say(f"serving http://{server.host}:{server.port}/ (API at /api/v1, SIGTERM stops)")
+        await stop.wait()
+        await server.stop()

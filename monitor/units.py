@@ -1,9 +1,10 @@
-"""Parse and print the human units used in the config: durations ("15m") and sizes ("10MB")."""
+"""Parse and print the units people read and write: durations ("15m"), sizes ("10MB"), and
+times (ISO 8601 UTC with a Z, the one form every output uses)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
@@ -61,3 +62,10 @@ def format_duration(delta: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts[:2])
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second with a `Z`, or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,8 +18,9 @@ import typer
 from rich.console import Console
 
 from monitor.config import Settings, config_path
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, InvalidRequest, MonitorError, NotConfigured
 from monitor.logs import configure_logging
+from monitor.services import Monitor, open_monitor
 from monitor.units import parse_duration
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ class Options:
     verbose: int
 
     def settings(self, *, check_secrets: bool = True) -> Settings:
-        from monitor.app import load_settings
+        from monitor.services import load_settings
 
         return load_settings(self.config, check_secrets=check_secrets)
 
@@ -82,10 +83,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def run_async(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine; turn our errors into one line and an exit code."""
+    """Run a coroutine; turn our errors into one line and an exit code (2 for a bad config
+    or request, else 1)."""
     try:
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
-    except ConfigError as e:
+    except (ConfigError, InvalidRequest, NotConfigured) as e:
         raise fail(str(e), 2) from None
     except MonitorError as e:
         raise fail(str(e), 1) from None
@@ -99,19 +101,21 @@ def load(ctx: typer.Context, *, check_secrets: bool = True) -> Settings:
         raise fail(str(e), 2) from None
 
 
-async def with_conn(
-    settings: Settings, work: Callable[[Any], Awaitable[T]], *, write: bool = False
+def call(
+    ctx: typer.Context,
+    use_case: Callable[[Monitor], Awaitable[T]],
+    *,
+    check_secrets: bool = False,
+    migrate: bool = True,
 ) -> T:
-    """Open the (migrated) database, run `work(conn)` in a read, or with `write` a committed,
-    transaction, and close it."""
-    from monitor.app import open_engine
+    """Load the settings, open the use cases, run one, close them: the body of a command."""
+    settings = load(ctx, check_secrets=check_secrets)
 
-    async with open_engine(settings) as engine:
-        if write:
-            async with engine.begin() as conn:
-                return await work(conn)
-        async with engine.connect() as conn:
-            return await work(conn)
+    async def go() -> T:
+        async with open_monitor(settings, migrate=migrate) as monitor:
+            return await use_case(monitor)
+
+    return run_async(go)
 
 
 def since_option(value: str | None) -> datetime | None:
@@ -125,6 +129,7 @@ def since_option(value: str | None) -> datetime | None:
 
 
 def print_json(data: Any) -> None:
+    """Print JSON-ready data (`to_json` of a record) as indented UTF-8."""
     import json
 
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from monitor.cli import fail, load, out, print_json, run_async, since_option, with_conn
-from monitor.clock import SystemClock
-from monitor.notify.payload import ArticleRef, alert_payload
+from monitor.cli import call, fail, out, print_json, since_option
+from monitor.errors import DeliveryError
+from monitor.services import Monitor
+from monitor.services.records import Alert, Delivery
+from monitor.services.shapes import alert_json, to_json
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -21,22 +24,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(channels_app, name="channels")
 
 
-def payload(row: dict[str, Any]) -> dict[str, Any]:
-    """The DESIGN §4 payload of an alert row, with the story's live article count."""
-    article = ArticleRef(
-        id=row["article_id"],
-        url=row["article_url"] or "",
-        title=row["article_title"] or "",
-        published_at=row["article_published_at"],
-        language=row["article_language"] or "",
-        feed_url=row["feed_url"] or "",
-        feed_name=row["feed_name"] or "",
-    )
-    return alert_payload(row, article, int(row["story_articles"] or 1))
-
-
-def _deliveries_text(row: dict[str, Any]) -> str:
-    return ", ".join(f"{d['channel']}:{d['status']}" for d in row["deliveries"]) or "-"
+def _deliveries_text(alert: Alert) -> str:
+    return ", ".join(f"{d.channel}:{d.status}" for d in alert.deliveries) or "-"
 
 
 @alerts_app.command("list")
@@ -54,44 +43,42 @@ def list_alerts(
             "--status", help="Only alerts with a delivery in this state: " + ", ".join(STATUSES)
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only articles in this language, e.g. fa.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 200,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array of alert payloads.")
     ] = False,
 ) -> None:
     """Alerts newest first, with each channel's delivery state."""
-    from monitor.notify.store import deliveries
-    from monitor.storage.alerts import list_alerts as query
-
     if status and status not in STATUSES:
         raise typer.BadParameter(f"must be one of {', '.join(STATUSES)}", param_hint="--status")
-    settings = load(ctx, check_secrets=False)
     after = since_option(since)
-
-    async def work(conn: Any) -> list[dict[str, Any]]:
-        rows = await query(conn, since=after, watchlist=watchlist, status=status, limit=limit)
-        sent = await deliveries(conn, [r["id"] for r in rows])
-        return [{**r, "deliveries": sent[r["id"]]} for r in rows]
-
-    rows = run_async(lambda: with_conn(settings, work))
+    page = call(
+        ctx,
+        lambda m: m.alerts.list(
+            since=after, watchlist=watchlist, status=status, language=language, limit=limit
+        ),
+    )
     if as_json:
-        print_json([payload(r) for r in rows])
+        print_json([alert_json(a) for a in page.items])
         return
     table = Table(
         "id", "created", "watchlist", "severity", "matches", "story", "article", "deliveries"
     )
-    for row in rows:
-        data = payload(row)
-        terms = ", ".join(f"{m['term']}×{m['count']}" for m in data["matches"])
+    for alert in page.items:
+        data = alert_json(alert)
+        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
         table.add_row(
-            data["id"],
+            alert.id,
             data["created_at"],
-            data["watchlist"],
-            data["severity"],
+            alert.watchlist,
+            alert.severity,
             terms,
-            f"#{data['story']['id']} ×{data['story']['articles']}",
-            data["article"]["title"],
-            _deliveries_text(row),
+            f"#{alert.story.id} ×{alert.story.articles}",
+            alert.article.title,
+            _deliveries_text(alert),
         )
     out.print(table)
 
@@ -103,52 +90,41 @@ def show_alert(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One alert: matches, snippets, article, story and every delivery with attempts and last error."""
-    from monitor.notify.store import deliveries as query_deliveries
-    from monitor.storage.alerts import get_alert
-
-    settings = load(ctx, check_secrets=False)
-
-    async def work(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        return await get_alert(conn, alert_id), (await query_deliveries(conn, [alert_id]))[alert_id]
-
-    row, deliveries = run_async(lambda: with_conn(settings, work))
-    if row is None:
-        raise fail(f"no alert {alert_id!r} (see `monitor alerts list`)", 1)
-    data = payload(row)
+    alert = call(ctx, lambda m: m.alerts.get(alert_id))
     if as_json:
-        print_json({**data, "deliveries": deliveries})
+        print_json(to_json(alert))
         return
-    _print_alert(data, deliveries)
+    _print_alert(alert)
 
 
-def _print_alert(data: dict[str, Any], deliveries: list[dict[str, Any]]) -> None:
-    article = data["article"]
+def _print_alert(alert: Alert) -> None:
+    data = alert_json(alert)
+    article = alert.article
     out.print(
-        f"[bold]{data['id']}[/bold]  {data['severity'].upper()}  watchlist {data['watchlist']}  "
+        f"[bold]{alert.id}[/bold]  {alert.severity.upper()}  watchlist {alert.watchlist}  "
         f"created {data['created_at']}",
         highlight=False,
     )
     out.print(
-        f"{article['title']}\n{article['url']}\n{article['feed']['name'] or article['feed']['url']}"
-        f"  published {article['published_at'] or '?'}  language {article['language'] or '?'}",
+        f"{article.title}\n{article.url}\n{article.feed.name or article.feed.url}"
+        f"  published {data['article']['published_at'] or '?'}  language {article.language or '?'}",
         highlight=False,
     )
-    out.print(
-        f"story #{data['story']['id']}: {data['story']['articles']} articles", highlight=False
-    )
-    for m in data["matches"]:
-        actor = f" ({m['actor']})" if m["actor"] else ""
-        out.print(f"  match {m['term']}{actor} ×{m['count']}", highlight=False)
-    for snippet in data["snippets"]:
+    out.print(f"story #{alert.story.id}: {alert.story.articles} articles", highlight=False)
+    for m in alert.matches:
+        actor = f" ({m.actor})" if m.actor else ""
+        out.print(f"  match {m.term}{actor} ×{m.count}", highlight=False)
+    for snippet in alert.snippets:
         out.print(f"  “{snippet}”", highlight=False, markup=False)
-    for d in deliveries:
-        error = f"  last error: {d['last_error']}" if d["last_error"] else ""
-        when = d["sent_at"] or f"next attempt {d['next_attempt_at']}"
-        out.print(
-            f"  delivery {d['channel']}: {d['status']} after {d['attempts']} attempts, {when}{error}",
-            highlight=False,
-            markup=False,
-        )
+    for d in alert.deliveries:
+        out.print(_delivery_line(d), highlight=False, markup=False)
+
+
+def _delivery_line(d: Delivery) -> str:
+    shown = to_json(d)
+    error = f"  last error: {d.last_error}" if d.last_error else ""
+    when = shown["sent_at"] or f"next attempt {shown['next_attempt_at']}"
+    return f"  delivery {d.channel}: {d.status} after {d.attempts} attempts, {when}{error}"
 
 
 @alerts_app.command("retry")
@@ -160,36 +136,33 @@ def retry(
     ] = False,
 ) -> None:
     """Requeue an alert's failed deliveries (or all dead-lettered ones); sent ones are never resent."""
-    from monitor.notify.store import requeue
-
-    if not alert_id and not dead:
-        raise fail("give an alert id or --dead", 2)
-    settings = load(ctx, check_secrets=False)
-    now = SystemClock().now()
-    ids = (alert_id,) if alert_id else ()
-    count = run_async(
-        lambda: with_conn(settings, lambda c: requeue(c, now, ids=ids, dead=dead), write=True)
-    )
-    if alert_id and not count:
-        raise fail(f"nothing to retry for {alert_id!r} (unknown, or already sent)", 1)
+    count = call(ctx, lambda m: m.alerts.retry(alert_id, dead=dead))
     out.print(
         f"requeued {count} deliveries; the running service (or `monitor run --once`) sends them"
     )
 
 
 @channels_app.command("list")
-def list_channels(ctx: typer.Context) -> None:
+def list_channels(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Channels with their type and state (a webhook answering 410 is disabled)."""
-    from monitor.notify.store import disabled_channels
-
-    settings = load(ctx, check_secrets=False)
-    disabled = run_async(lambda: with_conn(settings, disabled_channels))
+    channels = call(ctx, lambda m: m.channels.list())
+    if as_json:
+        print_json(to_json(channels))
+        return
     table = Table("name", "type", "digest", "max/hour", "state")
-    for name, channel in settings.channels.items():
-        digest = str(channel.digest) if channel.digest else "off"
-        state = f"disabled: {disabled[name]}" if name in disabled else "ok"
-        table.add_row(name, channel.type, digest, str(channel.max_per_hour or "-"), state)
+    for channel in channels:
+        shown = to_json(channel)
+        digest = "off" if channel.digest_seconds is None else _period(channel.digest_seconds)
+        state = f"disabled: {channel.disabled_reason}" if shown["state"] == "disabled" else "ok"
+        table.add_row(channel.name, channel.type, digest, str(channel.max_per_hour or "-"), state)
     out.print(table)
+
+
+def _period(seconds: float) -> str:
+    return str(timedelta(seconds=seconds))
 
 
 @channels_app.command("enable")
@@ -197,12 +170,7 @@ def enable_channel(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Channel name.")]
 ) -> None:
     """Re-enable a channel disabled by a 410 Gone; its pending deliveries go out again."""
-    from monitor.notify.store import enable_channel as enable
-
-    settings = load(ctx, check_secrets=False)
-    if name not in settings.channels:
-        raise fail(f"no channel {name!r} in {settings.source}", 2)
-    changed = run_async(lambda: with_conn(settings, lambda c: enable(c, name), write=True))
+    changed = call(ctx, lambda m: m.channels.enable(name))
     out.print(f"enabled {name}" if changed else f"{name} was not disabled")
 
 
@@ -211,24 +179,12 @@ def test_channel(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Channel name.")]
 ) -> None:
     """Send a clearly marked test message through a channel and report the outcome."""
-    from monitor.errors import DeliveryError
-    from monitor.notify.registry import build_notifiers, send_test
-    from monitor.pipeline.fetch import Fetcher
 
-    settings = load(ctx)
-    if name not in settings.channels:
-        raise fail(
-            f"no channel {name!r} in {settings.source} (have: {', '.join(settings.channels) or 'none'})",
-            2,
-        )
+    async def send(m: Monitor) -> str:
+        try:
+            return (await m.channels.test(name)).message_id
+        except DeliveryError as e:
+            raise fail(f"channel {name}: test message not delivered: {e}", 1) from None
 
-    async def go() -> str:
-        async with Fetcher(settings.polling) as fetcher:
-            notifier = build_notifiers(settings, fetcher)[name]
-            try:
-                return await send_test(notifier, SystemClock().now())
-            except DeliveryError as e:
-                raise fail(f"channel {name}: test message not delivered: {e}", 1) from None
-
-    message_id = run_async(go)
+    message_id = call(ctx, send, check_secrets=True)
     out.print(f"channel {name}: test message {message_id} delivered")

@@ -1,4 +1,4 @@
-"""`monitor articles …` and `monitor stories …`: read what was stored."""
+"""`monitor articles …` and `monitor stories …`: read what was stored, search it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from monitor.cli import fail, load, out, print_json, run_async, since_option, with_conn
+from monitor.cli import call, err, out, print_json, since_option
+from monitor.cli.marks import highlighted
+from monitor.services.records import FoundArticle
+from monitor.services.shapes import to_json
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 stories_app = typer.Typer(
@@ -25,29 +29,25 @@ def list_articles(
     ctx: typer.Context,
     feed: Annotated[str | None, typer.Option("--feed", help="Only this feed's URL.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="e.g. 24h, 7d.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Stored articles, newest first."""
-    from monitor.storage.queries import list_articles as query
-
-    settings = load(ctx, check_secrets=False)
     after = since_option(since)
-    rows = run_async(
-        lambda: with_conn(settings, lambda c: query(c, feed=feed, since=after, limit=limit))
-    )
+    found = call(ctx, lambda m: m.articles.list(feed=feed, since=after, limit=limit))
     if as_json:
-        print_json(rows)
+        print_json(to_json(found))
         return
     table = Table("id", "published", "lang", "feed", "title", "story")
-    for a in rows:
+    for article in found:
+        shown = to_json(article)
         table.add_row(
-            str(a["id"]),
-            a["published_at"] or a["fetched_at"],
-            a["language"],
-            a["feed"]["name"] or a["feed"]["url"],
-            a["title"],
-            str(a["story_id"]),
+            str(article.id),
+            shown["published_at"] or shown["fetched_at"],
+            article.language,
+            article.feed.name or article.feed.url,
+            article.title,
+            str(article.story_id),
         )
     out.print(table)
 
@@ -59,49 +59,80 @@ def show_article(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One article with its full extracted text, language, story and matches."""
-    from monitor.storage.queries import get_article
-
-    settings = load(ctx, check_secrets=False)
-    article = run_async(lambda: with_conn(settings, lambda c: get_article(c, article_id)))
-    if article is None:
-        raise fail(f"no article {article_id}", 1)
+    detail = call(ctx, lambda m: m.articles.get(article_id))
+    shown = to_json(detail)
     if as_json:
-        print_json(article)
+        print_json(shown)
         return
-    out.print(f"[bold]{article['title']}[/bold]", highlight=False)
+    article = detail.article
+    out.print(f"[bold]{article.title}[/bold]", highlight=False)
     out.print(
-        f"{article['url']}\n{article['feed']['name'] or article['feed']['url']}  "
-        f"published {article['published_at'] or '?'}  language {article['language'] or '?'}  "
-        f"story {article['story']['id']} ({article['story']['articles']} articles)",
+        f"{article.url}\n{article.feed.name or article.feed.url}  "
+        f"published {shown['published_at'] or '?'}  language {article.language or '?'}  "
+        f"story {detail.story.id} ({detail.story.articles} articles)",
         highlight=False,
     )
-    for m in article["matches"]:
-        actor = f" ({m['actor']})" if m["actor"] else ""
-        out.print(f"  match [{m['watchlist']}] {m['term']}{actor} ×{m['count']}", highlight=False)
+    for m in detail.matches:
+        actor = f" ({m.actor})" if m.actor else ""
+        out.print(f"  match [{m.watchlist}] {m.term}{actor} ×{m.count}", highlight=False)
     out.print()
-    out.print(article["text"], highlight=False, markup=False)
+    out.print(detail.text, highlight=False, markup=False)
+
+
+@articles_app.command("search")
+def search_articles(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Watchlist query, e.g. '\"ISIS-K\" NEAR/5 Kabul'.")],
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 24h, 7d.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    scan: Annotated[
+        bool, typer.Option("--scan", help="Confirm every article, without the full-text index.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Search stored articles with the watchlist query language, newest first."""
+    after = since_option(since)
+    result = call(ctx, lambda m: m.articles.search(query, since=after, limit=limit, scan=scan))
+    if as_json:
+        print_json(to_json(result.articles))
+        return
+    for found in result.articles:
+        _print_found(found, list(result.words))
+    err.print(
+        f"{len(result.articles)} found; {result.candidates} articles read ({result.method})",
+        style="dim",
+        highlight=False,
+    )
+
+
+def _print_found(found: FoundArticle, words: list[str]) -> None:
+    article = found.article
+    shown = to_json(article)
+    date = shown["published_at"] or shown["fetched_at"]
+    source = article.feed.name or article.feed.url
+    out.print(f"[bold]#{article.id}[/bold]  {date}  {source}", highlight=False)
+    out.print(Text("  " + article.title, style="bold"))
+    out.print(Text("  ") + highlighted(found.snippet, words))
 
 
 @stories_app.command("list")
 def list_stories(
     ctx: typer.Context,
     since: Annotated[str | None, typer.Option("--since", help="e.g. 24h, 7d.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Stories newest first: articles, outlets, first seen."""
-    from monitor.storage.queries import list_stories as query
-
-    settings = load(ctx, check_secrets=False)
     after = since_option(since)
-    rows = run_async(lambda: with_conn(settings, lambda c: query(c, since=after, limit=limit)))
+    stories = call(ctx, lambda m: m.stories.list(since=after, limit=limit))
     if as_json:
-        print_json(rows)
+        print_json(to_json(stories))
         return
     table = Table("id", "first seen", "articles", "outlets", "title")
-    for s in rows:
+    for story in stories:
+        shown = to_json(story)
         table.add_row(
-            str(s["id"]), s["first_seen"], str(s["articles"]), str(s["outlets"]), s["title"]
+            str(story.id), shown["first_seen"], str(story.articles), str(story.outlets), story.title
         )
     out.print(table)
 
@@ -113,23 +144,20 @@ def show_story(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One story: its articles, the outlets that carried it, first seen."""
-    from monitor.storage.queries import get_story
-
-    settings = load(ctx, check_secrets=False)
-    story = run_async(lambda: with_conn(settings, lambda c: get_story(c, story_id)))
-    if story is None:
-        raise fail(f"no story {story_id}", 1)
+    story = call(ctx, lambda m: m.stories.get(story_id))
+    shown = to_json(story)
     if as_json:
-        print_json(story)
+        print_json(shown)
         return
-    out.print(f"[bold]{story['title']}[/bold]", highlight=False)
+    out.print(f"[bold]{story.title}[/bold]", highlight=False)
     out.print(
-        f"first seen {story['first_seen']}, last seen {story['last_seen']}, "
-        f"{story['articles']} articles from {len(story['outlets'])} outlets",
+        f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
+        f"{story.articles} articles from {len(story.outlets)} outlets",
         highlight=False,
     )
-    for a in story["items"]:
+    for item in shown["items"]:
         out.print(
-            f"  #{a['id']}  {a['fetched_at']}  {a['feed']['name'] or a['feed']['url']}  {a['url']}",
+            f"  #{item['id']}  {item['fetched_at']}  {item['feed']['name'] or item['feed']['url']}"
+            f"  {item['url']}",
             highlight=False,
         )

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import os
 from datetime import timedelta
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
 
-from monitor.cli import err, fail, load, options, out, print_json, run_async
+from monitor.cli import call, err, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
+from monitor.services import Monitor, to_json
 from monitor.units import format_duration
 
-HEARTBEAT_MAX_AGE = timedelta(seconds=60)
+if TYPE_CHECKING:
+    from monitor.runner import PollReport, RoundReport
 
 
 def register(app: typer.Typer) -> None:
@@ -63,79 +64,36 @@ def run(
             f"{report.alerts} alerts, {report.delivered} messages delivered, {report.errors} feed errors"
         )
         return
+    from monitor.lifetime import follow_supervisor
+
+    follow_supervisor(os.environ)
     run_async(lambda: _serve(settings, opts.config))
 
 
-async def _once(settings: Settings, all_feeds: bool) -> Any:
-    from monitor.app import open_runtime
-    from monitor.scheduler import run_round
-    from monitor.storage.engine import single_writer
+async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
+    from monitor.runner import run_once
 
-    with single_writer(settings.database.url):
-        async with open_runtime(settings) as runtime:
-            await _clear_leases_if_sqlite(runtime)
-            if not out.is_terminal:
-                return await run_round(runtime, all_feeds=all_feeds)
-            totals = {"feeds": 0, "stored": 0, "errors": 0}
-            with out.status("polling feeds…") as status:
+    if not out.is_terminal:
+        return await run_once(settings, all_feeds=all_feeds)
+    totals = {"feeds": 0, "stored": 0, "errors": 0}
+    with out.status("polling feeds…") as status:
 
-                def progress(poll: Any) -> None:
-                    totals["feeds"] += 1
-                    totals["stored"] += poll.stored
-                    totals["errors"] += poll.error is not None
-                    status.update(
-                        f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
-                        f" {totals['errors']} errors (last: {poll.url})"
-                    )
+        def progress(poll: PollReport) -> None:
+            totals["feeds"] += 1
+            totals["stored"] += poll.stored
+            totals["errors"] += poll.error is not None
+            status.update(
+                f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
+                f" {totals['errors']} errors (last: {poll.url})"
+            )
 
-                return await run_round(runtime, all_feeds=all_feeds, progress=progress)
+        return await run_once(settings, all_feeds=all_feeds, progress=progress)
 
 
-async def _clear_leases_if_sqlite(runtime: Any) -> None:
-    from monitor.storage.engine import is_sqlite
-    from monitor.storage.feeds import clear_stale_leases
+async def _serve(settings: Settings, config_file: Path) -> None:
+    from monitor.runner import serve
 
-    if is_sqlite(runtime.engine):
-        await clear_stale_leases(runtime.engine)
-
-
-async def _serve(settings: Settings, config_file: Any) -> None:
-    from monitor.app import compile_matcher, load_settings, open_runtime
-    from monitor.scheduler import Service
-    from monitor.storage.engine import single_writer
-
-    # Signals are handled from the first moment: a SIGTERM during start-up (migrations,
-    # pool start) still ends in a graceful stop and exit 0.
-    stop_requested = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop_requested.set)
-    loop.add_signal_handler(signal.SIGINT, stop_requested.set)
-    with single_writer(settings.database.url):
-        async with open_runtime(settings) as runtime:
-            await _clear_leases_if_sqlite(runtime)
-            service = Service(runtime)
-
-            async def relay_stop() -> None:
-                await stop_requested.wait()
-                service.stop()
-
-            def reload() -> None:
-                try:
-                    fresh = load_settings(config_file)
-                    runtime.ingestor.matcher = compile_matcher(fresh)
-                    runtime.ingestor.settings = runtime.ingestor.settings.model_copy(
-                        update={"watchlists": fresh.watchlists}
-                    )
-                    err.print(f"watchlists reloaded ({len(fresh.watchlists)})", highlight=False)
-                except Exception as e:  # keep the running watchlists on a bad edit
-                    err.print(f"[red]reload refused:[/red] {e}", highlight=False)
-
-            loop.add_signal_handler(signal.SIGHUP, reload)
-            relay = asyncio.create_task(relay_stop())
-            try:
-                await service.run()
-            finally:
-                relay.cancel()
+    await serve(settings, config_file, say=lambda line: err.print(line, highlight=False))
 
 
 def demo(
@@ -143,26 +101,36 @@ def demo(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the temporary database and print its path.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve the web console on 127.0.0.1 (keeps the database; prints a "
+            "one-time password for the user 'demo'; Ctrl-C stops).",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port for --serve (0: any free).")
+    ] = 8108,
 ) -> None:
     """Offline demo: serve bundled recorded feeds on 127.0.0.1 and run the real pipeline."""
-    from monitor.demo import run_demo
+    from monitor.demo import run_demo, serve_demo
 
     opts = options(ctx)
     configure_logging(opts.log_format, opts.verbose)
-    run_async(lambda: run_demo(out, keep=keep))
+    if serve:
+        run_async(lambda: serve_demo(out, port=port))
+    else:
+        run_async(lambda: run_demo(out, keep=keep))
 
 
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations."""
-    from monitor.app import open_engine
 
-    settings = load(ctx, check_secrets=False)
+    async def nothing(m: Monitor) -> None:
+        return None
 
-    async def go() -> None:
-        async with open_engine(settings):
-            pass
-
-    run_async(go)
+    call(ctx, nothing)
     out.print("database is up to date")
 
 
@@ -171,23 +139,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-feed health: state, last poll, last success, last error, next poll, articles."""
-    from monitor.app import open_engine
-    from monitor.storage.queries import feed_status, outbox_backlog
-
-    settings = load(ctx, check_secrets=False)
-
-    async def go() -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        from monitor.clock import SystemClock
-        from monitor.silence import SilencePolicy
-
-        silence = SilencePolicy.from_polling(settings.polling)
-        async with open_engine(settings) as engine, engine.connect() as conn:
-            rows = await feed_status(conn, now=SystemClock().now(), silence=silence)
-            return rows, await outbox_backlog(conn)
-
-    feeds, backlog = run_async(go)
+    report = call(ctx, lambda m: m.health.status())
     if as_json:
-        print_json(feeds)
+        print_json(to_json(report.feeds))
         return
     table = Table(
         "id",
@@ -200,27 +154,29 @@ def status(
         "articles",
         "last error / note",
     )
-    for f in feeds:
+    for feed in report.feeds:
+        f = to_json(feed)
         every = (
-            format_duration(timedelta(seconds=f["interval_seconds"]))
-            if f["interval_seconds"]
+            format_duration(timedelta(seconds=feed.interval_seconds))
+            if feed.interval_seconds
             else "-"
         )
         state = {"ok": "[green]ok[/]", "erroring": "[yellow]erroring[/]"}.get(
-            f["state"], f"[red]{f['state']}[/]"
-        ) + (" [magenta]silent[/]" if f.get("silent") else "")
+            feed.state, f"[red]{feed.state}[/]"
+        ) + (" [magenta]silent[/]" if feed.silent else "")
         table.add_row(
-            str(f["id"]),
-            f["name"] or f["url"],
+            str(feed.id),
+            feed.name or feed.url,
             state,
             f["last_poll_at"] or "never",
             f["last_success_at"] or "never",
             f["next_poll_at"] or "-",
             every,
-            str(f["articles"]),
-            f["last_error"] or f.get("note") or "",
+            str(feed.articles),
+            feed.last_error or feed.note or "",
         )
     out.print(table)
+    backlog = to_json(report.backlog)
     out.print(
         f"outbox: {backlog['pending']} pending, {backlog['held']} held for digests, "
         f"{backlog['dead']} dead, {backlog['sent']} sent"
@@ -230,37 +186,14 @@ def status(
             else ""
         )
     )
+    out.print(f"health: {report.health.problem or 'healthy'}", highlight=False)
 
 
 def health(ctx: typer.Context) -> None:
     """Exit 0 if the database is reachable, migrations are current and a heartbeat is fresh."""
-    from monitor.storage.engine import create_engine, migration_state
-    from monitor.storage.tables import heartbeats
-
-    settings = load(ctx, check_secrets=False)
-
-    async def go() -> str | None:
-        engine = create_engine(settings.database.url)
-        try:
-            current, head = await migration_state(engine)
-            if current != head:
-                return f"migrations not current (database at {current or 'none'}, code at {head})"
-            async with engine.connect() as conn:
-                newest = await conn.scalar(select(func.max(heartbeats.c.beat_at)))
-            from monitor.clock import SystemClock
-
-            if newest is None:
-                return "no heartbeat: is `monitor run` running?"
-            age = SystemClock().now() - newest
-            if age > HEARTBEAT_MAX_AGE:
-                return f"heartbeat is stale ({int(age.total_seconds())}s old)"
-            return None
-        finally:
-            await engine.dispose()
-
-    problem = run_async(go)
-    if problem:
-        raise fail(problem, 1)
+    found = call(ctx, lambda m: m.health.check(), migrate=False)
+    if found.problem:
+        raise fail(found.problem, 1)
     out.print("healthy")
 
 

@@ -154,6 +154,7 @@ class DeliveryWorker:
                 lease=self.lease,
                 limit=self.batch,
                 channels=channels,
+                dead_after=self.settings.polling.worker_timeout,
             )
 
     async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> int:

@@ -9,16 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config import ChannelConfig
 from monitor.models import AlertContext, WatchlistMatch
 from monitor.notify.digest import Rollup, period_bounds
+from monitor.pipeline.snippets import highlight_spans
+from monitor.units import iso_z
 
 # Crockford's base32 alphabet: lower case, no i/l/o/u, so ids read and copy cleanly.
 _CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghjkmnpqrstvwxyz")
@@ -44,13 +45,6 @@ def alert_id(installation: str, watchlist: str, story_id: int) -> str:
 def channel_message_id(alert: str, channel: str) -> str:
     """The outbox message id of an alert on one channel (unique per row, stable per alert)."""
     return f"{alert}.{derive_id('', channel, length=8)}"
-
-
-def iso_z(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC to the second with a `Z`, or None."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_json(payload: Mapping[str, Any]) -> str:
@@ -247,35 +241,19 @@ def group_by_watchlist(
     return sorted(groups.items())
 
 
-_JOINER = r"[\s\-\u00ad\u2010-\u2015_]+"
-_SUFFIX = r"(?:'s|\u2019s|es|s)?"
-
-
-def _term_pattern(term: str) -> str | None:
-    words = re.findall(r"\w+", term)
-    if not words:
-        return None
-    return _JOINER.join(re.escape(word) for word in words) + _SUFFIX
-
-
 def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
     """`text` cut into (piece, is a matched term) segments, for <mark> and «» rendering.
 
-    Matching is loose on purpose (any case, any dash or space between words, plural and
-    possessive endings): it only decides what to emphasise in a snippet the matcher chose.
+    The marks are `pipeline.snippets.highlight_spans`, the highlighter every face uses, so an
+    email marks the words the CLI and the console mark.
     """
-    patterns = {p for p in map(_term_pattern, terms) if p}
-    if not patterns or not text:
-        return [(text, False)] if text else []
-    alternation = "|".join(sorted(patterns, key=len, reverse=True))
-    regex = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
     segments: list[tuple[str, bool]] = []
     position = 0
-    for found in regex.finditer(text):
-        if found.start() > position:
-            segments.append((text[position : found.start()], False))
-        segments.append((found.group(), True))
-        position = found.end()
+    for start, end in highlight_spans(text, terms):
+        if start > position:
+            segments.append((text[position:start], False))
+        segments.append((text[start:end], True))
+        position = end
     if position < len(text):
         segments.append((text[position:], False))
     return segments

@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from monitor import metrics
 from monitor.notify.base import OutboxMessage
 from monitor.notify.digest import HeldRow, Rollup
-from monitor.notify.payload import iso_z, rollup_row
+from monitor.notify.payload import rollup_row
+from monitor.storage.leases import lease_free
 from monitor.storage.tables import channel_state, outbox
+from monitor.units import iso_z
 
 _MESSAGE_COLUMNS = (
     outbox.c.id,
@@ -61,11 +63,15 @@ def _insert(conn: AsyncConnection) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
 
 
-def _claimable(now: datetime, channels: Collection[str]) -> ColumnElement[bool]:
+def _claimable(
+    now: datetime, channels: Collection[str], owner: str, dead_after: timedelta | None
+) -> ColumnElement[bool]:
     return and_(
         outbox.c.status == "pending",
         outbox.c.next_attempt_at <= now,
-        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        lease_free(
+            outbox.c.lease_owner, outbox.c.lease_until, now=now, owner=owner, dead_after=dead_after
+        ),
         outbox.c.channel.in_(list(channels)),
     )
 
@@ -78,13 +84,15 @@ async def claim_due(
     lease: timedelta,
     limit: int,
     channels: Collection[str],
+    dead_after: timedelta | None = None,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows of `channels` to `owner`, oldest due first."""
+    """Lease up to `limit` due rows of `channels` to `owner`, oldest due first (with
+    `dead_after`, rows leased to a worker whose heartbeat is that old are free too)."""
     if not channels:
         return []
     query = (
         select(outbox.c.id, outbox.c.lease_owner)
-        .where(_claimable(now, channels))
+        .where(_claimable(now, channels, owner, dead_after))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
@@ -98,7 +106,7 @@ async def claim_due(
     metrics.leases_stolen("outbox", sum(row.lease_owner not in (None, owner) for row in selected))
     rows = await conn.execute(
         update(outbox)
-        .where(outbox.c.id.in_(ids), _claimable(now, channels))
+        .where(outbox.c.id.in_(ids), _claimable(now, channels, owner, dead_after))
         .values(lease_owner=owner, lease_until=now + lease)
         .returning(*_MESSAGE_COLUMNS)
     )

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from monitor.notify.payload import derive_id, iso_z, outbox_row, render_json
+from monitor.notify.payload import derive_id, outbox_row, render_json
 from monitor.silence import SilentFeed
-from monitor.units import format_duration
+from monitor.units import format_duration, iso_z
 
 SILENT_TYPE = "feed.silent"
 

@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import ctypes
 import logging
 import multiprocessing
 import os
 import re
-import signal
-import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +38,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from monitor.errors import ExtractError
+from monitor.lifetime import die_with_parent
 from monitor.models import Extracted
 from monitor.pipeline.language import detect_language
 
@@ -252,23 +250,6 @@ def _quiet_worker() -> None:
     die_with_parent()
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Have Linux SIGKILL this process when its parent dies. The forkserver (whose parent is
-    the service) and the pool workers (whose parent is the forkserver) call it, so a
-    SIGKILLed or OOM-killed service does not leave its pool behind, ≈ 140 MB a process,
-    every time the supervisor restarts it. Elsewhere than Linux it does nothing."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # no prctl: the pool outlives a killed service
-        return
 
 
 def _default_workers() -> int:

@@ -198,13 +198,14 @@ class Matcher:
                     results.append(result)
         return results
 
-    def search(self, query: str, title: str, body: str) -> list[Hit] | None:
-        """Run an ad-hoc query over one text: its hits if it matches, else None.
 
-        Raises QuerySyntaxError for a query that does not parse.
-        """
-        found = _search_matcher(query).match(title, body)
-        return list(found[0].hits) if found else None
+def search_text(query: str, title: str, body: str) -> list[Hit] | None:
+    """Run an ad-hoc query over one text: its hits if it matches, else None.
+
+    Raises QuerySyntaxError for a query that does not parse.
+    """
+    found = _search_matcher(query).match(title, body)
+    return list(found[0].hits) if found else None
 
 
 def matching_body(text: str, feed_text: str) -> str:

@@ -114,3 +114,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def lead_snippet(title: str, text: str, hits: Sequence[Hit]) -> str:
+    """One snippet around the strongest hit of `title + "\\n\\n" + text`, or the text's opening
+    words when there is no hit (a query that matched by NOT alone)."""
+    if hits:
+        return build_snippets(title + "\n\n" + text, hits, limit=1)[0]
+    words = (text or title).split()
+    return " ".join(words[:SNIPPET_WORDS]) + (ELLIPSIS if len(words) > SNIPPET_WORDS else "")

@@ -3,7 +3,7 @@ lxml are imported and the language models loaded there once, and every worker sh
 copy-on-write. Without it each worker loaded its own ≈ 90 MB copy of the models, again
 whenever the pool was swapped. The forkserver also asks to die with the service."""
 
-from monitor.pipeline.extract import die_with_parent
+from monitor.lifetime import die_with_parent
 from monitor.pipeline.language import warm_up
 
 die_with_parent()

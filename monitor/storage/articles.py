@@ -311,6 +311,35 @@ async def insert_alerts(
     return tuple(created)
 
 
+async def store_matches(
+    conn: AsyncConnection, row: Any, found: Sequence[WatchlistMatch], build: AlertBuilder
+) -> int:
+    """Store matches found later on a stored article (a backfill) and raise their alerts
+    where they are new; returns how many alerts were new."""
+    article = stored_article(row)
+    await insert_matches(conn, row.id, found, article)
+    context = await alert_context(conn, article, row.id, row.story_id)
+    return len(await insert_alerts(conn, found, context, build))
+
+
+def stored_article(row: Any) -> Article:
+    """An articles row as the record the write path takes."""
+    return Article(
+        feed_id=row.feed_id,
+        guid=row.guid,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        author=row.author,
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        summary=row.summary,
+        text=row.text,
+        language=row.language,
+        content_hash=row.content_hash,
+    )
+
+
 async def _store_once(
     engine: AsyncEngine,
     article: Article,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
+    delete,
     func,
     insert,
     literal_column,
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor import metrics
 from monitor.config import FeedConfig
 from monitor.models import Feed
+from monitor.storage.leases import lease_free
 from monitor.storage.tables import feeds
 
 REMOVED_FROM_CONFIG = "removed from the config file"
@@ -150,6 +152,11 @@ async def find_feed(conn: AsyncConnection, url_or_id: str) -> Any:
     return (await conn.execute(select(feeds).where(condition))).first()
 
 
+async def remove_feed(conn: AsyncConnection, feed_id: int) -> None:
+    """Delete a feed row; its articles, entries and matches go with it (ON DELETE CASCADE)."""
+    await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+
+
 async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: datetime) -> None:
     """Enable (state ok, due now, errors cleared) or disable a feed."""
     values: dict[str, Any] = {"state": state}
@@ -169,10 +176,12 @@ async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: dateti
 ACTIVE = feeds.c.state.in_([literal_column(f"'{state}'") for state in ACTIVE_STATES])
 
 
-def _due(now: datetime, all_feeds: bool) -> Any:
-    lease_free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
+def _due(now: datetime, all_feeds: bool, owner: str, dead_after: timedelta | None) -> Any:
+    free = lease_free(
+        feeds.c.lease_owner, feeds.c.lease_until, now=now, owner=owner, dead_after=dead_after
+    )
     not_throttled = or_(feeds.c.retry_after_until.is_(None), feeds.c.retry_after_until <= now)
-    condition = and_(ACTIVE, lease_free, not_throttled)
+    condition = and_(ACTIVE, free, not_throttled)
     if not all_feeds:
         condition = and_(condition, feeds.c.next_poll_at <= now)
     return condition
@@ -187,14 +196,16 @@ async def claim_due(
     limit: int,
     all_feeds: bool = False,
     not_polled_since: datetime | None = None,
+    dead_after: timedelta | None = None,
 ) -> list[Any]:
     """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on
     PG). With `not_polled_since` (a round's start), only feeds not polled since then: a
-    round visits each feed once, whatever the poll did to its next_poll_at."""
+    round visits each feed once, whatever the poll did to its next_poll_at. With
+    `dead_after`, feeds leased to a worker whose heartbeat is that old are free too."""
     async with engine.begin() as conn:
         query = (
             select(feeds.c.id, feeds.c.lease_owner)
-            .where(_due(now, all_feeds))
+            .where(_due(now, all_feeds, owner, dead_after))
             .order_by(feeds.c.next_poll_at)
         )
         if not_polled_since is not None:
@@ -212,7 +223,7 @@ async def claim_due(
         metrics.leases_stolen("feed", sum(row.lease_owner not in (None, owner) for row in selected))
         rows = await conn.execute(
             update(feeds)
-            .where(feeds.c.id.in_(ids), _due(now, all_feeds))
+            .where(feeds.c.id.in_(ids), _due(now, all_feeds, owner, dead_after))
             .values(lease_owner=owner, lease_until=now + lease)
             .returning(*feeds.c)
         )

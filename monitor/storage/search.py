@@ -1,10 +1,5 @@
-"""Search stored articles with the watchlist query language (`monitor articles search`).
-
-The database preselects candidates and the matcher confirms each one, so results are exactly
-what a watchlist with that query would match. Preselection asks for any of the query's
-positive terms (their OR): a query that holds only if some positive term hits cannot match
-an article holding none of them, as NOT only ever removes matches. Each term becomes its
-words in matching form, the last one as a prefix so plurals and possessives stay in:
+"""Search candidates: the stored articles a query's preselection (`pipeline.preselect`) can
+match, newest first, for the use case to confirm with the matcher. The words become:
 
 - SQLite: the FTS5 table `articles_fts` (migration 0002), a phrase per term;
 - PostgreSQL: the `monitor_search_document` tsvector index, the words of a term ANDed
@@ -12,53 +7,23 @@ words in matching form, the last one as a prefix so plurals and possessives stay
   tsvector (`monitor_search_truncated`);
 - LIKE on the lower-cased text where SQLite has no FTS5 and the words are ASCII.
 
-A query that can hold with no hits at all (`NOT Kabul`), or one the index cannot serve, is
-confirmed against every article instead (`method` "scan"). Either way articles are read
-newest first and reading stops once `limit` are confirmed.
+No preselection, or one the index cannot serve, reads every article (`method` "scan").
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.models import Hit
-from monitor.pipeline.match import Matcher
-from monitor.pipeline.normalize import term_form
-from monitor.pipeline.query import Query, evaluate, parse_query, terms
-from monitor.pipeline.snippets import ELLIPSIS, SNIPPET_WORDS, build_snippets
-from monitor.storage.queries import article_json, articles_query
+from monitor.storage.queries import articles_query
 from monitor.storage.tables import articles
 
 Words = tuple[str, ...]  # one term's words in matching form
-_SPLIT = re.compile(r"[\s']+")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    """The articles found (newest first, `articles list --json` objects plus "snippet")."""
-
-    articles: list[dict[str, Any]]
-    method: str  # "fts" | "like" | "scan": how candidates were chosen
-    candidates: int  # articles the matcher read
-
-
-def preselection(query: Query) -> list[Words] | None:
-    """The words of each positive term, or None when the query can hold without any hit."""
-    if evaluate(query, lambda term: ())[0]:
-        return None
-    found: dict[Words, None] = {}
-    for term in terms(query):
-        words = tuple(w for w in _SPLIT.split(term_form(term.text).key) if w)
-        if words:
-            found[words] = None
-    return list(found) or None
 
 
 def fts5_query(words: Sequence[Words]) -> str:
@@ -78,25 +43,28 @@ def tsquery(words: Sequence[Words]) -> str:
     )
 
 
-async def search_articles(
+@contextlib.asynccontextmanager
+async def candidates(
     conn: AsyncConnection,
-    query: str,
+    words: Sequence[Words] | None,
     *,
     since: datetime | None = None,
-    limit: int = 20,
     scan: bool = False,
-) -> SearchResult:
-    """Stored articles the query matches, newest first; QuerySyntaxError for a bad query."""
-    words = preselection(parse_query(query))
-    method, condition = ("scan", None) if scan or words is None else await _plan(conn, words)
+) -> AsyncIterator[tuple[str, AsyncIterator[Any]]]:
+    """(method, article rows newest first with `feed_url`/`feed_name`) that may hold any of
+    `words`; every article when `words` is None or `scan`. Read lazily: stop when done."""
+    method, condition = ("scan", None) if scan or not words else await _plan(conn, list(words))
     rows = articles_query()
     if condition is not None:
         rows = rows.where(condition)
     if since is not None:
         rows = rows.where(articles.c.fetched_at >= since)
     rows = rows.order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
-    found, read = await _confirm(conn, rows, query, limit)
-    return SearchResult(found, method, read)
+    result = await conn.stream(rows)
+    try:
+        yield method, result.__aiter__()
+    finally:
+        await result.close()
 
 
 async def _plan(conn: AsyncConnection, words: list[Words]) -> tuple[str, Any]:
@@ -104,7 +72,7 @@ async def _plan(conn: AsyncConnection, words: list[Words]) -> tuple[str, Any]:
         # Materialised, so the planner answers it from the index instead of walking
         # articles in date order and computing every tsvector (a cursor asks for the
         # fastest first rows).
-        candidates = (
+        found = (
             select(articles.c.id)
             .where(
                 text(
@@ -116,7 +84,7 @@ async def _plan(conn: AsyncConnection, words: list[Words]) -> tuple[str, Any]:
             .cte("candidates")
             .prefix_with("MATERIALIZED")
         )
-        return "fts", articles.c.id.in_(select(candidates.c.id))
+        return "fts", articles.c.id.in_(select(found.c.id))
     if await _has_fts5(conn):
         matching = (
             text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts")
@@ -139,32 +107,3 @@ async def _has_fts5(conn: AsyncConnection) -> bool:
 def _like(words: Sequence[Words]) -> ColumnElement[bool]:
     document = func.lower(articles.c.title + " " + func.coalesce(articles.c.text, ""))
     return or_(*(and_(*(document.like(f"%{word}%") for word in w)) for w in words))
-
-
-async def _confirm(
-    conn: AsyncConnection, rows: Any, query: str, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    matcher = Matcher.compile([])
-    found: list[dict[str, Any]] = []
-    read = 0
-    result = await conn.stream(rows)
-    try:
-        async for row in result:
-            read += 1
-            hits = matcher.search(query, row.title, row.text or "")
-            if hits is not None:
-                found.append(article_json(row) | {"snippet": snippet(row, hits)})
-                if len(found) >= limit:
-                    break
-    finally:
-        await result.close()
-    return found, read
-
-
-def snippet(row: Any, hits: Sequence[Hit]) -> str:
-    """One snippet around the strongest hit, or the text's opening words when there is none."""
-    whole = row.title + "\n\n" + (row.text or "")
-    if hits:
-        return build_snippets(whole, hits, limit=1)[0]
-    words = (row.text or row.title).split()
-    return " ".join(words[:SNIPPET_WORDS]) + (ELLIPSIS if len(words) > SNIPPET_WORDS else "")

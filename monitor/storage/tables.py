@@ -211,9 +211,15 @@ alerts = Table(
     Column("matches", JSON, nullable=False),  # [{"term", "actor", "count"}]
     Column("snippets", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # triage: new | acknowledged | dismissed | false_positive, by whom, when, with a note
+    Column("triage_state", String(16), nullable=False, server_default="new"),
+    Column("triage_note", Text),
+    Column("triage_by", Text),
+    Column("triage_at", UTCDateTime),
     UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
 )
 Index("ix_alerts_created_at", alerts.c.created_at)
+Index("ix_alerts_triage_state", alerts.c.triage_state, alerts.c.created_at)
 Index("ix_alerts_article_id", alerts.c.article_id)
 
 outbox = Table(
@@ -274,3 +280,54 @@ periodic_tasks = Table(
     Column("last_run_at", UTCDateTime),
     Column("next_run_at", UTCDateTime),
 )
+
+# Accounts of the HTTP API and console. Passwords are argon2 hashes; tokens and session ids
+# are random and only their SHA-256 is stored (a lookup key that reveals nothing).
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # viewer | analyst | admin
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # shown in lists to tell tokens apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+Index("ix_sessions_user_id", sessions.c.user_id)
+
+# Every change made through a face: who, what, when, the record before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+)
+Index("ix_audit_log_at", audit_log.c.at)
+Index("ix_audit_log_target", audit_log.c.target, audit_log.c.at)

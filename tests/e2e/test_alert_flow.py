@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import monitor
-from tests.feedserver import FIXTURES, FeedServer, rss
-from tests.notify_support import WEBHOOK_SECRET, WebhookReceiver
+from tests.support.cli import monitor
+from tests.support.feedserver import FIXTURES, FeedServer, rss
+from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver
 
 OUTLETS = FIXTURES / "stories" / "seed_outlets"
 

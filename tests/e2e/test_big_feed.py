@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import articles, feeds
-from tests.feedserver import FeedServer, rss
-from tests.notify_support import free_port
+from tests.support.feedserver import FeedServer, rss
+from tests.support.notify import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_FEEDS = 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,50 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.feedserver import FeedServer, corpus_pages, rss
+from tests.support.cli import monitor, write_config
+from tests.support.feedserver import FeedServer, corpus_pages, rss
 
 PAGES = corpus_pages()[:4]
-
-
-def monitor(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-
-
-def write_config(path: Path, db_url: str, feeds: list[str], extra: str = "") -> Path:
-    feed_blocks = "".join(
-        f'\n[[feeds]]\nurl = "{url}"\nname = "feed {i}"\n' for i, url in enumerate(feeds)
-    )
-    path.write_text(
-        f"""
-[database]
-url = "{db_url}"
-
-[polling]
-allow_networks = ["127.0.0.0/8"]
-timeout = "10s"
-tick = "1s"
-
-[delivery]
-shutdown_timeout = "5s"
-{feed_blocks}
-[[watchlists]]
-name = "demo"
-channels = ["desk-log"]
-terms = ["the"]
-
-[channels.desk-log]
-type = "log"
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture

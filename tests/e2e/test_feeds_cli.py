@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import monitor, write_config
-from tests.feedserver import FeedServer, rss
+from tests.support.cli import monitor, write_config
+from tests.support.feedserver import FeedServer, rss
 
 ITEMS = [
     {"title": "One", "link": "http://127.0.0.1:1/one", "guid": "one", "description": "x " * 40}

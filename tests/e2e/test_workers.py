@@ -29,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.tables import alerts, articles, entries, feeds, heartbeats
-from tests.conftest import pg_database
-from tests.e2e.cluster import (
+from tests.support.cluster import (
     ROOT,
     Cluster,
     Feeds,
@@ -41,10 +40,12 @@ from tests.e2e.cluster import (
     wait_until,
     write_config,
 )
-from tests.feedserver import FeedServer
-from tests.notify_support import WEBHOOK_SECRET, WebhookReceiver, free_port
+from tests.support.databases import pg_database
+from tests.support.feedserver import FeedServer
+from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver, free_port
 
 SHUTDOWN_TIMEOUT = 5.0
+POLLED_AFTER_RESTART = 60.0  # seconds; the lease a dead worker holds is 5 min
 STOP_MARGIN = 5.0  # process exit after the graceful budget: interpreter teardown, pool
 
 
@@ -219,9 +220,10 @@ async def test_three_workers_at_full_size(tmp_path: Path) -> None:
 
 async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
     rng = random.Random(seed)
-    # A short lease so a killed worker's feeds come back quickly; slow pages so kills land
-    # while polls, extractions and deliveries are in flight.
-    async with rig(tmp_path, n_feeds, lease="4s", page_delay=0.05) as r:
+    # The default 5 min lease: a killed worker's feeds, outbox rows and jobs come back because
+    # its heartbeat stops (`polling.worker_timeout`, 20 s), not because the lease runs out.
+    # Slow pages so kills land while polls, extractions and deliveries are in flight.
+    async with rig(tmp_path, n_feeds, lease="5m", page_delay=0.05) as r:
         start = _now()
         for _ in range(3):
             r.cluster.start()
@@ -234,6 +236,14 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
             victim = rng.randrange(3)
             r.cluster.kill(victim)
             r.cluster.start(victim)
+            # Every feed, the dead worker's too, polled well before its 5 min lease ends
+            # (the target is 30 s after the restart; the bound leaves room for a busy machine).
+            await wait_until(
+                lambda since=start: _all_polled_since(r.engine, since),
+                timeout=POLLED_AFTER_RESTART,
+                cluster=r.cluster,
+                what="every feed polled after the restart",
+            )
             await r.wait_round(start, timeout=120)
 
         await _assert_each_article_once(r)
@@ -244,6 +254,16 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
         repeats = sum(n - 1 for n in delivered.values())
         assert repeats <= kills * 16
         await _assert_stopped_cleanly(r)
+
+
+async def _all_polled_since(engine: AsyncEngine, since: datetime) -> bool:
+    unpolled = await scalar(
+        engine,
+        select(func.count()).where(
+            (feeds.c.last_poll_at.is_(None)) | (feeds.c.last_poll_at < since)
+        ),
+    )
+    return unpolled == 0
 
 
 async def test_sigkilled_workers_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:

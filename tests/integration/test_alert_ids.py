@@ -21,7 +21,7 @@ from monitor.storage.articles import installation_id, store_article
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.feeds import sync_config_feeds
 from monitor.storage.tables import alerts, feeds, outbox
-from tests.conftest import pg_database
+from tests.support.databases import pg_database
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CHANNELS = {"desk-log": LogChannelConfig(type="log")}

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config import FeedConfig, WatchlistConfig
 from monitor.models import WatchlistMatch
 from monitor.pipeline.match import Matcher
-from monitor.storage.backfill import BackfillReport, backfill
+from monitor.services.backfill import backfill
+from monitor.services.records import BackfillReport, TermTally
 from monitor.storage.tables import alerts, articles, matches, outbox
-from tests.integration.stored_articles import (
+from tests.support.stored_articles import (
     NOW,
     SEED_BODY,
     SEED_TITLE,
@@ -75,9 +76,9 @@ async def test_backfill_stores_matches_and_alerts_once_per_story(engine: AsyncEn
     report = await _run(engine, progress=lambda done, total: seen.append((done, total)))
     assert (report.scanned, report.matched, report.new_alerts) == (4, 3, 2)
     assert seen[-1] == (4, 4)
-    assert report.terms[("ISIS-K", "ISIS-Khorasan")] == 10  # 5 in each copy of the seed
-    assert report.articles[("ISIS-K", "ISIS-Khorasan")] == 2
-    assert report.terms[("ISKP", "ISIS-Khorasan")] == 1
+    tallies = {(t.term, t.actor): t for t in report.terms}
+    assert tallies[("ISIS-K", "ISIS-Khorasan")] == TermTally("ISIS-K", "ISIS-Khorasan", 10, 2)
+    assert tallies[("ISKP", "ISIS-Khorasan")].hits == 1
     assert any("ISIS-Khorasan" in s for s in report.snippets)
     async with engine.connect() as conn:
         rows = await conn.execute(select(alerts.c.story_id, alerts.c.article_id, alerts.c.matches))
@@ -109,7 +110,10 @@ async def test_dry_run_reports_and_stores_nothing(engine: AsyncEngine) -> None:
     await _corpus(engine)
     report = await _run(engine, dry_run=True)
     assert (report.scanned, report.matched, report.new_alerts) == (4, 3, 0)
-    assert next(iter(report.terms)) == ("ISIS-K", "ISIS-Khorasan")  # most hits first
+    assert (report.terms[0].term, report.terms[0].actor) == (
+        "ISIS-K",
+        "ISIS-Khorasan",
+    )  # most first
     assert 1 <= len(report.snippets) <= 5
     for table in (matches, alerts, outbox):
         assert await _count(engine, table) == 0

@@ -20,7 +20,7 @@ from monitor.config import Settings, settings_from_dict
 from monitor.models import AlertContext, WatchlistMatch
 from monitor.scheduler import run_round
 from monitor.storage.tables import alerts, articles, entries, feeds
-from tests.feedserver import FeedServer, corpus_pages, rss
+from tests.support.feedserver import FeedServer, corpus_pages, rss
 
 RSS = "application/rss+xml"
 JSON_FEED = "application/feed+json"

@@ -24,7 +24,7 @@ from monitor.notify.payload import alert_rows
 from monitor.notify.registry import build_notifiers, send_test
 from monitor.pipeline.fetch import Fetcher
 from monitor.storage.tables import outbox
-from tests.notify_support import (
+from tests.support.notify import (
     NOW,
     MailSink,
     PrivateCA,

@@ -25,7 +25,7 @@ from monitor.pipeline.discover import discover_feed
 from monitor.pipeline.fetch import Fetcher
 from monitor.pipeline.headers import parse_max_age, parse_retry_after, split_content_type
 from monitor.pipeline.parse import parse_feed
-from tests.integration.hostile_server import (
+from tests.support.hostile_server import (
     SCENARIO_POLLING,
     SCENARIOS,
     HostileServer,

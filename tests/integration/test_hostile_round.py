@@ -12,8 +12,8 @@ from monitor.app import open_runtime
 from monitor.config import settings_from_dict
 from monitor.scheduler import run_round
 from monitor.storage.tables import articles, feeds
-from tests.feedserver import FeedServer, rss
-from tests.integration.hostile_server import SCENARIO_POLLING, SCENARIOS, HostileServer, Scenario
+from tests.support.feedserver import FeedServer, rss
+from tests.support.hostile_server import SCENARIO_POLLING, SCENARIOS, HostileServer, Scenario
 
 # The 10,000-item feed stores 10,000 articles: in CI it is parsed in tests/integration/test_fetch.py,
 # and the whole-round run with it is the slow variant.

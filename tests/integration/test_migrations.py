@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from monitor.storage.engine import create_engine, migration_state
-from tests.conftest import pg_database
+from tests.support.databases import pg_database
 
 UPGRADE = """
 import asyncio, sys

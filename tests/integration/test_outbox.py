@@ -35,8 +35,8 @@ from monitor.pipeline.fetch import Fetcher
 from monitor.scheduler import Service
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import outbox
-from tests.conftest import pg_database
-from tests.notify_support import (
+from tests.support.databases import pg_database
+from tests.support.notify import (
     NOW,
     WEBHOOK_SECRET,
     WebhookReceiver,
@@ -253,7 +253,7 @@ from monitor.notify import store
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers
 from monitor.storage.engine import create_engine
-from tests.notify_support import NOW, loopback_fetcher, seed_alerts
+from tests.support.notify import NOW, loopback_fetcher, seed_alerts
 
 async def main(url, mode, config, *offsets):
     settings = settings_from_dict(json.loads(config), base=Path("."))

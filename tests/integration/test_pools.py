@@ -14,7 +14,7 @@ from monitor.config import PollingConfig
 from monitor.errors import TransportError
 from monitor.pipeline.fetch import Fetcher
 from monitor.pipeline.pools import OriginPools
-from tests.integration.hostile_server import SCENARIO_POLLING, HostileServer
+from tests.support.hostile_server import SCENARIO_POLLING, HostileServer
 
 ROUTE = "/quirks/conditional"
 

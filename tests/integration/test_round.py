@@ -16,7 +16,7 @@ from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.scheduler import run_round
 from monitor.storage.tables import articles, feeds, stories
-from tests.feedserver import FeedServer, atom, corpus_pages, json_feed, rss
+from tests.support.feedserver import FeedServer, atom, corpus_pages, json_feed, rss
 
 PAGES = corpus_pages()[:9]
 NAV_WORDS = "Subscribe to our newsletter"

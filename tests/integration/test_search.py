@@ -11,21 +11,25 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import FeedConfig
-from monitor.errors import QuerySyntaxError
+from monitor.errors import InvalidRequest
 from monitor.pipeline.normalize import normalize_text
+from monitor.pipeline.preselect import preselection
 from monitor.pipeline.query import parse_query
+from monitor.services.records import SearchResult
+from monitor.services.shapes import to_json
 from monitor.storage.engine import create_engine, upgrade
-from monitor.storage.queries import list_articles
-from monitor.storage.search import SearchResult, fts5_query, preselection, search_articles
+from monitor.storage.search import fts5_query
 from monitor.storage.tables import articles
-from tests.conftest import BACKENDS, PG_URL
-from tests.integration.stored_articles import NOW, SEED_BODY, SEED_TITLE, add_feeds, article, store
+from tests.support.databases import BACKENDS, PG_URL
+from tests.support.stored_articles import NOW, SEED_BODY, SEED_TITLE, add_feeds, article, store
+from tests.support.usecases import use_cases
 
 MIGRATION = (
     Path(__file__).parents[2] / "monitor" / "migrations" / "versions" / "0002_article_search.py"
@@ -163,13 +167,12 @@ async def fresh(engine: AsyncEngine) -> dict[int, str]:
     return await _store_all(engine)
 
 
-async def _search(engine: AsyncEngine, query: str, **options: object) -> SearchResult:
-    async with engine.connect() as conn:
-        return await search_articles(conn, query, **options)  # type: ignore[arg-type]
+async def _search(engine: AsyncEngine, query: str, **options: Any) -> SearchResult:
+    return await use_cases(engine, NOW)[0].articles.search(query, **options)
 
 
 def _names(result: SearchResult, stored: dict[int, str]) -> list[str]:
-    return [stored[a["id"]] for a in result.articles]
+    return [stored[a.article.id] for a in result.articles]
 
 
 async def test_search_finds_what_the_matcher_confirms_newest_first(
@@ -201,9 +204,9 @@ async def test_fullwidth_letters_need_nfkc_which_only_postgresql_indexes(
 async def test_results_carry_the_article_list_fields_and_a_snippet(
     reader: AsyncEngine, stored: dict[int, str]
 ) -> None:
-    (found,) = (await _search(reader, '"ISIS-Khorasan" NEAR/3 expansion')).articles
-    async with reader.connect() as conn:
-        listed = await list_articles(conn, feed=None, since=None, limit=100)
+    (hit,) = (await _search(reader, '"ISIS-Khorasan" NEAR/3 expansion')).articles
+    found = to_json(hit)
+    listed = to_json(await use_cases(reader, NOW)[0].articles.list(limit=100))
     same = next(a for a in listed if a["id"] == found["id"])
     assert found == same | {"snippet": found["snippet"]}
     assert set(found) == set(same) | {"snippet"}
@@ -221,17 +224,16 @@ async def test_a_query_with_only_not_gets_opening_words_as_snippet(
     reader: AsyncEngine, stored: dict[int, str]
 ) -> None:
     result = await _search(reader, "NOT Kabul AND NOT ISIS", limit=100)
-    floods = next(a for a in result.articles if stored[a["id"]] == "floods")
-    assert floods["snippet"] == FLOODS  # under 30 words: all of them, no ellipsis
+    floods = next(a for a in result.articles if stored[a.article.id] == "floods")
+    assert floods.snippet == FLOODS  # under 30 words: all of them, no ellipsis
     seed = await _search(reader, "NOT Herat", limit=1)
-    assert seed.articles[0]["snippet"].startswith("Monday, 6 May 2024 kkkk Taliban")
-    assert seed.articles[0]["snippet"].endswith("…")
+    assert seed.articles[0].snippet.startswith("Monday, 6 May 2024 kkkk Taliban")
+    assert seed.articles[0].snippet.endswith("…")
 
 
 async def test_syntax_error_names_the_column(reader: AsyncEngine) -> None:
-    with pytest.raises(QuerySyntaxError) as error:
+    with pytest.raises(InvalidRequest, match="at column 21"):
         await _search(reader, "Kabul AND (attack OR")
-    assert error.value.column == 21
 
 
 async def test_index_follows_updates_retention_and_deletes(
@@ -279,7 +281,7 @@ async def test_articles_too_long_for_a_tsvector_are_always_candidates(
     filler = " ".join(f"w{i}" for i in range(60_000))  # > 250,000 characters
     article_id, _ = await store(engine, article(feed_id, "long", "Report", filler + " Herat"))
     result = await _search(engine, "Herat")
-    assert [a["id"] for a in result.articles] == [article_id]
+    assert [a.article.id for a in result.articles] == [article_id]
 
 
 def test_preselection_takes_positive_terms_only_when_the_query_needs_one() -> None:

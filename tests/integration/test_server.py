@@ -21,9 +21,9 @@ from monitor.clock import FrozenClock
 from monitor.metrics import ClusterState, Metrics
 from monitor.server import StatusServer
 from monitor.storage.engine import create_engine, upgrade
-from tests.conftest import pg_database
-from tests.notify_support import free_port
-from tests.tcpproxy import TcpProxy
+from tests.support.databases import pg_database
+from tests.support.notify import free_port
+from tests.support.tcpproxy import TcpProxy
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -11,10 +11,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.notify.system import silence_notice
+from monitor.services.shapes import to_json
 from monitor.silence import SilencePolicy
-from monitor.storage.queries import feed_status
 from monitor.storage.silence import check_silent_feeds
 from monitor.storage.tables import feeds, outbox
+from tests.support.usecases import use_cases
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 POLICY = SilencePolicy(factor=4.0, fallback_gap=timedelta(hours=6))
@@ -97,8 +98,8 @@ async def test_status_json_says_which_feeds_are_silent(engine: AsyncEngine) -> N
         last_new_at=NOW - timedelta(hours=30),
         mean_gap_seconds=86400.0,
     )
-    async with engine.connect() as conn:
-        rows = await feed_status(conn, now=NOW, silence=POLICY)
+    monitor, _ = use_cases(engine, NOW)  # default polling: the policy of POLICY
+    rows = to_json(await monitor.feeds.list())
     assert {r["url"]: r["silent"] for r in rows} == {
         "http://127.0.0.1/quiet": True,
         "http://127.0.0.1/busy": False,  # its usual gap is a day: silent after 4 days

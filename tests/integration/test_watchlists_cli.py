@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.config import FeedConfig
 from monitor.storage.engine import create_engine
-from tests.feedserver import FeedServer
-from tests.integration.stored_articles import SEED, SEED_BODY, SEED_TITLE, add_feeds, article, store
+from tests.support.feedserver import FeedServer
+from tests.support.stored_articles import SEED, SEED_BODY, SEED_TITLE, add_feeds, article, store
 
 SEED_FILE = Path(__file__).parents[1] / "fixtures" / "seed-article.txt"
 CONFIG = """

@@ -22,7 +22,7 @@ from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers, send_test
 from monitor.pipeline.fetch import Fetcher
 from monitor.storage.tables import channel_state, outbox
-from tests.notify_support import (
+from tests.support.notify import (
     NOW,
     WEBHOOK_SECRET,
     WebhookReceiver,

@@ -15,7 +15,7 @@ from monitor.models import TermCount, WatchlistMatch
 from monitor.pipeline.match import Matcher
 from monitor.pipeline.normalize import term_form
 from monitor.pipeline.snippets import ELLIPSIS, build_snippets, highlight_spans
-from tests.unit.match_cases import CASES, ISIS_K_ACTOR, Case
+from tests.support.match_cases import CASES, ISIS_K_ACTOR, Case
 
 SEED = Path(__file__).parent.parent / "fixtures" / "seed-article.txt"
 

@@ -1,7 +1,7 @@
 """installation: one random id per database, mixed into alert ids; entry errors; feed notes
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 07:00:00
 
 Alert ids were derived from (watchlist, story number) alone, so two databases (a rebuilt
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

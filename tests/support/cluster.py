@@ -25,8 +25,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.tables import alerts, articles, feeds, outbox, periodic_tasks
-from tests.feedserver import FeedServer, rss
-from tests.notify_support import WEBHOOK_SECRET, WebhookReceiver
+from tests.support.feedserver import FeedServer, rss
+from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 _RNG = random.Random(0)

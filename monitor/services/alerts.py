@@ -1,0 +1,150 @@
+"""Alerts: list (filters, cursor pages), show with deliveries and every copy of the story,
+retry failed deliveries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from monitor.errors import InvalidRequest, NotFound
+from monitor.models import TermCount
+from monitor.notify.store import requeue
+from monitor.services.context import Context
+from monitor.services.records import (
+    Alert,
+    AlertArticle,
+    AlertDetail,
+    AlertPage,
+    Delivery,
+    FeedRef,
+    StoryRef,
+)
+from monitor.storage import alerts as store
+from monitor.storage.alerts import AlertFilter
+
+STATUSES = ("pending", "held", "sent", "dead", "rolled")
+MAX_PAGE = 500
+
+
+def encode_cursor(alert: Alert) -> str:
+    """An opaque cursor after `alert` in list order."""
+    raw = f"{alert.created_at.isoformat()}|{alert.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor stands for; InvalidRequest when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, alert_id = raw.split("|", 1)
+        when = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidRequest(f"cursor {cursor!r} is not valid: use next_cursor of a page") from None
+    if when.tzinfo is None or not alert_id:
+        raise InvalidRequest(f"cursor {cursor!r} is not valid: use next_cursor of a page")
+    return when, alert_id
+
+
+def delivery(row: Any) -> Delivery:
+    return Delivery(
+        channel=row.channel,
+        message_id=row.message_id,
+        status=row.status,
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+    )
+
+
+def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
+    """An alert row (`storage.alerts`) as a record."""
+    return Alert(
+        id=row.id,
+        created_at=row.created_at,
+        watchlist=row.watchlist,
+        severity=row.severity,
+        matches=tuple(TermCount(m["term"], m["actor"], int(m["count"])) for m in row.matches),
+        snippets=tuple(row.snippets),
+        article=AlertArticle(
+            id=row.article_id,
+            url=row.article_url or "",
+            title=row.article_title or "",
+            published_at=row.article_published_at,
+            language=row.article_language or "",
+            feed=FeedRef(row.feed_url or "", row.feed_name or ""),
+        ),
+        story=StoryRef(row.story_id, int(row.story_articles or 1)),
+        deliveries=deliveries,
+    )
+
+
+class Alerts:
+    """Alerts and their deliveries."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def list(
+        self,
+        *,
+        since: datetime | None = None,
+        watchlist: str | None = None,
+        status: str | None = None,
+        language: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        triage: str | None = None,
+    ) -> AlertPage:
+        """Alerts newest first with their deliveries; `status` keeps alerts with a delivery
+        in that state. InvalidRequest for an unknown status or a bad cursor."""
+        if status and status not in STATUSES:
+            raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1 to {MAX_PAGE}")
+        after = decode_cursor(cursor) if cursor else None
+        wanted = AlertFilter(since, watchlist, status, language, after, triage)
+        async with self.ctx.read() as conn:
+            rows = await store.list_alerts(conn, wanted, limit=limit + 1)
+            sent = await store.deliveries(conn, [row.id for row in rows[:limit]])
+        by_alert: dict[str, list[Delivery]] = {}
+        for row in sent:
+            by_alert.setdefault(row.alert_id, []).append(delivery(row))
+        items = tuple(alert_record(r, tuple(by_alert.get(r.id, ()))) for r in rows[:limit])
+        more = len(rows) > limit
+        return AlertPage(items, encode_cursor(items[-1]) if more and items else None)
+
+    async def get(self, alert_id: str) -> Alert:
+        """One alert with its deliveries; NotFound when there is none."""
+        async with self.ctx.read() as conn:
+            row = await store.get_alert(conn, alert_id)
+            if row is None:
+                raise NotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
+            sent = await store.deliveries(conn, [alert_id])
+        return alert_record(row, tuple(delivery(r) for r in sent))
+
+    async def show(self, alert_id: str) -> AlertDetail:
+        """One alert with its deliveries and every copy of its story."""
+        from monitor.services.stories import Stories
+
+        alert = await self.get(alert_id)
+        try:
+            story = await Stories(self.ctx).get(alert.story.id)
+        except NotFound:
+            story = None
+        return AlertDetail(alert, story)
+
+    async def retry(self, alert_id: str | None = None, *, dead: bool = False) -> int:
+        """Requeue an alert's failed or pending deliveries (or every dead-lettered one with
+        `dead`); sent ones are never resent. Returns how many; NotFound when an alert id
+        has nothing to retry."""
+        if not alert_id and not dead:
+            raise InvalidRequest("give an alert id or --dead")
+        ids = (alert_id,) if alert_id else ()
+        async with self.ctx.write() as conn:
+            count = await requeue(conn, self.ctx.clock.now(), ids=ids, dead=dead)
+        if alert_id and not count:
+            raise NotFound(f"nothing to retry for {alert_id!r} (unknown, or already sent)")
+        return count

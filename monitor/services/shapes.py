@@ -1,0 +1,392 @@
+"""The JSON form of every record the use cases return: the one shape `--json`, the REST API
+and (for an alert, through `notify.payload.alert_payload`) the webhook body share.
+
+`to_json(record)` gives plain JSON-ready values: dicts, lists, strings, numbers, None; times
+as ISO 8601 UTC with a Z.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import singledispatch
+from typing import Any
+
+from monitor.models import TermCount, WatchlistMatch
+from monitor.notify.payload import ArticleRef, alert_payload
+from monitor.pipeline.snippets import highlight_spans
+from monitor.services.accounts import User
+from monitor.services.audit import AuditEntry, AuditPage
+from monitor.services.records import (
+    Alert,
+    AlertDetail,
+    AlertPage,
+    ArticleDetail,
+    ArticleSummary,
+    BackfillReport,
+    Channel,
+    ChannelTest,
+    Delivery,
+    FeedAdded,
+    FeedChanged,
+    FeedStatus,
+    FoundArticle,
+    Health,
+    Heartbeat,
+    OpmlImport,
+    OutboxBacklog,
+    SearchResult,
+    Status,
+    StoryDetail,
+    StorySummary,
+    WatchlistSummary,
+    WatchlistTest,
+)
+from monitor.services.tokens import IssuedToken, TokenInfo
+from monitor.services.triage import Precision, Triage
+from monitor.units import iso_z
+
+
+def marks(snippet: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Where to mark matched terms inside a snippet: [start, end) ranges, the same the email
+    and every face use (matching as watchlists do, case aside)."""
+    return highlight_spans(snippet, terms)
+
+
+@singledispatch
+def to_json(record: Any) -> Any:
+    """The JSON form of a record (a tuple of records becomes a list)."""
+    if isinstance(record, tuple | list):
+        return [to_json(item) for item in record]
+    raise TypeError(f"no JSON form for {type(record).__name__}")
+
+
+def _terms(matches: Sequence[TermCount]) -> list[dict[str, Any]]:
+    return [{"term": m.term, "actor": m.actor, "count": m.count} for m in matches]
+
+
+@to_json.register
+def _article(record: ArticleSummary) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "url": record.url,
+        "canonical_url": record.canonical_url,
+        "title": record.title,
+        "published_at": iso_z(record.published_at),
+        "fetched_at": iso_z(record.fetched_at),
+        "language": record.language,
+        "feed": {"url": record.feed.url, "name": record.feed.name},
+        "story_id": record.story_id,
+    }
+
+
+@to_json.register
+def _article_detail(record: ArticleDetail) -> dict[str, Any]:
+    return _article(record.article) | {
+        "author": record.author,
+        "summary": record.summary,
+        "text": record.text,
+        "matches": [
+            {"watchlist": m.watchlist, "term": m.term, "actor": m.actor, "count": m.count}
+            for m in record.matches
+        ],
+        "story": {"id": record.story.id, "articles": record.story.articles},
+    }
+
+
+@to_json.register
+def _found(record: FoundArticle) -> dict[str, Any]:
+    return _article(record.article) | {"snippet": record.snippet}
+
+
+@to_json.register
+def _search(record: SearchResult) -> dict[str, Any]:
+    return {
+        "articles": [_found(a) for a in record.articles],
+        "method": record.method,
+        "candidates": record.candidates,
+    }
+
+
+@to_json.register
+def _story(record: StorySummary) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "first_seen": iso_z(record.first_seen),
+        "last_seen": iso_z(record.last_seen),
+        "articles": record.articles,
+        "outlets": record.outlets,
+    }
+
+
+@to_json.register
+def _story_detail(record: StoryDetail) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "first_seen": iso_z(record.first_seen),
+        "last_seen": iso_z(record.last_seen),
+        "articles": record.articles,
+        "outlets": list(record.outlets),
+        "items": [_article(a) for a in record.items],
+    }
+
+
+@to_json.register
+def _delivery(record: Delivery) -> dict[str, Any]:
+    return {
+        "channel": record.channel,
+        "message_id": record.message_id,
+        "status": record.status,
+        "attempts": record.attempts,
+        "last_error": record.last_error,
+        "next_attempt_at": iso_z(record.next_attempt_at),
+        "sent_at": iso_z(record.sent_at),
+    }
+
+
+def alert_json(record: Alert) -> dict[str, Any]:
+    """The §4 alert payload (what the webhook carries), with the live story size."""
+    row = {
+        "id": record.id,
+        "created_at": record.created_at,
+        "watchlist": record.watchlist,
+        "severity": record.severity,
+        "matches": _terms(record.matches),
+        "snippets": record.snippets,
+        "story_id": record.story.id,
+    }
+    article = record.article
+    ref = ArticleRef(
+        article.id,
+        article.url,
+        article.title,
+        article.published_at,
+        article.language,
+        article.feed.url,
+        article.feed.name,
+    )
+    return alert_payload(row, ref, record.story.articles)
+
+
+@to_json.register
+def _alert(record: Alert) -> dict[str, Any]:
+    return alert_json(record) | {"deliveries": [_delivery(d) for d in record.deliveries]}
+
+
+@to_json.register
+def _alert_page(record: AlertPage) -> dict[str, Any]:
+    return {"items": [_alert(a) for a in record.items], "next_cursor": record.next_cursor}
+
+
+@to_json.register
+def _alert_detail(record: AlertDetail) -> dict[str, Any]:
+    copies = [_article(a) for a in record.story.items] if record.story else []
+    return _alert(record.alert) | {"copies": copies}
+
+
+@to_json.register
+def _feed(record: FeedStatus) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "url": record.url,
+        "config_url": record.config_url,
+        "name": record.name,
+        "tags": list(record.tags),
+        "state": record.state,
+        "last_error": record.last_error,
+        "error_count": record.error_count,
+        "note": record.note,
+        "last_poll_at": iso_z(record.last_poll_at),
+        "last_success_at": iso_z(record.last_success_at),
+        "last_new_at": iso_z(record.last_new_at),
+        "next_poll_at": iso_z(record.next_poll_at),
+        "interval_seconds": record.interval_seconds,
+        "articles": record.articles,
+        "source": record.source,
+        "silent": record.silent,
+    }
+
+
+@to_json.register
+def _feed_added(record: FeedAdded) -> dict[str, Any]:
+    return {"url": record.url, "given": record.given}
+
+
+@to_json.register
+def _feed_changed(record: FeedChanged) -> dict[str, Any]:
+    return {"id": record.id, "url": record.url, "state": record.state}
+
+
+@to_json.register
+def _opml(record: OpmlImport) -> dict[str, Any]:
+    return {"added": record.added, "listed": record.listed}
+
+
+@to_json.register
+def _watchlist(record: WatchlistSummary) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "severity": record.severity,
+        "channels": list(record.channels),
+        "terms": record.terms,
+        "exclude": record.exclude,
+        "tags": list(record.tags),
+        "languages": list(record.languages),
+        "query": record.query,
+        "articles": record.articles,
+        "alerts": record.alerts,
+    }
+
+
+def match_json(match: WatchlistMatch) -> dict[str, Any]:
+    """One watchlist that matched a tested text (`watchlists test --json` element)."""
+    return {
+        "watchlist": match.watchlist,
+        "matches": _terms(match.matches),
+        "snippets": list(match.snippets),
+    }
+
+
+@to_json.register
+def _test(record: WatchlistTest) -> dict[str, Any]:
+    return {
+        "language": record.language,
+        "matches": [match_json(m) for m in record.matches],
+        "unapplied": list(record.unapplied),
+    }
+
+
+@to_json.register
+def _backfill(record: BackfillReport) -> dict[str, Any]:
+    return {
+        "watchlist": record.watchlist,
+        "dry_run": record.dry_run,
+        "scanned": record.scanned,
+        "matched": record.matched,
+        "new_alerts": record.new_alerts,
+        "terms": [
+            {"term": t.term, "actor": t.actor, "hits": t.hits, "articles": t.articles}
+            for t in record.terms
+        ],
+        "snippets": list(record.snippets),
+        "articles": list(record.would_alert),
+    }
+
+
+@to_json.register
+def _channel(record: Channel) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "type": record.type,
+        "digest_seconds": record.digest_seconds,
+        "max_per_hour": record.max_per_hour,
+        "state": "disabled" if record.disabled_reason is not None else "ok",
+        "disabled_reason": record.disabled_reason,
+    }
+
+
+@to_json.register
+def _channel_test(record: ChannelTest) -> dict[str, Any]:
+    return {"channel": record.channel, "message_id": record.message_id}
+
+
+@to_json.register
+def _backlog(record: OutboxBacklog) -> dict[str, Any]:
+    return {
+        "pending": record.pending,
+        "held": record.held,
+        "dead": record.dead,
+        "sent": record.sent,
+        "oldest_pending_at": iso_z(record.oldest_pending_at),
+    }
+
+
+@to_json.register
+def _heartbeat(record: Heartbeat) -> dict[str, Any]:
+    return {
+        "worker": record.worker,
+        "host": record.host,
+        "pid": record.pid,
+        "beat_at": iso_z(record.beat_at),
+    }
+
+
+@to_json.register
+def _health(record: Health) -> dict[str, Any]:
+    return {"ok": record.ok, "problem": record.problem}
+
+
+@to_json.register
+def _status(record: Status) -> dict[str, Any]:
+    return {
+        "feeds": [_feed(f) for f in record.feeds],
+        "outbox": _backlog(record.backlog),
+        "workers": [_heartbeat(h) for h in record.heartbeats],
+        "health": _health(record.health),
+    }
+
+
+# Accounts, audit and triage (`services.users`, `tokens`, `audit`, `triage`).
+
+
+@to_json.register
+def _user(record: User) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "role": record.role,
+        "created_at": iso_z(record.created_at),
+        "password_changed_at": iso_z(record.password_changed_at),
+    }
+
+
+def token_json(record: TokenInfo, now: datetime) -> dict[str, Any]:
+    """A token as lists show it: its prefix and state at `now`, never the secret."""
+    return {
+        "id": record.id,
+        "user": record.user,
+        "prefix": record.prefix,
+        "state": record.state(now),
+        "created_at": iso_z(record.created_at),
+        "expires_at": iso_z(record.expires_at),
+        "revoked_at": iso_z(record.revoked_at),
+        "last_used_at": iso_z(record.last_used_at),
+    }
+
+
+def issued_token_json(record: IssuedToken, now: datetime) -> dict[str, Any]:
+    """A token just created, with its secret (shown this once)."""
+    return token_json(record.info, now) | {"token": record.secret}
+
+
+@to_json.register
+def _audit(record: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "at": iso_z(record.at),
+        "actor": record.actor,
+        "action": record.action,
+        "target": record.target,
+        "before": record.before,
+        "after": record.after,
+    }
+
+
+@to_json.register
+def _audit_page(record: AuditPage) -> dict[str, Any]:
+    return {"items": [_audit(e) for e in record.items], "next_cursor": record.next_cursor}
+
+
+@to_json.register
+def _triage(record: Triage) -> dict[str, Any]:
+    return {"state": record.state, "note": record.note, "by": record.by, "at": iso_z(record.at)}
+
+
+@to_json.register
+def _precision(record: Precision) -> dict[str, Any]:
+    return {
+        "triaged": record.triaged,
+        "false_positives": record.false_positives,
+        "precision": record.precision,
+    }

@@ -1,0 +1,125 @@
+"""Alert triage: an analyst's verdict on an alert, and each watchlist's precision from it.
+
+An alert starts `new`; an analyst sets it to `acknowledged`, `dismissed` or
+`false_positive` (a note is kept with any of them, and required for a false positive), or
+back to `new`. Each change is audited. A false positive never re-alerts for its story:
+alerts are unique per (watchlist, story), so later copies of the story, from any outlet,
+join the triaged alert instead of raising one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from monitor.errors import InvalidRequest, NotFound
+from monitor.services.audit import record
+from monitor.services.context import Context
+from monitor.storage import triage as store
+
+TriageState = Literal["new", "acknowledged", "dismissed", "false_positive"]
+STATES: tuple[TriageState, ...] = ("new", "acknowledged", "dismissed", "false_positive")
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """An alert's triage: its state, the note, who set it and when (None while `new`)."""
+
+    alert_id: str
+    state: TriageState
+    note: str | None
+    by: str | None
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """A watchlist's measured precision: of its triaged alerts, how many were false."""
+
+    watchlist: str
+    triaged: int
+    false_positives: int
+
+    @property
+    def precision(self) -> float | None:
+        """(triaged − false positives) / triaged, or None before anything is triaged."""
+        if not self.triaged:
+            return None
+        return (self.triaged - self.false_positives) / self.triaged
+
+
+def check_state(state: str) -> TriageState:
+    for known in STATES:
+        if state == known:
+            return known
+    raise InvalidRequest(f"unknown triage state {state!r}: use {', '.join(STATES)}")
+
+
+def _triage(row: dict[str, Any]) -> Triage:
+    return Triage(
+        alert_id=row["id"],
+        state=check_state(row["triage_state"]),
+        note=row["triage_note"],
+        by=row["triage_by"],
+        at=row["triage_at"],
+    )
+
+
+def public(triage: Triage) -> dict[str, Any]:
+    return {"state": triage.state, "note": triage.note}
+
+
+class TriageDesk:
+    """The triage use cases."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    async def get(self, alert_id: str) -> Triage:
+        async with self._context.read() as conn:
+            row = await store.triage_of(conn, alert_id)
+        if row is None:
+            raise NotFound(f"no alert {alert_id!r}")
+        return _triage(row)
+
+    async def of_many(self, alert_ids: Sequence[str]) -> dict[str, Triage]:
+        """The triage of each alert of `alert_ids` that exists."""
+        async with self._context.read() as conn:
+            rows = await store.triages(conn, alert_ids)
+        return {row["id"]: _triage(row) for row in rows}
+
+    async def set(self, alert_id: str, state: str, note: str | None, *, actor: str) -> Triage:
+        """Set an alert's triage state, audited; returns the new triage."""
+        checked = check_state(state)
+        note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise InvalidRequest(f"a note holds at most {MAX_NOTE} characters")
+        if checked == "false_positive" and note is None:
+            raise InvalidRequest("a false positive needs a note saying why")
+        now = self._context.clock.now()
+        async with self._context.write() as conn:
+            row = await store.triage_of(conn, alert_id)
+            if row is None:
+                raise NotFound(f"no alert {alert_id!r}")
+            by, at = (None, None) if checked == "new" else (actor, now)
+            await store.set_triage(conn, alert_id, state=checked, note=note, by=by, at=at)
+            after = Triage(alert_id, checked, note, by, at)
+            await record(
+                conn,
+                at=now,
+                actor=actor,
+                action="alert.triage",
+                target=f"alert:{alert_id}",
+                before=public(_triage(row)),
+                after=public(after),
+            )
+        return after
+
+    async def precision(self) -> dict[str, Precision]:
+        """Per watchlist that has alerts: triaged and false-positive counts."""
+        async with self._context.read() as conn:
+            counts = await store.precision_counts(conn)
+        return {name: Precision(name, triaged, fp) for name, (fp, triaged) in counts.items()}

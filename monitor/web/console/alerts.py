@@ -1,0 +1,148 @@
+"""The alerts inbox (filters in the URL, cursor pages), one alert explained (story timeline,
+matched terms, marked snippets, deliveries, triage, audit trail), and triage itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from monitor.errors import InvalidRequest, NotFound
+from monitor.services.triage import STATES
+from monitor.web.console.deps import (
+    CheckedForm,
+    Viewer,
+    console_of,
+    monitor_of,
+    parse_since,
+    require,
+)
+from monitor.web.console.pages import ConsoleRoute, error_page
+from monitor.web.console.render import redirect, render
+
+router = APIRouter(route_class=ConsoleRoute)
+PAGE = 50
+_DONE = {
+    "acknowledged": "Acknowledged.",
+    "dismissed": "Dismissed.",
+    "false_positive": "Marked as a false positive.",
+    "new": "Back to new.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """The inbox's filters as they appear in its URL."""
+
+    watchlist: str = ""
+    state: str = ""
+    language: str = ""
+    since: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any((self.watchlist, self.state, self.language, self.since))
+
+    def query(self, **more: str) -> str:
+        values = {
+            "watchlist": self.watchlist,
+            "state": self.state,
+            "language": self.language,
+            "since": self.since,
+            **more,
+        }
+        return urlencode({k: v for k, v in values.items() if v})
+
+    def arguments(self, now: datetime) -> dict[str, Any]:
+        """The filters as arguments of `Alerts.list`; InvalidRequest for a bad value."""
+        if self.state and self.state not in STATES:
+            raise InvalidRequest(f"unknown triage state {self.state!r}")
+        return {
+            "watchlist": self.watchlist or None,
+            "triage": self.state or None,
+            "language": self.language or None,
+            "since": parse_since(self.since, now),
+        }
+
+
+@router.get("/", name="console.inbox")
+async def inbox(
+    request: Request,
+    who: Viewer,
+    watchlist: str = "",
+    state: str = "",
+    language: str = "",
+    since: str = "",
+    cursor: str = "",
+) -> Response:
+    monitor = monitor_of(request)
+    now = monitor.ctx.clock.now()
+    filters = InboxFilter(watchlist[:200], state[:32], language[:16], since[:8])
+    base = request.url_for("console.inbox").path
+    try:
+        page = await monitor.alerts.list(
+            **filters.arguments(now), cursor=cursor or None, limit=PAGE
+        )
+    except InvalidRequest as e:
+        return error_page(request, who, 400, "Bad filter", str(e))
+    outlets = await console_of(request).outlets([a.story.id for a in page.items])
+    triages = await monitor.triage.of_many([a.id for a in page.items])
+    newest = page.items[0].created_at if page.items and not cursor else now
+    context = who.page(
+        request,
+        title="Alerts",
+        section="console.inbox",
+        alerts=page.items,
+        cursor=cursor,
+        next_url=f"{base}?{filters.query(cursor=page.next_cursor)}" if page.next_cursor else "",
+        outlets=outlets,
+        triages=triages,
+        filters=filters,
+        states=STATES,
+        watchlists=[w.name for w in monitor.settings.watchlists],
+        first_url=f"{base}?{filters.query()}",
+        events_url=request.url_for("console.inbox_events").path
+        + "?"
+        + filters.query(after=newest.isoformat()),
+    )
+    return render(request, "console/inbox.html", context)
+
+
+@router.get("/alerts/{alert_id}", name="console.alert")
+async def alert(request: Request, who: Viewer, alert_id: str) -> Response:
+    monitor = monitor_of(request)
+    try:
+        detail = await monitor.alerts.show(alert_id)
+    except NotFound as e:
+        return error_page(request, who, 404, "No such alert", str(e))
+    triage = await monitor.triage.get(alert_id)
+    audit = await monitor.audit.list(target=f"alert:{alert_id}", limit=50)
+    context = who.page(
+        request,
+        title=detail.alert.article.title or f"Alert {alert_id}",
+        section="console.inbox",
+        detail=detail,
+        triage=triage,
+        terms=[m.term for m in detail.alert.matches],
+        audit=audit.items,
+        can_triage=who.can("analyst"),
+    )
+    return render(request, "console/alert.html", context)
+
+
+@router.post("/alerts/{alert_id}/triage", name="console.triage")
+async def triage(request: Request, who: Viewer, form: CheckedForm, alert_id: str) -> Response:
+    """Set the alert's triage state (analysts and admins), then show the alert again."""
+    require(who, "analyst")
+    state, note = str(form.get("state", "")), str(form.get("note", ""))
+    try:
+        await monitor_of(request).triage.set(alert_id, state, note, actor=who.principal.name)
+    except NotFound as e:
+        return error_page(request, who, 404, "No such alert", str(e))
+    except InvalidRequest as e:
+        return error_page(request, who, 400, "Triage not saved", str(e))
+    target = request.url_for("console.alert", alert_id=alert_id).path
+    return redirect(request, target, ok=_DONE.get(state, "Saved."))

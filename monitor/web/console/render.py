@@ -1,0 +1,166 @@
+"""Rendering console pages: the Jinja environment (autoescaped), its filters, and the
+security headers every page carries (a strict Content-Security-Policy: scripts and styles
+from this origin only, nothing inline, no framing).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from monitor.services.shapes import marks
+from monitor.units import format_duration, iso_z
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+FLASH_COOKIE = "monitor_flash"
+# Languages written right to left; other text gets dir="auto" (the first strong letter decides).
+RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur", "he", "yi", "dv", "ckb", "sd", "ug"})
+
+
+def mark(text: str, terms: Iterable[str]) -> Markup:
+    """`text` escaped, with each matched term (the one highlighter's spans) inside `<mark>`."""
+    out, at = [], 0
+    for start, end in marks(text, [t for t in terms if t]):
+        out += [escape(text[at:start]), Markup("<mark>{}</mark>").format(text[start:end])]
+        at = end
+    return Markup("").join([*out, escape(text[at:])])
+
+
+def textdir(language: str | None) -> str:
+    """The `dir` attribute for text in `language`."""
+    return "rtl" if (language or "").split("-")[0].lower() in RTL_LANGUAGES else "auto"
+
+
+def iso(value: datetime | None) -> str:
+    return iso_z(value) or ""
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """A short relative time ("5 min ago", "in 3 h"), or the date beyond a week."""
+    if value is None:
+        return "never"
+    seconds = (now - value).total_seconds()
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds >= 7 * 86400:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            amount = f"{int(seconds // size)} {unit}"
+            return f"in {amount}" if future else f"{amount} ago"
+    return "just now"
+
+
+def duration(seconds: float | None) -> str:
+    """A polling interval in the config's units ("15m", "2h", "1d")."""
+    return format_duration(timedelta(seconds=seconds)) if seconds else "—"
+
+
+def oneline(text: str | None, limit: int = 160) -> str:
+    """The first line of an error, cut to `limit` characters."""
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@pass_context
+def _ago(context: Context, value: datetime | None) -> str:
+    return ago(value, context["now"])
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        mark=mark, textdir=textdir, iso=iso, ago=_ago, duration=duration, oneline=oneline
+    )
+    return env
+
+
+_ENV = environment()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page: `template` rendered with `context`, `url_for`, the message left by the previous
+    request (`redirect`), and the security headers."""
+    flashes = _flashes(request.cookies.get(FLASH_COOKIE, ""))
+    page = _ENV.get_template(template).render(
+        {"url_for": _path_for(request), "request": request, "flashes": flashes, **context}
+    )
+    response = HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
+    if flashes:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(request: Request, target: str, *, ok: str = "", error: str = "") -> RedirectResponse:
+    """303 to `target`, leaving a one-line message for the page shown there.
+
+    The message travels in a cookie, not the URL, so a link from elsewhere cannot make a
+    console page say something the console did not."""
+    response = RedirectResponse(target, status_code=303)
+    kind, text = ("error", error) if error else ("ok", ok)
+    if text:
+        value = base64.urlsafe_b64encode(json.dumps([kind, text[:500]]).encode()).decode()
+        response.set_cookie(
+            FLASH_COOKIE,
+            value,
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+def _flashes(value: str) -> list[tuple[str, str]]:
+    try:
+        kind, text = json.loads(base64.urlsafe_b64decode(value.encode()))
+    except (ValueError, TypeError):
+        return []
+    return [(kind, text)] if kind in ("ok", "error") and isinstance(text, str) else []
+
+
+def render_fragment(request: Request, template: str, context: Mapping[str, Any]) -> str:
+    """A piece of a page (a table row for the live inbox), escaped like a page."""
+    return _ENV.get_template(template).render({"url_for": _path_for(request), **context})
+
+
+def _path_for(request: Request) -> Callable[..., str]:
+    """`url_for` for templates: the path only, so links stay on the origin the page came from."""
+
+    def path_for(name: str, /, **params: Any) -> str:
+        return request.url_for(name, **params).path
+
+    return path_for

@@ -1,0 +1,129 @@
+"""Request limits: a body-size cap (ASGI middleware) and the failed-sign-in rate limiter.
+
+`BodyCap` answers 413 (problem+json) before the app reads more than `max_bytes` of a body,
+whether announced by Content-Length or streamed in chunks.
+
+`FailureLimiter` counts failed sign-ins (password or token) in a sliding window, per key —
+the client address and, for passwords, the user name — and blocks a key that reached
+`limit` failures until the oldest one leaves the window. Counts are per process: a web tier
+of N processes lets N × `limit` attempts through per window, still a few per second at most.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.clock import Clock
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    """A request body grew past the cap while it was read."""
+
+
+class BodyCap:
+    """ASGI middleware refusing request bodies above `max_bytes` with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def capped() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, capped, watch)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Content Too Large",
+                "status": 413,
+                "detail": f"request bodies are capped at {self.max_bytes} bytes",
+                "instance": scope.get("path", ""),
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class FailureLimiter:
+    """Failed sign-ins per key in a sliding window; a key at `limit` failures waits."""
+
+    def __init__(
+        self, clock: Clock, *, limit: int = 10, window: timedelta = timedelta(minutes=5)
+    ) -> None:
+        self.clock, self.limit, self.window = clock, limit, window
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def retry_after(self, *keys: str) -> int | None:
+        """Seconds until the most blocked of `keys` may try again, or None if none is."""
+        now = self.clock.now()
+        waits = [self._wait(key, now) for key in keys]
+        blocked = [w for w in waits if w is not None]
+        return max(blocked) if blocked else None
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock.now()
+        for key in keys:
+            self._prune(key, now).append(now)
+        if len(self._failures) > 100_000:  # bound memory under a spray of distinct keys
+            for key in [k for k in self._failures if not self._prune(k, now)]:
+                del self._failures[key]
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
+
+    def _prune(self, key: str, now: datetime) -> deque[datetime]:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
+    def _wait(self, key: str, now: datetime) -> int | None:
+        times = self._prune(key, now)
+        if len(times) < self.limit:
+            return None
+        return max(1, math.ceil((times[0] + self.window - now).total_seconds()))

@@ -1,0 +1,221 @@
+"""The console in a real browser: `monitor demo --serve` (the real pipeline's demo database,
+served by uvicorn on 127.0.0.1) driven by Playwright with Debian's Chromium.
+
+The session starts the demo once, signs in as its printed one-time user, and adds what the
+tests need through the use cases: a viewer, and a feed and an alerting article whose titles
+hold markup. Screenshots go to `tmp/artefacts/browser/` (or `$MONITOR_ARTEFACTS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+
+from monitor.clock import FrozenClock
+from monitor.demo import DEMO_USER, demo_settings
+from monitor.services import open_monitor
+from tests.support.api import article, ingest
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = Path(os.environ.get("MONITOR_ARTEFACTS", ROOT / "tmp" / "artefacts" / "browser"))
+VIEWER, VIEWER_PASSWORD = "vera", "viewer password 1"
+HOSTILE = '<script>alert("feed")</script><img src=x onerror=alert("img")>'
+WIDTHS = (375, 1440)
+T = TypeVar("T")
+START_TIMEOUT = 180  # the demo round extracts 36 articles; a loaded machine is slow
+
+
+@dataclass
+class Site:
+    """The served console and what the session seeded in it."""
+
+    base_url: str
+    folder: Path
+    password: str  # the demo user's one-time password
+    demo_alerts: list[str]  # ids of the alerts the demo round raised
+    seed_alert: str = ""  # the alert on the story four outlets carried
+    rtl_alert: str = ""  # an alert on an article in Arabic script
+    spare: list[str] = field(default_factory=list)  # the other demo alerts, one per test
+    hostile_alert: str = ""
+    hostile_feed_id: int = 0
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    def raise_alert(self, title: str, text: str) -> str:
+        """Store an alerting article through the pipeline's write path; its alert id."""
+        return _in_thread(_store_alerting(self.folder, title, text))
+
+
+@dataclass
+class Watched:
+    """A page with everything it said or asked: console messages, page errors, dialogs."""
+
+    page: Page
+    console: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def attach(self) -> Watched:
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type in ("error", "warning"):
+                self.console.append(f"{message.type}: {message.text}")
+
+        def on_dialog(dialog: Dialog) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        self.page.on("console", on_console)
+        self.page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
+        self.page.on("dialog", on_dialog)
+        return self
+
+
+def _in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on an event loop of its own thread (Playwright's runs in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _store_alerting(folder: Path, title: str, text: str, *, feed: str = "") -> str:
+    settings = demo_settings([], folder)
+    async with open_monitor(settings, migrate=False) as m:
+        feeds = await m.feeds.list()
+        feed_id = next((f.id for f in feeds if feed and f.url == feed), feeds[0].id)
+        clock = FrozenClock(datetime.now(UTC))
+        guid = f"browser-{time.time_ns()}"
+        stored = await ingest(
+            m.ctx.engine, settings, clock, article(feed_id, guid, title, text, at=clock.now())
+        )
+    assert stored.alert_ids, f"{title!r} raised no alert"
+    return stored.alert_ids[0]
+
+
+async def _seed(site: Site) -> None:
+    settings = demo_settings([], site.folder)
+    async with open_monitor(settings, migrate=False) as m:
+        alerts = (await m.alerts.list(limit=100)).items
+        site.demo_alerts = [a.id for a in alerts]
+        site.seed_alert = next(a.id for a in alerts if a.story.articles == 4)
+        site.rtl_alert = next(a.id for a in alerts if a.article.language in ("fa", "ar"))
+        site.spare = [a for a in site.demo_alerts if a not in (site.seed_alert, site.rtl_alert)]
+        await m.users.add(VIEWER, "viewer", VIEWER_PASSWORD, actor="test")
+        added = await m.feeds.add("http://127.0.0.1:9/hostile.xml", name=HOSTILE, discover=False)
+        site.hostile_feed_id = next(f.id for f in await m.feeds.list() if f.url == added.url)
+    site.hostile_alert = await _store_alerting(
+        site.folder,
+        f"ISKP claims {HOSTILE}",
+        f"The ISKP statement {HOSTILE} was posted on a channel used by the group. " * 3,
+        feed=added.url,
+    )
+
+
+def _start_demo() -> tuple[subprocess.Popen[str], str, str, Path]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + START_TIMEOUT, []
+    folder: Path | None = None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if kept := re.search(r"sqlite\+aiosqlite:///(\S+)/demo\.db", line):
+            folder = Path(kept.group(1))
+        if served := re.search(
+            r"console: (http://127\.0\.0\.1:\d+/)\s+user: (\S+)\s+password: (\S+)", line
+        ):
+            assert served.group(2) == DEMO_USER
+            assert folder is not None, "".join(seen)
+            return process, served.group(1), served.group(3), folder
+    process.kill()
+    raise AssertionError("monitor demo --serve did not start:\n" + "".join(seen[-30:]))
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    process, base_url, password, folder = _start_demo()
+    served = Site(base_url, folder, password, [])
+    try:
+        _in_thread(_seed(served))
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=30) == 0, "monitor demo --serve did not exit 0 on SIGINT"
+        finally:
+            process.kill()
+            for item in sorted(folder.glob("*"), reverse=True):
+                item.unlink()
+            folder.rmdir()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def sign_in(page: Page, site: Site, name: str, password: str) -> None:
+    """Sign in through the form and land on the inbox."""
+    page.goto(site.url("/login"))
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(site.url("/"))
+
+
+@pytest.fixture
+def as_user(browser: Browser, site: Site) -> Iterator[Callable[..., Watched]]:
+    """`as_user(role, width=1440)`: a fresh browser context signed in as the analyst (the demo
+    user) or the viewer, its page watched for console errors and dialogs."""
+    contexts: list[Any] = []
+
+    def open_as(role: str = "analyst", *, width: int = 1440) -> Watched:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        watched = Watched(context.new_page()).attach()
+        if role == "analyst":
+            sign_in(watched.page, site, DEMO_USER, site.password)
+        else:
+            sign_in(watched.page, site, VIEWER, VIEWER_PASSWORD)
+        return watched
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def shoot(page: Page, name: str) -> Path:
+    """A full-page screenshot kept as a test artefact."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
