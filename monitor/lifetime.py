@@ -16,6 +16,9 @@ from collections.abc import Mapping
 
 _PR_SET_PDEATHSIG = 1
 SUPERVISOR_ENV = "MONITOR_SUPERVISOR_PID"  # set by `run --workers N` in each worker's env
+# The pid a process of the extraction pool expects as its parent: the service sets its own
+# before the forkserver starts, the forkserver sets its own before it forks pool workers.
+POOL_PARENT_ENV = "MONITOR_POOL_PARENT"
 
 
 def die_with_parent(signum: int = signal.SIGKILL, *, parent: int | None = None) -> None:
@@ -37,3 +40,15 @@ def follow_supervisor(environ: Mapping[str, str]) -> None:
     supervisor = environ.get(SUPERVISOR_ENV, "")
     if supervisor.isdigit():
         die_with_parent(signal.SIGTERM, parent=int(supervisor))
+
+
+def expect_pool_children() -> None:
+    """In a process about to start pool children: they are to die with this one."""
+    os.environ[POOL_PARENT_ENV] = str(os.getpid())
+
+
+def join_pool() -> None:
+    """In a forkserver or pool worker: die with the parent named by the environment, even
+    when it died before this process got here (a kill in the first second of start-up)."""
+    parent = os.environ.get(POOL_PARENT_ENV, "")
+    die_with_parent(parent=int(parent) if parent.isdigit() else None)

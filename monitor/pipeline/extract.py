@@ -38,7 +38,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from monitor.errors import ExtractError
-from monitor.lifetime import die_with_parent
+from monitor.lifetime import expect_pool_children, join_pool
 from monitor.models import Extracted
 from monitor.pipeline.language import detect_language
 
@@ -247,7 +247,7 @@ def _is_home_page_for_article(canonical: str, url: str) -> bool:
 def _quiet_worker() -> None:
     """Worker start-up: die with the forkserver, and silence library loggers that would
     write to stderr in every process."""
-    die_with_parent()
+    join_pool()
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
@@ -305,6 +305,7 @@ class Extractor:
         await asyncio.gather(*self._retiring, return_exceptions=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        expect_pool_children()
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=_pool_context(),

@@ -3,8 +3,9 @@ lxml are imported and the language models loaded there once, and every worker sh
 copy-on-write. Without it each worker loaded its own ≈ 90 MB copy of the models, again
 whenever the pool was swapped. The forkserver also asks to die with the service."""
 
-from monitor.lifetime import die_with_parent
+from monitor.lifetime import expect_pool_children, join_pool
 from monitor.pipeline.language import warm_up
 
-die_with_parent()
+join_pool()
+expect_pool_children()
 warm_up()
