@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from monitor.cli import call, fail, out, print_json, since_option
 from monitor.errors import DeliveryError
@@ -17,6 +17,8 @@ from monitor.services.shapes import alert_json, to_json
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
+ID_WIDTH = len("alt_") + 16
+TIME_WIDTH = len("2026-11-27T16:30:00Z")
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +67,15 @@ def list_alerts(
         print_json([alert_json(a) for a in page.items])
         return
     table = Table(
-        "id", "created", "watchlist", "severity", "matches", "story", "article", "deliveries"
+        # Ids and times are never cut, in a pipe or a narrow terminal: they are copied.
+        Column("id", no_wrap=True, min_width=ID_WIDTH),
+        Column("created", no_wrap=True, min_width=TIME_WIDTH),
+        "watchlist",
+        "severity",
+        "matches",
+        "story",
+        "article",
+        "deliveries",
     )
     for alert in page.items:
         data = alert_json(alert)
@@ -86,7 +96,7 @@ def list_alerts(
 @alerts_app.command("show")
 def show_alert(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…), or a unique prefix of it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One alert: matches, snippets, article, story and every delivery with attempts and last error."""

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from monitor.cli import call, err, fail, load, options, out, print_json, run_async
+from monitor.cli.alerts import TIME_WIDTH
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
@@ -143,13 +144,14 @@ def status(
     if as_json:
         print_json(to_json(report.feeds))
         return
+    # Times are never cut (rich would end them with "…" in a pipe or a narrow terminal).
     table = Table(
         "id",
         "name",
         "state",
-        "last poll",
-        "last success",
-        "next poll",
+        Column("last poll", no_wrap=True, min_width=TIME_WIDTH),
+        Column("last success", no_wrap=True, min_width=TIME_WIDTH),
+        Column("next poll", no_wrap=True, min_width=TIME_WIDTH),
         "every",
         "articles",
         "last error / note",

@@ -8,6 +8,8 @@ import binascii
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from monitor.errors import InvalidRequest, NotFound
 from monitor.models import TermCount
 from monitor.notify.store import requeue
@@ -107,6 +109,8 @@ class Alerts:
         after = decode_cursor(cursor) if cursor else None
         wanted = AlertFilter(since, watchlist, status, language, after, triage)
         async with self.ctx.read() as conn:
+            if watchlist:
+                await self._known_watchlist(conn, watchlist)
             rows = await store.list_alerts(conn, wanted, limit=limit + 1)
             sent = await store.deliveries(conn, [row.id for row in rows[:limit]])
         by_alert: dict[str, list[Delivery]] = {}
@@ -116,9 +120,31 @@ class Alerts:
         more = len(rows) > limit
         return AlertPage(items, encode_cursor(items[-1]) if more and items else None)
 
+    async def _known_watchlist(self, conn: AsyncConnection, watchlist: str) -> None:
+        """InvalidRequest for a watchlist neither configured nor ever alerted."""
+        names = [w.name for w in self.ctx.settings.watchlists]
+        if watchlist in names or await store.has_watchlist(conn, watchlist):
+            return
+        raise InvalidRequest(
+            f"no watchlist {watchlist!r} (configured: {', '.join(names) or 'none'})"
+        )
+
+    async def resolve(self, conn: AsyncConnection, given: str) -> str:
+        """The full id of the alert `given` names: its id, or a prefix of exactly one id.
+        NotFound when none matches, InvalidRequest when several do."""
+        found = await store.ids_starting(conn, given, limit=3)
+        if given in found or len(found) == 1:
+            return given if given in found else found[0]
+        if not found:
+            raise NotFound(f"no alert {given!r} (see `monitor alerts list`)")
+        shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
+        raise InvalidRequest(f"alert id {given!r} is ambiguous ({shown}): give more characters")
+
     async def get(self, alert_id: str) -> Alert:
-        """One alert with its deliveries; NotFound when there is none."""
+        """One alert (by id or a unique prefix of it) with its deliveries; NotFound when
+        there is none."""
         async with self.ctx.read() as conn:
+            alert_id = await self.resolve(conn, alert_id)
             row = await store.get_alert(conn, alert_id)
             if row is None:
                 raise NotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
@@ -142,8 +168,10 @@ class Alerts:
         has nothing to retry."""
         if not alert_id and not dead:
             raise InvalidRequest("give an alert id or --dead")
-        ids = (alert_id,) if alert_id else ()
         async with self.ctx.write() as conn:
+            if alert_id and alert_id.startswith("alt_") and "." not in alert_id:
+                alert_id = await self.resolve(conn, alert_id)
+            ids = (alert_id,) if alert_id else ()
             count = await requeue(conn, self.ctx.clock.now(), ids=ids, dead=dead)
         if alert_id and not count:
             raise NotFound(f"nothing to retry for {alert_id!r} (unknown, or already sent)")
