@@ -11,7 +11,6 @@ import typer
 from rich.table import Column, Table
 
 from monitor.cli import call, err, fail, load, options, out, print_json, run_async
-from monitor.cli.alerts import TIME_WIDTH
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
@@ -140,18 +139,18 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-feed health: state, last poll, last success, last error, next poll, articles."""
-    report = call(ctx, lambda m: m.health.status())
+    report = call(ctx, lambda m: m.health.status(), migrate=False)
     if as_json:
         print_json(to_json(report.feeds))
         return
-    # Times are never cut (rich would end them with "…" in a pipe or a narrow terminal).
+    # Times fold rather than end in "…" in a pipe or a narrow terminal: never cut.
     table = Table(
         "id",
         "name",
         "state",
-        Column("last poll", no_wrap=True, min_width=TIME_WIDTH),
-        Column("last success", no_wrap=True, min_width=TIME_WIDTH),
-        Column("next poll", no_wrap=True, min_width=TIME_WIDTH),
+        Column("last poll", overflow="fold"),
+        Column("last success", overflow="fold"),
+        Column("next poll", overflow="fold"),
         "every",
         "articles",
         "last error / note",

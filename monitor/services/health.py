@@ -127,8 +127,16 @@ class HealthService:
             return backlog(await outbox_backlog(conn))
 
     async def status(self) -> Status:
-        """Feeds' health, the outbox backlog, workers' heartbeats and overall health."""
+        """Feeds' health, the outbox backlog, workers' heartbeats and overall health.
+        StorageError when the database is not set up to the code's migrations."""
         from monitor.services.feeds import Feeds
+
+        current, head = await migration_state(self.ctx.engine)
+        if current != head:
+            raise StorageError(
+                f"the database is not set up (migrations at {current or 'none'}, code at"
+                f" {head}): run `monitor db upgrade`"
+            )
 
         return Status(
             await Feeds(self.ctx).list(),

@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -60,9 +60,29 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -
     connect_args: dict[str, Any] = {"timeout": 10}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
+    parsed, ssl = _ssl_from_query(make_url(url))
+    if ssl is not None:
+        connect_args["ssl"] = ssl
     return create_async_engine(
-        url, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
+        parsed, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
     )
+
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _ssl_from_query(url: URL) -> tuple[URL, str | None]:
+    """libpq's `?sslmode=…` (what PostgreSQL URLs carry) as asyncpg's `ssl` argument; asyncpg
+    takes no `sslmode` keyword and would fail with a traceback. StorageError for a mode
+    PostgreSQL does not have."""
+    mode = url.query.get("sslmode") or url.query.get("ssl")
+    if mode is None:
+        return url, None
+    if not isinstance(mode, str) or mode not in SSL_MODES:
+        raise StorageError(
+            f"database.url: sslmode must be one of {', '.join(SSL_MODES)}, not {mode!r}"
+        )
+    return url.difference_update_query(["sslmode", "ssl"]), mode
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:
