@@ -89,6 +89,19 @@ def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> di
         "matches": [{"term": m.term, "actor": m.actor, "count": m.count} for m in match.matches],
         "snippets": list(match.snippets),
         "created_at": now,
+        "article_snapshot": article_snapshot(ArticleRef.from_context(context)),
+    }
+
+
+def article_snapshot(article: ArticleRef) -> dict[str, Any]:
+    """What an alert keeps of its article, for when the article is deleted."""
+    return {
+        "url": article.url,
+        "title": article.title,
+        "published_at": iso_z(article.published_at),
+        "language": article.language,
+        "feed_url": article.feed_url,
+        "feed_name": article.feed_name,
     }
 
 

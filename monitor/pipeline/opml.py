@@ -26,6 +26,8 @@ def read_opml(body: bytes, *, source: str = "OPML") -> tuple[tuple[Outline, ...]
     parsed = listparser.parse(body)
     if parsed.bozo and not parsed.feeds:
         raise ParseError(f"{source}: not a readable OPML file ({parsed.bozo_exception})")
+    if not parsed.get("version") and not parsed.feeds:
+        raise ParseError(f"{source}: not an OPML file (no <opml> document in it)")
     outlines = tuple(
         Outline(
             str(item.url),

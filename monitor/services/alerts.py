@@ -61,6 +61,30 @@ def delivery(row: Any) -> Delivery:
     )
 
 
+def _article(row: Any) -> AlertArticle:
+    """The alert's article: the stored one, else what the alert kept of it (the article was
+    deleted with its feed, or by retention)."""
+    if row.article_id is not None:
+        return AlertArticle(
+            id=row.article_id,
+            url=row.article_url or "",
+            title=row.article_title or "",
+            published_at=row.article_published_at,
+            language=row.article_language or "",
+            feed=FeedRef(row.feed_url or "", row.feed_name or ""),
+        )
+    kept = row.article_snapshot or {}
+    published = kept.get("published_at")
+    return AlertArticle(
+        id=None,
+        url=str(kept.get("url") or ""),
+        title=str(kept.get("title") or ""),
+        published_at=datetime.fromisoformat(published) if published else None,
+        language=str(kept.get("language") or ""),
+        feed=FeedRef(str(kept.get("feed_url") or ""), str(kept.get("feed_name") or "")),
+    )
+
+
 def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
     """An alert row (`storage.alerts`) as a record."""
     return Alert(
@@ -70,14 +94,7 @@ def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
         severity=row.severity,
         matches=tuple(TermCount(m["term"], m["actor"], int(m["count"])) for m in row.matches),
         snippets=tuple(row.snippets),
-        article=AlertArticle(
-            id=row.article_id,
-            url=row.article_url or "",
-            title=row.article_title or "",
-            published_at=row.article_published_at,
-            language=row.article_language or "",
-            feed=FeedRef(row.feed_url or "", row.feed_name or ""),
-        ),
+        article=_article(row),
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
     )

@@ -216,6 +216,9 @@ alerts = Table(
     Column("triage_note", Text),
     Column("triage_by", Text),
     Column("triage_at", UTCDateTime),
+    # The article's url, title, published_at, language, feed_url, feed_name when the alert was
+    # raised: shown once the article is gone (`feeds remove`, retention).
+    Column("article_snapshot", JSON),
     UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
 )
 Index("ix_alerts_created_at", alerts.c.created_at)

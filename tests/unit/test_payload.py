@@ -143,6 +143,14 @@ def test_alert_row_matches_the_alerts_table() -> None:
         ],
         "snippets": ["…aiding the expansion of ISIS-K. Without…"],
         "created_at": NOW,
+        "article_snapshot": {
+            "url": "https://news.example/a/1",
+            "title": "Pakistan accuses neighbours of aiding ISIS-K",
+            "published_at": "2026-11-27T15:00:00Z",
+            "language": "en",
+            "feed_url": "https://news.example/rss",
+            "feed_name": "Example News",
+        },
     }
 
 

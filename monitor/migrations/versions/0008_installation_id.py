@@ -12,7 +12,8 @@ changes afterwards, so an alert keeps its id across retries and restarts.
 
 `entries.error` records an item that could not be stored (the rest of its feed is), and
 `feeds.note` what the last poll that read the feed left undone (failed items, items deferred
-to the next poll by the per-poll cap), shown by `monitor status`.
+to the next poll by the per-poll cap), shown by `monitor status`; `alerts.article_snapshot`
+the article's facts when the alert was raised, shown once the article is deleted.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ def upgrade() -> None:
     op.bulk_insert(table, [{"id": secrets.token_hex(16), "created_at": created}])
     op.add_column("entries", sa.Column("error", sa.Text(), nullable=True))
     op.add_column("feeds", sa.Column("note", sa.Text(), nullable=True))
+    op.add_column("alerts", sa.Column("article_snapshot", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("article_snapshot")
     with op.batch_alter_table("feeds") as batch:
         batch.drop_column("note")
     with op.batch_alter_table("entries") as batch:
