@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings, load_config
-from monitor.errors import ConfigError, StorageError
+from monitor.errors import ConfigError
 from monitor.ingest import Ingestor
 from monitor.notify.outbox import DeliveryWorker, alert_builder
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.extract import Extractor
 from monitor.pipeline.fetch import Fetcher
 from monitor.pipeline.match import Matcher
-from monitor.storage.engine import create_engine, sqlite_path, upgrade
+from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.feeds import sync_config_feeds
 
 
@@ -81,15 +81,9 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_engine(settings: Settings, *, migrate: bool = True) -> AsyncIterator[AsyncEngine]:
-    """The database engine, upgraded to the latest migration unless told otherwise. Without
-    `migrate` a SQLite file that is not there is an error, never created (`status`, `health`
-    read; they do not set up databases)."""
-    path = sqlite_path(settings.database.url)
-    if not migrate and path is not None and not path.exists():
-        raise StorageError(
-            f"no database at {path}: run `monitor db upgrade` (or `monitor run`) first"
-        )
-    engine = create_engine(settings.database.url)
+    """The database engine, upgraded to the latest migration unless told otherwise (without
+    `migrate` not even a SQLite file's folder is created: such commands only read)."""
+    engine = create_engine(settings.database.url, create_folder=migrate)
     try:
         if migrate:
             await upgrade(engine)

@@ -76,6 +76,11 @@ def options(ctx: typer.Context) -> Options:
     return obj
 
 
+def counted(count: int, word: str, plural: str = "") -> str:
+    """ "1 article", "2 articles" (`plural` for words not made with -s)."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
     err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from monitor.cli import call, fail, out, print_json, since_option
+from monitor.cli import call, counted, fail, out, print_json, since_option
 from monitor.errors import DeliveryError
 from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
@@ -120,7 +120,9 @@ def _print_alert(alert: Alert) -> None:
         f"  published {data['article']['published_at'] or '?'}  language {article.language or '?'}",
         highlight=False,
     )
-    out.print(f"story #{alert.story.id}: {alert.story.articles} articles", highlight=False)
+    out.print(
+        f"story #{alert.story.id}: {counted(alert.story.articles, 'article')}", highlight=False
+    )
     for m in alert.matches:
         actor = f" ({m.actor})" if m.actor else ""
         out.print(f"  match {m.term}{actor} ×{m.count}", highlight=False)
@@ -133,8 +135,14 @@ def _print_alert(alert: Alert) -> None:
 def _delivery_line(d: Delivery) -> str:
     shown = to_json(d)
     error = f"  last error: {d.last_error}" if d.last_error else ""
-    when = shown["sent_at"] or f"next attempt {shown['next_attempt_at']}"
-    return f"  delivery {d.channel}: {d.status} after {d.attempts} attempts, {when}{error}"
+    when = {
+        "sent": f"sent {shown['sent_at']}",
+        "dead": "no further attempts (`monitor alerts retry` requeues it)",
+        "rolled": "rolled into a digest",
+        "held": f"held until {shown['next_attempt_at']}",
+    }.get(d.status, f"next attempt {shown['next_attempt_at']}")
+    tried = counted(d.attempts, "attempt")
+    return f"  delivery {d.channel}: {d.status} after {tried}, {when}{error}"
 
 
 @alerts_app.command("retry")
@@ -148,7 +156,8 @@ def retry(
     """Requeue an alert's failed deliveries (or all dead-lettered ones); sent ones are never resent."""
     count = call(ctx, lambda m: m.alerts.retry(alert_id, dead=dead))
     out.print(
-        f"requeued {count} deliveries; the running service (or `monitor run --once`) sends them"
+        f"requeued {counted(count, 'delivery', 'deliveries')}; the running service"
+        " (or `monitor run --once`) sends them"
     )
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli import call, err, out, print_json, since_option
+from monitor.cli import call, counted, err, out, print_json, since_option
 from monitor.cli.marks import highlighted
 from monitor.services.records import FoundArticle
 from monitor.services.shapes import to_json
@@ -69,7 +69,7 @@ def show_article(
     out.print(
         f"{article.url}\n{article.feed.name or article.feed.url}  "
         f"published {shown['published_at'] or '?'}  language {article.language or '?'}  "
-        f"story {detail.story.id} ({detail.story.articles} articles)",
+        f"story {detail.story.id} ({counted(detail.story.articles, 'article')})",
         highlight=False,
     )
     for m in detail.matches:
@@ -99,7 +99,8 @@ def search_articles(
     for found in result.articles:
         _print_found(found, list(result.words))
     err.print(
-        f"{len(result.articles)} found; {result.candidates} articles read ({result.method})",
+        f"{len(result.articles)} found; {counted(result.candidates, 'article')} read"
+        f" ({result.method})",
         style="dim",
         highlight=False,
     )
@@ -152,7 +153,7 @@ def show_story(
     out.print(f"[bold]{story.title}[/bold]", highlight=False)
     out.print(
         f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
-        f"{story.articles} articles from {len(story.outlets)} outlets",
+        f"{counted(story.articles, 'article')} from {counted(len(story.outlets), 'outlet')}",
         highlight=False,
     )
     for item in shown["items"]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column, Table
 
-from monitor.cli import call, err, fail, load, options, out, print_json, run_async
+from monitor.cli import call, counted, err, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
@@ -60,8 +60,10 @@ def run(
     if once:
         report = run_async(lambda: _once(settings, all_feeds))
         out.print(
-            f"polled {len(report.polls)} feeds: {report.stored} articles stored, "
-            f"{report.alerts} alerts, {report.delivered} messages delivered, {report.errors} feed errors"
+            f"polled {counted(len(report.polls), 'feed')}: "
+            f"{counted(report.stored, 'article')} stored, {counted(report.alerts, 'alert')}, "
+            f"{counted(report.delivered, 'message')} delivered, "
+            f"{counted(report.errors, 'feed error')}"
         )
         return
     from monitor.lifetime import follow_supervisor
@@ -83,8 +85,9 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
             totals["stored"] += poll.stored
             totals["errors"] += poll.error is not None
             status.update(
-                f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
-                f" {totals['errors']} errors (last: {poll.url})"
+                f"polled {counted(totals['feeds'], 'feed')}: "
+                f"{counted(totals['stored'], 'article')} stored,"
+                f" {counted(totals['errors'], 'error')} (last: {poll.url})"
             )
 
         return await run_once(settings, all_feeds=all_feeds, progress=progress)

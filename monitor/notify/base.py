@@ -27,7 +27,8 @@ class OutboxMessage:
     body: str  # JSON, sent unchanged on every attempt
     alert_id: str | None = None
     row_id: int | None = None
-    attempts: int = 0  # attempts made before this one
+    attempts: int = 0  # attempts made before this one, all told (kept across `alerts retry`)
+    retried_from: int = 0  # `attempts` when it was last requeued: the budget counts from here
     created_at: datetime | None = None
 
     @property

@@ -36,6 +36,7 @@ _MESSAGE_COLUMNS = (
     outbox.c.kind,
     outbox.c.body,
     outbox.c.attempts,
+    outbox.c.retried_from,
     outbox.c.created_at,
     outbox.c.next_attempt_at,
 )
@@ -55,6 +56,7 @@ def _message(row: Any) -> OutboxMessage:
         alert_id=row.alert_id,
         row_id=row.id,
         attempts=row.attempts,
+        retried_from=row.retried_from,
         created_at=row.created_at,
     )
 
@@ -183,7 +185,8 @@ async def requeue(
     result = await conn.execute(
         update(outbox)
         .where(or_(*wanted))
-        .values(status="pending", attempts=0, next_attempt_at=now)
+        # The attempts so far stay (the history); the next ones get a fresh budget.
+        .values(status="pending", retried_from=outbox.c.attempts, next_attempt_at=now)
         .values(_NO_LEASE)
     )
     return int(result.rowcount)

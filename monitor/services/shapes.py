@@ -141,7 +141,10 @@ def _delivery(record: Delivery) -> dict[str, Any]:
         "status": record.status,
         "attempts": record.attempts,
         "last_error": record.last_error,
-        "next_attempt_at": iso_z(record.next_attempt_at),
+        # Only a delivery still to be tried has a next attempt (not a sent, dead or rolled one).
+        "next_attempt_at": iso_z(record.next_attempt_at)
+        if record.status in ("pending", "held")
+        else None,
         "sent_at": iso_z(record.sent_at),
     }
 

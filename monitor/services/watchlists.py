@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from monitor.app import compile_matcher
 from monitor.config import WatchlistConfig
-from monitor.errors import InvalidRequest, NotConfigured
+from monitor.errors import FetchError, InvalidRequest, NotConfigured
 from monitor.notify.outbox import alert_builder
 from monitor.pipeline.extract import extract_article
 from monitor.pipeline.fetch import PAGE_ACCEPT
@@ -86,8 +86,11 @@ class Watchlists:
         if not url.startswith(("http://", "https://")):
             raise InvalidRequest(f"{url}: not an http:// or https:// URL")
         polling = self.ctx.settings.polling
-        async with self.ctx.fetcher() as fetcher:
-            page = await fetcher.get(url, max_bytes=polling.max_page_bytes, accept=PAGE_ACCEPT)
+        try:
+            async with self.ctx.fetcher() as fetcher:
+                page = await fetcher.get(url, max_bytes=polling.max_page_bytes, accept=PAGE_ACCEPT)
+        except FetchError as e:
+            raise e.naming(url) from e
         extracted = await asyncio.to_thread(
             extract_article, page.body, url=page.url, charset=page.charset
         )

@@ -49,11 +49,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
-    """An AsyncEngine for `url`; creates the SQLite file's folder; `schema` sets search_path on PG."""
+def create_engine(
+    url: str, *, schema: str | None = None, pool_size: int = 10, create_folder: bool = True
+) -> AsyncEngine:
+    """An AsyncEngine for `url`; creates the SQLite file's folder (unless told not to);
+    `schema` sets search_path on PG."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -155,6 +159,14 @@ def _describe(error: BaseException) -> str:
     orig = getattr(error, "orig", None) or error.__cause__ or error
     text_ = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     return text_[:200]
+
+
+def missing_database(engine: AsyncEngine) -> str | None:
+    """One line when the engine's SQLite file is not there (connecting would create it)."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None or path.exists():
+        return None
+    return f"no database at {path}: run `monitor db upgrade` (or `monitor run`) first"
 
 
 def describe_error(error: BaseException) -> str:

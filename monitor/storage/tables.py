@@ -237,6 +237,8 @@ outbox = Table(
     # pending | held (waits for a digest or a throttle summary) | sent | dead | rolled (in a digest)
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # `attempts` when last requeued (`alerts retry`): attempts count on, the budget restarts
+    Column("retried_from", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime),

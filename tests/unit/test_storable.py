@@ -51,3 +51,16 @@ def test_linkless_entries_get_one_key_per_guid() -> None:
     keys = {linkless_key(feed, guid) for guid in ("a", "b", "a b", "a#b")}
     assert len(keys) == 4
     assert linkless_key(feed, "a") == "https://news.example/rss#entry=a"
+
+
+def test_a_snippet_across_the_title_keeps_title_and_body_apart() -> None:
+    from monitor.config import WatchlistConfig
+    from monitor.pipeline.match import Matcher
+
+    watchlist = WatchlistConfig.model_validate({"name": "w", "terms": ["ISIS-K"]})
+    [found] = Matcher.compile([watchlist]).match(
+        "ISIS-K claims Kabul attack", "The group said on Tuesday that it carried out the attack."
+    )
+    assert found.snippets == (
+        "ISIS-K claims Kabul attack — The group said on Tuesday that it carried out the attack.",
+    )

@@ -13,7 +13,9 @@ changes afterwards, so an alert keeps its id across retries and restarts.
 `entries.error` records an item that could not be stored (the rest of its feed is), and
 `feeds.note` what the last poll that read the feed left undone (failed items, items deferred
 to the next poll by the per-poll cap), shown by `monitor status`; `alerts.article_snapshot`
-the article's facts when the alert was raised, shown once the article is deleted.
+the article's facts when the alert was raised, shown once the article is deleted;
+`outbox.retried_from` the attempts a delivery had when it was requeued, so `alerts retry`
+keeps the attempt history and still gives a fresh budget.
 """
 
 from __future__ import annotations
@@ -42,9 +44,14 @@ def upgrade() -> None:
     op.add_column("entries", sa.Column("error", sa.Text(), nullable=True))
     op.add_column("feeds", sa.Column("note", sa.Text(), nullable=True))
     op.add_column("alerts", sa.Column("article_snapshot", sa.JSON(), nullable=True))
+    op.add_column(
+        "outbox", sa.Column("retried_from", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("retried_from")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("article_snapshot")
     with op.batch_alter_table("feeds") as batch:
