@@ -21,7 +21,18 @@ from rich.console import Console
 from bench.context import PROFILES, Context
 from bench.databases import PG_URL, pg_reachable
 from bench.report import Row, Run, print_table, rows_from_json, write_chart, write_json
-from bench.scenarios import delivery, e2e, ingest, matching, memory, storage, stories, workers
+from bench.scenarios import (
+    api,
+    console,
+    delivery,
+    e2e,
+    ingest,
+    matching,
+    memory,
+    storage,
+    stories,
+    workers,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # name -> (what it measures, function, scenarios it needs first)
@@ -44,6 +55,16 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     "delivery": ("5b: webhook deliveries/s and stored-to-received latency", delivery.run, ()),
     "storage": ("6: store_article vs raw executemany, SQLite and PostgreSQL", storage.run, ()),
     "stories": ("6b: story assignment ms with a full window, index memory", stories.run, ()),
+    "api": (
+        "9: REST API p95 over 100,000 alerts beside /healthz, SQLite and PostgreSQL",
+        api.run,
+        (),
+    ),
+    "console": (
+        "10: console pages p95 (inbox, alert, search) over 100,000 alerts beside /healthz",
+        console.run,
+        (),
+    ),
 }
 
 

@@ -63,7 +63,7 @@ def _term(rng: random.Random, vocabulary: tuple[str, ...]) -> str:
 
 
 def generate(watchlists: int = 50, terms: int = 5000, seed: int = 9) -> list[dict[str, Any]]:
-    """`watchlists` raw [[watchlists]] tables holding `terms` terms in all (DESIGN §3 shape)."""
+    """`watchlists` raw [[watchlists]] tables holding `terms` terms in all (the config file's shape)."""
     rng = random.Random(seed)
     vocabulary = corpus.vocabulary()
     per_list = terms // watchlists

@@ -1,5 +1,6 @@
-"""Builds the running parts (engine, HTTP client, extractor pool, matcher, notifiers) in one
-AsyncExitStack, and the library calls the CLI is a thin layer over."""
+"""The runtime of one service process: builds the running parts (engine, HTTP client,
+extractor pool, matcher, ingest, notifiers, delivery) in one AsyncExitStack, and reloads
+watchlists and channels in all of them."""
 
 from __future__ import annotations
 
@@ -8,35 +9,20 @@ import os
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.clock import Clock, SystemClock
-from monitor.config import Settings, load_config
-from monitor.errors import ConfigError
-from monitor.ingest import Ingestor
+from monitor.config import Settings
 from monitor.notify.outbox import DeliveryWorker, alert_builder
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.extract import Extractor
 from monitor.pipeline.fetch import Fetcher
-from monitor.pipeline.match import Matcher
-from monitor.storage.engine import create_engine, upgrade
+from monitor.services.ingest import Ingestor
+from monitor.services.settings import compile_matcher, load_settings, open_engine
 from monitor.storage.feeds import sync_config_feeds
 
-
-def load_settings(path: Path, *, check_secrets: bool = True) -> Settings:
-    """Load the config and compile its watchlists, so a bad query is a config error too."""
-    settings = load_config(path, check_secrets=check_secrets)
-    compile_matcher(settings)
-    return settings
-
-
-def compile_matcher(settings: Settings) -> Matcher:
-    try:
-        return Matcher.compile(settings.watchlists)
-    except ConfigError as e:
-        raise ConfigError(f"{settings.source}: {e}") from e
+__all__ = ["Runtime", "compile_matcher", "load_settings", "open_engine", "open_runtime"]
 
 
 def worker_id() -> str:
@@ -77,19 +63,6 @@ class Runtime:
         for hook in self.on_reload:
             hook(merged)
         return merged
-
-
-@contextlib.asynccontextmanager
-async def open_engine(settings: Settings, *, migrate: bool = True) -> AsyncIterator[AsyncEngine]:
-    """The database engine, upgraded to the latest migration unless told otherwise (without
-    `migrate` not even a SQLite file's folder is created: such commands only read)."""
-    engine = create_engine(settings.database.url, create_folder=migrate)
-    try:
-        if migrate:
-            await upgrade(engine)
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""The whole configuration schema (DESIGN §3) and loading it from TOML plus env overrides.
+"""The whole configuration schema and loading it from TOML plus env overrides.
 
 `load_config(path)` reads the TOML file, merges `MONITOR_<SECTION>__<KEY>` env overrides
 for the scalar keys of the plain sections, validates everything, resolves relative paths

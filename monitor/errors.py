@@ -126,3 +126,10 @@ class Conflict(MonitorError):
 class AuthenticationFailed(MonitorError):
     """A password, token or session was not accepted (unknown, wrong, expired or revoked):
     HTTP 401. The message never says which of these it was, nor echoes the secret."""
+
+
+def one_line(error: object, *, limit: int = 200) -> str:
+    """The first line of an error's message, or its type name when it has none, cut to
+    `limit` characters: what a log line, a feed's health or a delivery's last error shows."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:limit]

@@ -17,8 +17,21 @@ def storable(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedSchedule:
+    """What a feed's next poll is decided from (`pipeline.schedule`): its error streak, since
+    when it answers 404, when it last had new entries, its smoothed gap between new entries
+    and the operator's interval override."""
+
+    error_count: int = 0
+    first_404_at: datetime | None = None
+    last_new_at: datetime | None = None
+    mean_gap_seconds: float | None = None
+    interval_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
-    """A feed as the poller needs it (a row of the feeds table)."""
+    """A claimed feed as the poller needs it: how to fetch it and its schedule state."""
 
     id: int
     url: str
@@ -29,6 +42,7 @@ class Feed:
     fetch_articles: bool = True
     headers: tuple[tuple[str, str], ...] = ()
     last_body_hash: str | None = None
+    schedule: FeedSchedule = FeedSchedule()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +179,37 @@ class AlertContext:
     story_id: int
     story_articles: int
     installation: str  # the database's random id, part of every alert id
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message for one channel, as stored in the outbox (its body rendered once)."""
+
+    message_id: str  # unique per outbox row; the email Message-ID is derived from it
+    channel: str
+    # alert: one alert; digest: a channel's period of alerts; summary: alerts held back by
+    # max_per_hour; test: `channels test`; system: a notice written by the service itself.
+    kind: str
+    body: str  # JSON, sent unchanged on every attempt
+    alert_id: str | None = None
+    row_id: int | None = None
+    attempts: int = 0  # attempts made before this one, all told (kept across `alerts retry`)
+    retried_from: int = 0  # `attempts` when it was last requeued: the budget counts from here
+    created_at: datetime | None = None
+
+    @property
+    def event_id(self) -> str:
+        """The id receivers de-duplicate on: the payload `id` (= `webhook-id`)."""
+        if self.kind == "alert" and self.alert_id:
+            return self.alert_id
+        return self.message_id
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRow:
+    """An outbox row waiting for its digest or throttle summary."""
+
+    row_id: int
+    channel: str
+    due: datetime  # the row's next_attempt_at: the end of its period
+    body: str

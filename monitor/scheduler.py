@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor import metrics
 from monitor.app import Runtime
+from monitor.errors import one_line
 from monitor.housekeeping import Housekeeping
-from monitor.ingest import PollReport
+from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
+from monitor.services.ingest import PollReport
 from monitor.storage import feeds as feed_store
-from monitor.storage.articles import insert_ignore
+from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
-from monitor.storage.tables import heartbeats
 
 log = structlog.get_logger("monitor.scheduler")
 
@@ -55,17 +52,6 @@ class RoundReport:
         return sum(p.alerts for p in self.polls)
 
 
-async def beat(engine: AsyncEngine, owner: str, now: Any) -> None:
-    """Write this worker's heartbeat (`monitor health` checks it is fresh)."""
-    async with engine.begin() as conn:
-        values = {"worker": owner, "host": socket.gethostname(), "pid": os.getpid(), "beat_at": now}
-        updated = await conn.execute(
-            heartbeats.update().where(heartbeats.c.worker == owner).values(beat_at=now)
-        )
-        if not updated.rowcount:
-            await conn.execute(insert_ignore(conn, heartbeats).values(**values))
-
-
 class Poller:
     """Claims due feeds and polls them with bounded concurrency."""
 
@@ -82,7 +68,7 @@ class Poller:
 
     async def claim(
         self, *, all_feeds: bool = False, not_polled_since: datetime | None = None
-    ) -> list[Any]:
+    ) -> list[Feed]:
         rt = self.runtime
         async with self._claim_lock:
             if not self.claiming or not self.capacity:
@@ -96,18 +82,19 @@ class Poller:
                 all_feeds=all_feeds,
                 not_polled_since=not_polled_since,
                 dead_after=rt.settings.polling.worker_timeout,
+                fetch_articles=rt.settings.polling.fetch_articles,
             )
 
-    def start(self, row: Any, done: Callable[[PollReport], None] | None = None) -> None:
-        task = asyncio.create_task(self.runtime.ingestor.poll(row), name=f"poll {row.url}")
-        self.in_flight[row.id] = task
+    def start(self, feed: Feed, done: Callable[[PollReport], None] | None = None) -> None:
+        task = asyncio.create_task(self.runtime.ingestor.poll(feed), name=f"poll {feed.url}")
+        self.in_flight[feed.id] = task
 
         def finished(t: asyncio.Task[PollReport]) -> None:
-            self.in_flight.pop(row.id, None)
+            self.in_flight.pop(feed.id, None)
             if done and not t.cancelled() and t.exception() is None:
                 done(t.result())
             elif not t.cancelled() and t.exception() is not None:
-                log.error("poll crashed", feed=row.url, error=repr(t.exception()))
+                log.error("poll crashed", feed=feed.url, error=repr(t.exception()))
 
         task.add_done_callback(finished)
 
@@ -195,13 +182,11 @@ class Service:
         self,
         runtime: Runtime,
         *,
-        on_reload: Callable[[], None] | None = None,
         delivery_every: float = DELIVERY_EVERY,
     ) -> None:
         self.runtime = runtime
         self.poller = Poller(runtime)
         self.stopping = asyncio.Event()
-        self.on_reload = on_reload
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.delivery_every = delivery_every
         # Set while a PostgreSQL LISTEN wakes delivery for rows any process inserts.
@@ -219,7 +204,7 @@ class Service:
             metrics.ticked(rt.clock.now())
             await self._claim_and_start()
         except Exception as e:  # the database may be down for a while; keep ticking
-            log.error("tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("tick failed", error=one_line(e))
 
     async def _claim_and_start(self) -> None:
         for row in await self.poller.claim():
@@ -243,7 +228,7 @@ class Service:
         try:
             await self._claim_and_start()
         except Exception as e:  # the next tick tries again
-            log.error("claim failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("claim failed", error=one_line(e))
 
     def deliver_soon(self) -> None:
         """Deliver now, and once more after a delivery already running (its claim may
@@ -264,7 +249,7 @@ class Service:
         try:
             await self.runtime.delivery.run_once(self.runtime.clock.now())
         except Exception as e:
-            log.error("delivery tick failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+            log.error("delivery tick failed", error=one_line(e))
 
     def _job(self, func: Callable[[], Awaitable[None]], seconds: float, name: str) -> None:
         self.scheduler.add_job(
@@ -284,7 +269,9 @@ class Service:
         )
         for name, seconds, job in housekeeping.periodic_jobs():
             self._job(job, seconds, name)
-        self.status_server = await serve_status(engine=rt.engine, settings=settings, clock=rt.clock)
+        self.status_server = await serve_status(
+            engine=rt.engine, settings=settings, clock=rt.clock, reloads=rt.on_reload
+        )
         self.scheduler.start()
         self._listener = asyncio.create_task(
             listen(rt.engine, OUTBOX_CHANNEL, self.deliver_soon, ready=self.listening),

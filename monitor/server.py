@@ -130,10 +130,12 @@ async def serve_status(
     clock: Clock,
     metrics: Metrics = METRICS,
     polling: bool = True,
+    reloads: list[Callable[[Settings], None]] | None = None,
 ) -> StatusServer | None:
     """Start the server when `[server] enabled` (else None), with the API over the use
     cases. Without `polling` (`monitor serve`) there is no scheduler to wait for: ready
-    means the database answers with current migrations."""
+    means the database answers with current migrations. The use cases take each reloaded
+    config from `reloads` (the runtime's SIGHUP hooks)."""
     config = settings.server
     if not config.enabled and polling:
         return None
@@ -141,6 +143,8 @@ async def serve_status(
     from monitor.services.core import Monitor
 
     monitor = Monitor.build(Context(settings, engine, clock))
+    if reloads is not None:
+        reloads.append(monitor.reload)
     check_bind(config.host, await monitor.users.any())
     server = StatusServer(
         engine=engine,

@@ -40,7 +40,7 @@ _UNPACK: dict[str, Any] = (
 
 
 def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:
-    """The pipeline's story picker (as monitor.ingest builds it)."""
+    """The pipeline's story picker (as monitor.services.ingest builds it)."""
     mine = dedupe.unpack_fingerprint(new.signature, **_UNPACK)
     options = [
         (story, dedupe.unpack_fingerprint(packed, **_UNPACK)) for story, packed in candidates

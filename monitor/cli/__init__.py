@@ -1,4 +1,5 @@
-"""`monitor`: the command line, a thin typer layer over the library.
+"""`monitor`: the command line, a thin typer face over the use cases (`monitor.services`):
+each command parses its options, makes one use-case call (`call`) and renders the records.
 
 Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
 stderr, never a traceback.
@@ -62,7 +63,16 @@ def _global(
         str | None,
         typer.Option("--log-format", help="json or console (default: console on a TTY)."),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More logging: `run -v` logs a line per poll (status, entries, new, skipped"
+            " and why); other commands: -v info, -vv debug.",
+        ),
+    ] = 0,
 ) -> None:
     if log_format not in (None, "json", "console"):
         raise typer.BadParameter("must be json or console", param_hint="--log-format")
@@ -141,13 +151,15 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, feeds, service, watchlists
+    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    web.register(app)
+    accounts.register(app)
 
 
 _register()

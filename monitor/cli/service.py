@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column, Table
 
-from monitor.cli import call, counted, err, fail, load, options, out, print_json, run_async
+from monitor.cli import call, counted, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
@@ -94,9 +94,13 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
 
 
 async def _serve(settings: Settings, config_file: Path) -> None:
+    import structlog
+
     from monitor.runner import serve
 
-    await serve(settings, config_file, say=lambda line: err.print(line, highlight=False))
+    # Reload and start-up notices are log lines, JSON lines too in `--log-format json`.
+    log = structlog.get_logger("monitor.service")
+    await serve(settings, config_file, say=lambda line: log.info(line))
 
 
 def demo(

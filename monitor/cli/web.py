@@ -14,8 +14,10 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(ctx: typer.Context) -> None:
-    """Serve the REST API and console on [server] host:port until SIGTERM/SIGINT, without
-    polling: a web tier beside `monitor run` workers, on PostgreSQL only."""
+    """The REST API and console without polling, until SIGTERM (PostgreSQL only).
+
+    Listens on server.host:server.port: a web tier beside `monitor run` workers. On SQLite
+    the one `monitor run` process serves the same app (server.enabled = true)."""
     from monitor.server import serve_web
 
     opts = options(ctx)

@@ -8,35 +8,12 @@ worker disables the channel instead of retrying.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from monitor.errors import DeliveryError
+from monitor.models import OutboxMessage
 
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """One message for one channel, as stored in the outbox (its body rendered once)."""
-
-    message_id: str  # unique per outbox row; the email Message-ID is derived from it
-    channel: str
-    # alert: one alert; digest: a channel's period of alerts; summary: alerts held back by
-    # max_per_hour; test: `channels test`; system: a notice written by the service itself.
-    kind: str
-    body: str  # JSON, sent unchanged on every attempt
-    alert_id: str | None = None
-    row_id: int | None = None
-    attempts: int = 0  # attempts made before this one, all told (kept across `alerts retry`)
-    retried_from: int = 0  # `attempts` when it was last requeued: the budget counts from here
-    created_at: datetime | None = None
-
-    @property
-    def event_id(self) -> str:
-        """The id receivers de-duplicate on: the payload `id` (= `webhook-id`)."""
-        if self.kind == "alert" and self.alert_id:
-            return self.alert_id
-        return self.message_id
+__all__ = ["ChannelGone", "Notifier", "OutboxMessage"]
 
 
 class Notifier(Protocol):

@@ -18,6 +18,9 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from monitor.config import ChannelConfig
+from monitor.models import HeldRow
+
+__all__ = ["HeldRow", "Rollup", "period_bounds", "plan_rollups"]
 
 DAY = timedelta(days=1)
 THROTTLE_WINDOW = timedelta(hours=1)
@@ -64,16 +67,6 @@ def split_throttled(messages: Sequence[T], budget: int | None) -> tuple[list[T],
     if budget is None:
         return list(messages), []
     return list(messages[:budget]), list(messages[budget:])
-
-
-@dataclass(frozen=True, slots=True)
-class HeldRow:
-    """An outbox row waiting for its digest or throttle summary."""
-
-    row_id: int
-    channel: str
-    due: datetime  # the row's next_attempt_at: the end of its period
-    body: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor import observe
 from monitor.clock import Clock
 from monitor.config import ChannelConfig, Settings
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, one_line
 from monitor.models import AlertContext, WatchlistMatch
-from monitor.notify import store
 from monitor.notify.base import ChannelGone, Notifier, OutboxMessage
 from monitor.notify.digest import (
     THROTTLE_WINDOW,
@@ -33,7 +32,9 @@ from monitor.notify.digest import (
     summary_due,
     throttle_budget,
 )
-from monitor.notify.payload import alert_rows
+from monitor.notify.payload import alert_rows, rollup_row
+from monitor.pipeline.schedule import backoff
+from monitor.storage import outbox as store
 from monitor.storage.articles import AlertBuilder
 
 log = structlog.get_logger("monitor.delivery")
@@ -50,16 +51,16 @@ def retry_delay(
     jitter: float,
     retry_after: float | None = None,
 ) -> timedelta:
-    """The wait before the next attempt, after `attempts` failed ones.
-
-    Exponential (base, 2·base, 4·base … up to cap), scaled by 0.5 + jitter/2 (jitter in
-    [0, 1)) so a burst of failures spreads out, and never shorter than Retry-After.
-    """
-    exponential = min(cap, base * (1 << min(max(0, attempts - 1), 40)))
-    delay = exponential * (0.5 + jitter / 2)
-    if retry_after is not None:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
-    return delay
+    """The wait before the next attempt, after `attempts` failed ones: the feeds' backoff
+    (`pipeline.schedule.backoff`), with a receiver's Retry-After taken up to a day."""
+    return backoff(
+        attempts,
+        base=base,
+        cap=cap,
+        rand=jitter,
+        retry_after=retry_after,
+        retry_after_cap=MAX_RETRY_AFTER,
+    )
 
 
 def alert_builder(settings: Settings, clock: Clock) -> AlertBuilder:
@@ -71,11 +72,6 @@ def alert_builder(settings: Settings, clock: Clock) -> AlertBuilder:
         return alert_rows(match, context, settings.channels, clock.now())
 
     return build
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:500]
 
 
 class DeliveryWorker:
@@ -123,7 +119,8 @@ class DeliveryWorker:
         for rollup in plan_rollups(held, self.settings.channels, now):
             try:
                 async with self.engine.begin() as conn:
-                    message_id = await store.write_rollup(conn, rollup, now)
+                    ids = [row.row_id for row in rollup.rows]
+                    message_id = await store.write_rollup(conn, ids, rollup_row(rollup, now))
             except store.RollupRaced:
                 continue
             written += 1
@@ -142,7 +139,7 @@ class DeliveryWorker:
         try:
             await self.send_digests(self.clock.now())
         except Exception as e:  # the database may be down for a while; the next run catches up
-            log.error("digest job failed", error=_one_line(e))
+            log.error("digest job failed", error=one_line(e, limit=500))
 
     async def _claim(self, now: datetime) -> list[OutboxMessage]:
         channels = [name for name in self.notifiers if name not in self._gone]
@@ -228,7 +225,7 @@ class DeliveryWorker:
         # once, by the first of them.
         first = message.channel not in self._gone
         self._gone.add(message.channel)
-        reason = f"{_one_line(error)}: channel disabled"
+        reason = f"{one_line(error, limit=500)}: channel disabled"
         async with self.engine.begin() as conn:
             if first:
                 await store.disable_channel(conn, message.channel, reason, now)
@@ -238,7 +235,7 @@ class DeliveryWorker:
             log.error("channel disabled", channel=message.channel, reason=reason)
 
     async def _failed(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
-        attempts, text = message.attempts + 1, _one_line(error)
+        attempts, text = message.attempts + 1, one_line(error, limit=500)
         fields = {"channel": message.channel, "id": message.event_id, "attempts": attempts}
         async with self.engine.begin() as conn:
             budget_used = attempts - message.retried_from

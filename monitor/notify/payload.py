@@ -1,4 +1,4 @@
-"""Pure alert payloads: derived ids, the DESIGN §4 dict and its JSON, digest and test payloads,
+"""Pure alert payloads: derived ids, the alert payload (README, "Alert payload") and its JSON, digest and test payloads,
 and the alert + outbox rows an article's watchlist match writes (`alert_rows`).
 
 Nothing here reads a clock or the environment: every time comes in as `now`.
@@ -108,7 +108,7 @@ def article_snapshot(article: ArticleRef) -> dict[str, Any]:
 def alert_payload(
     alert: Mapping[str, Any], article: ArticleRef, story_articles: int
 ) -> dict[str, Any]:
-    """The DESIGN §4 payload of an alert row (also each element of `alerts list --json`)."""
+    """The alert payload of an alert row (also each element of `alerts list --json`)."""
     return {
         "id": alert["id"],
         "type": ALERT_TYPE,

@@ -18,7 +18,6 @@ language model loads), about 3 ms per page spread over `max_tasks_per_child=200`
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import multiprocessing
 import os
@@ -33,13 +32,13 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from charset_normalizer import from_bytes
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from monitor.errors import ExtractError
 from monitor.lifetime import expect_pool_children, join_pool
 from monitor.models import Extracted
+from monitor.pipeline.charset import decode_html
 from monitor.pipeline.language import detect_language
 
 T = TypeVar("T")
@@ -51,71 +50,12 @@ _DATE_PARAMS: dict[str, Any] = {
     "original_date": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# WHATWG: these labels mean windows-1252, a superset browsers use in their place.
-_WINDOWS_1252_LABELS = frozenset(
-    {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "ascii", "us-ascii"}
-)
-# Codecs Python accepts that no page is written in; they "decode" anything into nonsense.
-_NOT_PAGE_ENCODINGS = frozenset(
-    {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "utf-7"}
-)
 _QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "readability", "justext")
 # trafilatura drops every non-printable character, ZWNJ included, which glues Persian words
 # together ("می‌گویند" → "میگویند"); it travels through extraction as a printable stand-in.
 _ZWNJ = "\u200c"
 _ZWNJ_ENTITY = re.compile(r"&(?:zwnj|#8204|#x200c);", re.I)
 _ZWNJ_STAND_IN = "\ufffc"  # OBJECT REPLACEMENT CHARACTER: printable, never in real text
-
-
-def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a page: BOM, then the header `charset`, then `<meta charset>`, then UTF-8, then
-    detection. A label whose codec does not decode the bytes cleanly is skipped."""
-    for label in _charset_candidates(body, charset):
-        try:
-            return body.decode(label)
-        except (LookupError, ValueError):  # unknown label, bytes that do not fit, NUL in a label
-            continue
-    best = from_bytes(body).best()
-    return str(best) if best is not None else body.decode("utf-8", "replace")
-
-
-def _charset_candidates(body: bytes, header_charset: str | None) -> list[str]:
-    bom = next((codec for mark, codec in _BOMS if body.startswith(mark)), None)
-    if bom:
-        return [bom]
-    meta = _META_CHARSET.search(body[:4096])
-    labels = [header_charset, meta.group(1).decode("ascii") if meta else None]
-    declared = [codec for codec in map(_codec_name, filter(None, labels)) if codec]
-    if declared and declared[0] == "cp1252" and _is_utf8_text(body):
-        # A latin-1 label over valid multi-byte UTF-8 is a server default, not the page's truth.
-        declared.insert(0, "utf-8")
-    return [*declared, "utf-8"]
-
-
-def _codec_name(label: str) -> str | None:
-    """Python's name for a charset label; None for unknown labels and non-page codecs."""
-    label = label.strip().strip("\"'").lower()
-    try:
-        name = codecs.lookup("cp1252" if label in _WINDOWS_1252_LABELS else label).name
-    except (LookupError, ValueError):
-        return None
-    return None if name in _NOT_PAGE_ENCODINGS else name
-
-
-def _is_utf8_text(body: bytes) -> bool:
-    if body.isascii():
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def extract_article(

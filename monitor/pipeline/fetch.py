@@ -37,6 +37,7 @@ from monitor.errors import (
     FetchTimeout,
     HTTPStatusError,
     TransportError,
+    one_line,
 )
 from monitor.models import Response
 from monitor.pipeline.body import ACCEPT_ENCODING, read_capped
@@ -151,7 +152,7 @@ def _causes(error: BaseException, depth: int = 0) -> Iterator[BaseException]:
 
 def _describe(error: Exception) -> str:
     """A short human line for an httpx transport error."""
-    text = str(error).splitlines()[0][:160] if str(error) else ""
+    text = one_line(error, limit=160) if str(error).strip() else ""
     lowered = text.lower()
     causes = list(_causes(error))
     if isinstance(error, httpx.RemoteProtocolError):

@@ -1,4 +1,4 @@
-"""Match articles against every watchlist at once (DESIGN §3 watchlists, §6).
+"""Match articles against every watchlist at once.
 
 All terms, actor names and aliases, excludes and query terms of all watchlists compile into one
 Aho-Corasick automaton over their matching keys (see `normalize`), each key padded with a space

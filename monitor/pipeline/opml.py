@@ -27,7 +27,7 @@ def read_opml(body: bytes, *, source: str = "OPML") -> tuple[tuple[Outline, ...]
     if parsed.bozo and not parsed.feeds:
         raise ParseError(f"{source}: not a readable OPML file ({parsed.bozo_exception})")
     if not parsed.get("version") and not parsed.feeds:
-        raise ParseError(f"{source}: not an OPML file (no <opml> document in it)")
+        raise ParseError(f"{source}: not an OPML file (no <opml> document)")
     outlines = tuple(
         Outline(
             str(item.url),

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import feedparser
 import xxhash
 
-from monitor.errors import ParseError
+from monitor.errors import ParseError, one_line
 from monitor.models import Entry, ParsedFeed, storable
 from monitor.pipeline.charset import decode_xml
 from monitor.pipeline.dates import parse_date
@@ -144,7 +144,7 @@ def _first_line(error: BaseException) -> str:
 def _bozo_text(error: object) -> str:
     if isinstance(error, xml.sax.SAXParseException):
         return f"XML error at line {error.getLineNumber()}: {error.getMessage()}"
-    return str(error).splitlines()[0][:200] if error else ""
+    return one_line(error) if error else ""
 
 
 def _xml_entry(raw: dict[str, Any], base: str, now: datetime) -> Entry | None:

@@ -30,11 +30,26 @@ but a huge max-age cannot push a feed past `max_interval`.
 Errors use `error_backoff` instead: exponential from `base`, doubled per consecutive
 error, capped at `max_interval`, with equal jitter (half fixed, half random, `rand`
 injected); a server's Retry-After is honoured when longer, up to `MAX_RETRY_AFTER`.
+
+The outcome rules
+-----------------
+`after_success` and `after_failure` decide what one poll changes in a feed's schedule:
+
+- success: the next poll by the adaptive rule (the first poll's entries are a backlog, not a
+  posting rate, so it leaves `mean_gap` alone);
+- 410 Gone: the feed is retired at once;
+- 404: retired once it has answered 404 for `retire_after_404` (a site being rebuilt gets
+  its week); any other error clears the 404 streak;
+- any error: `error_backoff` from `default_interval / 8`, and a Retry-After window.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from monitor.config import PollingConfig
+from monitor.models import FeedSchedule
 
 SMOOTHING = 0.3
 MAX_RETRY_AFTER = timedelta(days=7)
@@ -102,6 +117,27 @@ def update_mean_gap(
     return SMOOTHING * since_last_new + (1 - SMOOTHING) * previous
 
 
+def backoff(
+    failures: int,
+    *,
+    base: timedelta,
+    cap: timedelta,
+    rand: float,
+    retry_after: float | None = None,
+    retry_after_cap: timedelta = MAX_RETRY_AFTER,
+) -> timedelta:
+    """The wait after `failures` consecutive failures (1 = the first): `base` doubled per
+    failure up to `cap`, with equal jitter (half fixed, half `rand` in [0, 1)), and never
+    shorter than the server's Retry-After (itself at most `retry_after_cap`). Feeds and
+    deliveries both back off by it."""
+    exponent = min(max(failures, 1) - 1, 40)
+    delay = min(base * (1 << exponent), cap)
+    delay = delay / 2 + delay / 2 * min(max(rand, 0.0), 1.0)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(timedelta(seconds=retry_after), retry_after_cap))
+    return delay
+
+
 def error_backoff(
     *,
     now: datetime,
@@ -111,10 +147,83 @@ def error_backoff(
     retry_after: float | None,
     rand: float,
 ) -> datetime:
-    """When to retry after `error_count` consecutive errors (1 = the first); `rand` in [0, 1)."""
-    exponent = min(max(error_count, 1) - 1, 32)
-    delay = min(base * (1 << exponent), max_interval)
-    delay = delay / 2 + delay / 2 * min(max(rand, 0.0), 1.0)
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
-    return now + delay
+    """When to poll a feed again after `error_count` consecutive errors (1 = the first)."""
+    return now + backoff(
+        error_count, base=base, cap=max_interval, rand=rand, retry_after=retry_after
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """What a successful poll changes: when to poll next and the new smoothed gap."""
+
+    next_poll_at: datetime
+    mean_gap_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What a failed poll changes: state, when to try again, the 404 streak, Retry-After."""
+
+    next_poll_at: datetime
+    state: str  # erroring | retired
+    first_404_at: datetime | None
+    retry_after_until: datetime | None
+
+
+def after_success(
+    feed: FeedSchedule,
+    polling: PollingConfig,
+    *,
+    now: datetime,
+    new_entries: int,
+    max_age: float | None,
+) -> Success:
+    """The schedule after a successful poll that found `new_entries`."""
+    if feed.last_new_at is None:
+        mean_gap = feed.mean_gap_seconds  # the first poll's entries are a backlog
+    else:
+        since_new = (now - feed.last_new_at).total_seconds()
+        mean_gap = update_mean_gap(feed.mean_gap_seconds, new_entries, since_new)
+    override = timedelta(seconds=feed.interval_seconds) if feed.interval_seconds else None
+    next_at = next_poll(
+        now=now,
+        interval_override=override,
+        default_interval=polling.default_interval,
+        min_interval=polling.min_interval,
+        max_interval=polling.max_interval,
+        mean_gap=mean_gap,
+        max_age=max_age,
+    )
+    return Success(next_at, mean_gap)
+
+
+def after_failure(
+    feed: FeedSchedule,
+    polling: PollingConfig,
+    *,
+    now: datetime,
+    status: int | None,
+    retry_after: float | None,
+    rand: float,
+) -> Failure:
+    """The schedule after a failed poll (`status`: the HTTP status, None for no answer)."""
+    state, first_404 = "erroring", feed.first_404_at
+    if status == 410:
+        state = "retired"
+    elif status == 404:
+        first_404 = first_404 or now
+        if now - first_404 >= polling.retire_after_404:
+            state = "retired"
+    else:
+        first_404 = None
+    next_at = error_backoff(
+        now=now,
+        error_count=feed.error_count + 1,
+        base=polling.default_interval / 8,
+        max_interval=polling.max_interval,
+        retry_after=retry_after,
+        rand=rand,
+    )
+    window = now + timedelta(seconds=retry_after) if retry_after else None
+    return Failure(next_at, state, first_404, window)

@@ -5,9 +5,10 @@
         print(to_json(page))                       # services.shapes: the one JSON form
 
 Records are frozen dataclasses (`services.records`); their JSON form is `shapes.to_json`.
-Errors (`monitor.errors`): InvalidRequest (exit 2 / HTTP 400), NotFound (404), Conflict
-(409), ConfigError, FetchError, ParseError, ExtractError, DeliveryError; a face turns each into
-one line or an application/problem+json body.
+Errors (`monitor.errors`): InvalidRequest (exit 2 / HTTP 400), NotFound (404; NotConfigured,
+a watchlist or channel the config lacks, is exit 2 on the CLI), Conflict (409), ConfigError,
+FetchError, ParseError, ExtractError, DeliveryError; a face turns each into one line or an
+application/problem+json body.
 
 m.alerts.list(*, since, watchlist, status, language, cursor, limit) -> AlertPage   newest first, cursor pages, deliveries
 m.alerts.get(alert_id) -> Alert                                                    one alert with its deliveries per channel
@@ -38,12 +39,15 @@ m.health.heartbeats() -> tuple[Heartbeat, ...]; m.health.backlog() -> OutboxBack
 m.reload(settings)                                                                 later calls use the new settings
 load_settings(path, *, check_secrets=True) -> Settings                             config + compiled watchlists (ConfigError)
 
+The runtime's use case, not a face's: `services.ingest.Ingestor.poll(feed)` polls one claimed
+feed end to end (fetch, parse, extract, dedupe, store, match, alert).
+
 Extending: a new use-case module adds one class taking the `Context` and one attribute on
 `Monitor` (services.core). No typer, rich or HTTP framework is imported here.
 """
 
-from monitor.app import load_settings
 from monitor.services.core import Monitor, open_monitor
+from monitor.services.settings import load_settings
 from monitor.services.shapes import to_json
 
 __all__ = ["Monitor", "load_settings", "open_monitor", "to_json"]

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.errors import InvalidRequest, NotFound
 from monitor.models import TermCount
-from monitor.notify.store import requeue
 from monitor.services.context import Context
 from monitor.services.records import (
     Alert,
@@ -22,9 +21,11 @@ from monitor.services.records import (
     Delivery,
     FeedRef,
     StoryRef,
+    Triage,
 )
 from monitor.storage import alerts as store
 from monitor.storage.alerts import AlertFilter
+from monitor.storage.outbox import requeue
 
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
 MAX_PAGE = 500
@@ -97,6 +98,7 @@ def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
         article=_article(row),
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
+        triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
     )
 
 

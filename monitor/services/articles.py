@@ -42,7 +42,8 @@ def article_summary(row: Any) -> ArticleSummary:
     )
 
 
-def _check_limit(limit: int) -> None:
+def check_limit(limit: int) -> None:
+    """InvalidRequest unless 1 <= limit <= MAX_LIMIT."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"limit must be 1 to {MAX_LIMIT}")
 
@@ -57,7 +58,7 @@ class Articles:
         self, *, feed: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> tuple[ArticleSummary, ...]:
         """Articles newest first, of one feed (its URL) or all."""
-        _check_limit(limit)
+        check_limit(limit)
         async with self.ctx.read() as conn:
             rows = await queries.list_articles(conn, feed=feed, since=since, limit=limit)
         return tuple(article_summary(row) for row in rows)
@@ -85,7 +86,7 @@ class Articles:
         """Articles the query matches, newest first, each with a snippet: exactly what a
         watchlist with this query would match. InvalidRequest for a query that does not parse;
         `scan` confirms every article without the full-text index."""
-        _check_limit(limit)
+        check_limit(limit)
         try:
             parsed = parse_query(query)
         except QuerySyntaxError as e:

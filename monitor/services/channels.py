@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from monitor.errors import NotConfigured
 from monitor.notify.registry import build_notifiers, send_test
-from monitor.notify.store import disabled_channels, enable_channel
 from monitor.services.context import Context
 from monitor.services.records import Channel, ChannelTest
+from monitor.storage.outbox import disabled_channels, enable_channel
 
 
 class Channels:

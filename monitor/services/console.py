@@ -37,6 +37,11 @@ class Console:
         async with self.ctx.read() as conn:
             return await tallies.new_articles_per_feed(conn, since=self.ctx.clock.now() - within)
 
+    async def newest_alert_at(self) -> datetime | None:
+        """When the newest alert was raised (None before the first)."""
+        async with self.ctx.read() as conn:
+            return await tallies.newest_alert_at(conn)
+
     async def failing_deliveries(self) -> dict[str, int]:
         """Per channel: deliveries dead-lettered or waiting for a retry after a failure."""
         async with self.ctx.read() as conn:

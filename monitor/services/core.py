@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.app import open_engine
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.services.alerts import Alerts
@@ -23,6 +22,7 @@ from monitor.services.context import Context
 from monitor.services.feeds import Feeds
 from monitor.services.health import HealthService, Liveness
 from monitor.services.sessions import Sessions
+from monitor.services.settings import open_engine
 from monitor.services.stories import Stories
 from monitor.services.tokens import Tokens
 from monitor.services.triage import TriageDesk

@@ -19,7 +19,8 @@ from monitor.errors import StorageError
 from monitor.services.context import Context
 from monitor.services.records import Health, Heartbeat, OutboxBacklog, Status
 from monitor.storage.engine import migration_state, missing_database
-from monitor.storage.queries import heartbeat_rows, outbox_backlog
+from monitor.storage.heartbeats import heartbeat_rows
+from monitor.storage.queries import outbox_backlog
 
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 DB_TIMEOUT = 3.0
@@ -40,24 +41,37 @@ def max_tick_age(tick: timedelta) -> timedelta:
     return max(tick * 3, timedelta(seconds=30))
 
 
+def _stale(
+    last: datetime | None, now: datetime, max_age: timedelta, never: str, old: str
+) -> str | None:
+    """`never` when there was no sign of life, `old` (with {age} in seconds) when the last one
+    is older than `max_age`, else None."""
+    if last is None:
+        return never
+    age = now - last
+    return old.format(age=int(age.total_seconds())) if age > max_age else None
+
+
 def stale_tick(last_tick: datetime | None, now: datetime, max_age: timedelta) -> str | None:
     """Why the scheduler looks stuck, or None when it ticked within `max_age`."""
-    if last_tick is None:
-        return "scheduler has not ticked yet"
-    age = now - last_tick
-    if age > max_age:
-        return f"scheduler has not ticked for {int(age.total_seconds())}s"
-    return None
+    return _stale(
+        last_tick,
+        now,
+        max_age,
+        "scheduler has not ticked yet",
+        "scheduler has not ticked for {age}s",
+    )
 
 
 def stale_heartbeat(newest: datetime | None, now: datetime, max_age: timedelta) -> str | None:
     """Why no worker looks alive, or None when one beat within `max_age`."""
-    if newest is None:
-        return "no heartbeat: is `monitor run` running?"
-    age = now - newest
-    if age > max_age:
-        return f"heartbeat is stale ({int(age.total_seconds())}s old)"
-    return None
+    return _stale(
+        newest,
+        now,
+        max_age,
+        "no heartbeat: is `monitor run` running?",
+        "heartbeat is stale ({age}s old)",
+    )
 
 
 async def _database_problem(engine: AsyncEngine, timeout: float) -> str | None:

@@ -134,6 +134,17 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Triage:
+    """An analyst's verdict on an alert: new | acknowledged | dismissed | false_positive, the
+    note, and who set it when (None while new)."""
+
+    state: str = "new"
+    note: str | None = None
+    by: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """An alert (the §4 payload facts) with its deliveries per channel."""
 
@@ -146,6 +157,7 @@ class Alert:
     article: AlertArticle
     story: StoryRef
     deliveries: tuple[Delivery, ...] = ()
+    triage: Triage = Triage()
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ class Sessions:
         lifetime = self._context.settings.server.session_lifetime
         expires_at = now + lifetime
         async with self._context.write() as conn:
+            await store.delete_expired_sessions(conn, now)  # sign-ins keep the table small
             await store.insert_session(
                 conn, id_hash=digest(secret), user_id=user.id, now=now, expires_at=expires_at
             )

@@ -39,11 +39,12 @@ from monitor.services.records import (
     Status,
     StoryDetail,
     StorySummary,
+    Triage,
     WatchlistSummary,
     WatchlistTest,
 )
 from monitor.services.tokens import IssuedToken, TokenInfo
-from monitor.services.triage import Precision, Triage
+from monitor.services.triage import Precision
 from monitor.units import iso_z
 
 
@@ -122,12 +123,10 @@ def _story(record: StorySummary) -> dict[str, Any]:
 
 @to_json.register
 def _story_detail(record: StoryDetail) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "title": record.title,
-        "first_seen": iso_z(record.first_seen),
-        "last_seen": iso_z(record.last_seen),
-        "articles": record.articles,
+    head = StorySummary(
+        record.id, record.title, record.first_seen, record.last_seen, record.articles, 0
+    )
+    return _story(head) | {
         "outlets": list(record.outlets),
         "items": [_article(a) for a in record.items],
     }
@@ -175,7 +174,10 @@ def alert_json(record: Alert) -> dict[str, Any]:
 
 @to_json.register
 def _alert(record: Alert) -> dict[str, Any]:
-    return alert_json(record) | {"deliveries": [_delivery(d) for d in record.deliveries]}
+    return alert_json(record) | {
+        "deliveries": [_delivery(d) for d in record.deliveries],
+        "triage": _triage(record.triage),
+    }
 
 
 @to_json.register

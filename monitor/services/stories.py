@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.errors import InvalidRequest, NotFound
-from monitor.services.articles import MAX_LIMIT, article_summary
+from monitor.errors import NotFound
+from monitor.services.articles import article_summary, check_limit
 from monitor.services.context import Context
 from monitor.services.records import StoryDetail, StorySummary
 from monitor.storage import queries
@@ -21,8 +21,7 @@ class Stories:
         self, *, since: datetime | None = None, limit: int = 100
     ) -> tuple[StorySummary, ...]:
         """Stories newest first (by last seen), with article and outlet counts."""
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidRequest(f"limit must be 1 to {MAX_LIMIT}")
+        check_limit(limit)
         async with self.ctx.read() as conn:
             rows = await queries.list_stories(conn, since=since, limit=limit)
         return tuple(

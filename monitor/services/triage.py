@@ -11,28 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from monitor.errors import InvalidRequest, NotFound
 from monitor.services.audit import record
 from monitor.services.context import Context
+from monitor.services.records import Triage
 from monitor.storage import triage as store
 
 TriageState = Literal["new", "acknowledged", "dismissed", "false_positive"]
 STATES: tuple[TriageState, ...] = ("new", "acknowledged", "dismissed", "false_positive")
 MAX_NOTE = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Triage:
-    """An alert's triage: its state, the note, who set it and when (None while `new`)."""
-
-    alert_id: str
-    state: TriageState
-    note: str | None
-    by: str | None
-    at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +49,6 @@ def check_state(state: str) -> TriageState:
 
 def _triage(row: dict[str, Any]) -> Triage:
     return Triage(
-        alert_id=row["id"],
         state=check_state(row["triage_state"]),
         note=row["triage_note"],
         by=row["triage_by"],
@@ -106,7 +94,7 @@ class TriageDesk:
                 raise NotFound(f"no alert {alert_id!r}")
             by, at = (None, None) if checked == "new" else (actor, now)
             await store.set_triage(conn, alert_id, state=checked, note=note, by=by, at=at)
-            after = Triage(alert_id, checked, note, by, at)
+            after = Triage(checked, note, by, at)
             await record(
                 conn,
                 at=now,

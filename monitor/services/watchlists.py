@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from monitor.app import compile_matcher
 from monitor.config import WatchlistConfig
 from monitor.errors import FetchError, InvalidRequest, NotConfigured
 from monitor.notify.outbox import alert_builder
@@ -22,6 +21,7 @@ from monitor.pipeline.match import Matcher
 from monitor.services.backfill import Progress, backfill
 from monitor.services.context import Context
 from monitor.services.records import BackfillReport, WatchlistSummary, WatchlistTest
+from monitor.services.settings import compile_matcher
 from monitor.storage.alerts import watchlist_counts
 
 MAX_PREVIEW = timedelta(days=366)

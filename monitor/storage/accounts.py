@@ -154,6 +154,10 @@ async def delete_session(conn: AsyncConnection, id_hash: str) -> None:
     await conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
+async def delete_expired_sessions(conn: AsyncConnection, now: datetime) -> None:
+    await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
+
+
 async def delete_expired(conn: AsyncConnection, now: datetime, tokens_before: datetime) -> int:
     """Drop expired sessions, and tokens expired or revoked before `tokens_before`; how many."""
     dropped = await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))

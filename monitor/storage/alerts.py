@@ -64,6 +64,9 @@ def _conditions(wanted: AlertFilter) -> list[Any]:
                 and_(alerts.c.created_at == created_at, alerts.c.id > alert_id),
             )
         )
+        # The same bound, alone: a range the planners walk down ix_alerts_created_at and stop
+        # after the page. With only the OR, SQLite gathered every older alert and sorted it.
+        conditions.append(alerts.c.created_at <= created_at)
     return conditions
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.errors import StorageError
 from monitor.models import AlertContext, Article, WatchlistMatch, storable
+from monitor.storage.dialect import greatest, insert_ignore, xact_locks
 from monitor.storage.tables import (
     alerts,
     articles,
@@ -53,16 +53,11 @@ class StoreResult:
 
 
 MAX_CANDIDATES = 32
+_BANDS_LOCK_SPACE = 7  # advisory lock space of story band keys
 
 
 class _Conflict(Exception):
     """A concurrent writer stored the same article first; retry to see it as a duplicate."""
-
-
-def insert_ignore(conn: AsyncConnection, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 async def mark_seen(
@@ -120,16 +115,7 @@ async def _existing_duplicate(conn: AsyncConnection, article: Article) -> str | 
 async def _lock_bands(conn: AsyncConnection, bands: Sequence[str]) -> None:
     # Two workers storing copies of one story at once must not both open a new story:
     # serialise on the story's band keys (sorted, so lock order is global).
-    if conn.dialect.name != "postgresql":
-        return
-    keys = sorted({zlib.crc32(band.encode()) - 2**31 for band in bands})
-    if keys:
-        await conn.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(7, k) FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k"
-            ),
-            {"keys": keys},
-        )
+    await xact_locks(conn, _BANDS_LOCK_SPACE, [zlib.crc32(band.encode()) - 2**31 for band in bands])
 
 
 async def _candidates(
@@ -167,9 +153,7 @@ async def _assign_story(
             .where(stories.c.id == story_id)
             .values(
                 article_count=stories.c.article_count + 1,
-                last_seen=func.max(stories.c.last_seen, article.fetched_at)
-                if conn.dialect.name == "sqlite"
-                else func.greatest(stories.c.last_seen, article.fetched_at),
+                last_seen=greatest(conn, stories.c.last_seen, article.fetched_at),
             )
         )
         return story_id, False

@@ -13,12 +13,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.errors import StorageError
+from monitor.errors import StorageError, one_line
+from monitor.storage.dialect import session_lock, session_unlock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK_KEY = (
@@ -97,15 +98,11 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
 
 
 def _upgrade_sync(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    session_lock(connection, _MIGRATION_LOCK_KEY)
     try:
         command.upgrade(_alembic_config(connection), "head")
     finally:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-            )
+        session_unlock(connection, _MIGRATION_LOCK_KEY)
 
 
 async def upgrade(engine: AsyncEngine) -> None:
@@ -118,7 +115,9 @@ async def upgrade(engine: AsyncEngine) -> None:
                 await connection.run_sync(_upgrade_sync)
                 await connection.commit()
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"cannot use the database at {_where(engine)}: {_describe(e)}") from e
+        raise StorageError(
+            f"cannot use the database at {_where(engine)}: {describe_error(e)}"
+        ) from e
 
 
 @contextlib.contextmanager
@@ -148,17 +147,11 @@ async def migration_state(engine: AsyncEngine) -> tuple[str | None, str | None]:
         async with engine.connect() as connection:
             return await connection.run_sync(_current_and_head)
     except (SQLAlchemyError, OSError) as e:
-        raise StorageError(f"database unreachable at {_where(engine)}: {_describe(e)}") from e
+        raise StorageError(f"database unreachable at {_where(engine)}: {describe_error(e)}") from e
 
 
 def _where(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=True)
-
-
-def _describe(error: BaseException) -> str:
-    orig = getattr(error, "orig", None) or error.__cause__ or error
-    text_ = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    return text_[:200]
 
 
 def missing_database(engine: AsyncEngine) -> str | None:
@@ -170,8 +163,8 @@ def missing_database(engine: AsyncEngine) -> str | None:
 
 
 def describe_error(error: BaseException) -> str:
-    """One line for a database error (no SQL, no traceback)."""
-    return _describe(error)
+    """One line for a database error: the driver's own message (no SQL, no traceback)."""
+    return one_line(getattr(error, "orig", None) or error.__cause__ or error)
 
 
 def database_unavailable(error: BaseException) -> bool:

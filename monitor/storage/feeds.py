@@ -17,16 +17,15 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor import metrics
 from monitor.config import FeedConfig
-from monitor.models import Feed
-from monitor.storage.leases import lease_free
+from monitor.models import Feed, FeedSchedule
+from monitor.storage import leases
+from monitor.storage.dialect import xact_lock
 from monitor.storage.tables import feeds
 
 REMOVED_FROM_CONFIG = "removed from the config file"
@@ -56,7 +55,15 @@ class PollOutcome:
 
 
 def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
+    """A feeds row as the claimed-feed record the poller takes."""
     fetch = row.fetch_articles if row.fetch_articles is not None else default_fetch_articles
+    schedule = FeedSchedule(
+        error_count=int(row.error_count),
+        first_404_at=row.first_404_at,
+        last_new_at=row.last_new_at,
+        mean_gap_seconds=row.mean_gap_seconds,
+        interval_seconds=row.interval_seconds,
+    )
     return Feed(
         id=row.id,
         url=row.url,
@@ -67,6 +74,7 @@ def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
         fetch_articles=bool(fetch),
         headers=tuple(sorted((row.headers or {}).items())),
         last_body_hash=row.last_body_hash,
+        schedule=schedule,
     )
 
 
@@ -85,8 +93,7 @@ async def sync_config_feeds(
     conn: AsyncConnection, config_feeds: Sequence[FeedConfig], now: datetime
 ) -> None:
     """Upsert config feeds by config_url; disable config feeds no longer in the file."""
-    if conn.dialect.name == "postgresql":  # N workers starting together sync one at a time
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CONFIG_SYNC_LOCK})
+    await xact_lock(conn, _CONFIG_SYNC_LOCK)  # N workers starting together sync one at a time
     existing = {
         row.config_url: row
         for row in await conn.execute(select(feeds).where(feeds.c.config_url.is_not(None)))
@@ -176,14 +183,14 @@ async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: dateti
 ACTIVE = feeds.c.state.in_([literal_column(f"'{state}'") for state in ACTIVE_STATES])
 
 
-def _due(now: datetime, all_feeds: bool, owner: str, dead_after: timedelta | None) -> Any:
-    free = lease_free(
-        feeds.c.lease_owner, feeds.c.lease_until, now=now, owner=owner, dead_after=dead_after
-    )
+def _due(now: datetime, all_feeds: bool, not_polled_since: datetime | None) -> Any:
     not_throttled = or_(feeds.c.retry_after_until.is_(None), feeds.c.retry_after_until <= now)
-    condition = and_(ACTIVE, free, not_throttled)
+    condition = and_(ACTIVE, not_throttled)
     if not all_feeds:
         condition = and_(condition, feeds.c.next_poll_at <= now)
+    if not_polled_since is not None:
+        polled = or_(feeds.c.last_poll_at.is_(None), feeds.c.last_poll_at < not_polled_since)
+        condition = and_(condition, polled)
     return condition
 
 
@@ -196,38 +203,30 @@ async def claim_due(
     limit: int,
     all_feeds: bool = False,
     not_polled_since: datetime | None = None,
+    fetch_articles: bool = True,
     dead_after: timedelta | None = None,
-) -> list[Any]:
+) -> list[Feed]:
     """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on
     PG). With `not_polled_since` (a round's start), only feeds not polled since then: a
-    round visits each feed once, whatever the poll did to its next_poll_at. With
-    `dead_after`, feeds leased to a worker whose heartbeat is that old are free too."""
+    round visits each feed once, whatever the poll did to its next_poll_at. `fetch_articles`
+    is the default for feeds that do not say. With `dead_after`, feeds leased to a worker
+    whose heartbeat is that old are free too."""
     async with engine.begin() as conn:
-        query = (
-            select(feeds.c.id, feeds.c.lease_owner)
-            .where(_due(now, all_feeds, owner, dead_after))
-            .order_by(feeds.c.next_poll_at)
+        rows = await leases.claim(
+            conn,
+            feeds,
+            eligible=_due(now, all_feeds, not_polled_since),
+            order_by=[feeds.c.next_poll_at],
+            limit=limit,
+            now=now,
+            owner=owner,
+            lease=lease,
+            kind="feed",
+            returning=list(feeds.c),
+            dead_after=dead_after,
         )
-        if not_polled_since is not None:
-            query = query.where(
-                or_(feeds.c.last_poll_at.is_(None), feeds.c.last_poll_at < not_polled_since)
-            )
-        query = query.limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        selected = list(await conn.execute(query))
-        ids = [row.id for row in selected]
-        if not ids:
-            return []
-        # A lease left by another worker expired (it crashed or stalled): count the takeover.
-        metrics.leases_stolen("feed", sum(row.lease_owner not in (None, owner) for row in selected))
-        rows = await conn.execute(
-            update(feeds)
-            .where(feeds.c.id.in_(ids), _due(now, all_feeds, owner, dead_after))
-            .values(lease_owner=owner, lease_until=now + lease)
-            .returning(*feeds.c)
-        )
-        return sorted(rows, key=lambda row: (row.next_poll_at, row.id))
+        ordered = sorted(rows, key=lambda row: (row.next_poll_at, row.id))
+        return [feed_record(row, fetch_articles) for row in ordered]
 
 
 async def release(engine: AsyncEngine, feed_ids: Sequence[int], owner: str) -> None:
@@ -235,21 +234,13 @@ async def release(engine: AsyncEngine, feed_ids: Sequence[int], owner: str) -> N
     if not feed_ids:
         return
     async with engine.begin() as conn:
-        await conn.execute(
-            update(feeds)
-            .where(feeds.c.id.in_(feed_ids), feeds.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+        await leases.release(conn, feeds, feeds.c.id.in_(feed_ids), owner=owner)
 
 
 async def clear_stale_leases(engine: AsyncEngine) -> None:
     """SQLite runs one process: any lease left in the file belongs to a dead process."""
     async with engine.begin() as conn:
-        await conn.execute(
-            update(feeds)
-            .where(feeds.c.lease_owner.is_not(None))
-            .values(lease_owner=None, lease_until=None)
-        )
+        await leases.clear(conn, feeds)
 
 
 async def record_poll(

@@ -1,7 +1,7 @@
 """Cluster-wide singleton jobs (retention, silent-feed checks …): one `periodic_tasks` row per
 job carries a lease and the next due time, so however many workers tick, one runs the job
-per period. Taking the lease is one guarded UPDATE, atomic on PostgreSQL and on SQLite; a
-worker that dies mid-job loses the lease when it expires and another takes over.
+per period. The lease is a `storage.leases` lease: a worker that dies mid-job loses it when
+it expires and another takes over.
 
 The same table keeps watermarks (`set_mark` / `get_mark`): a row whose `last_run_at` records
 how far an incremental job got, e.g. "article text is pruned up to here".
@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.storage.articles import insert_ignore
+from monitor.storage import leases
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.engine import describe_error
-from monitor.storage.leases import lease_free
 from monitor.storage.tables import periodic_tasks
 
 log = structlog.get_logger("monitor.periodic")
@@ -38,38 +38,34 @@ async def acquire(
 ) -> bool:
     """Take the job's lease if it is due and nobody holds an unexpired lease on it (with
     `dead_after`, a lease of a worker whose heartbeat is that old counts as free)."""
+    due = or_(periodic_tasks.c.next_run_at.is_(None), periodic_tasks.c.next_run_at <= now)
     async with engine.begin() as conn:
         await conn.execute(insert_ignore(conn, periodic_tasks).values(name=name))
-        taken = await conn.execute(
-            update(periodic_tasks)
-            .where(
-                periodic_tasks.c.name == name,
-                or_(periodic_tasks.c.next_run_at.is_(None), periodic_tasks.c.next_run_at <= now),
-                lease_free(
-                    periodic_tasks.c.lease_owner,
-                    periodic_tasks.c.lease_until,
-                    now=now,
-                    owner=owner,
-                    dead_after=dead_after,
-                ),
-            )
-            .values(lease_owner=owner, lease_until=now + lease)
+        taken = await leases.claim(
+            conn,
+            periodic_tasks,
+            eligible=and_(periodic_tasks.c.name == name, due),
+            order_by=[periodic_tasks.c.name],
+            limit=1,
+            now=now,
+            owner=owner,
+            lease=lease,
+            kind="job",
+            dead_after=dead_after,
         )
-        return bool(taken.rowcount)
+        return bool(taken)
 
 
 async def finish(
     engine: AsyncEngine, name: str, owner: str, *, ran_at: datetime | None, next_run_at: datetime
 ) -> None:
     """Drop the lease; record the run (when it succeeded) and when the job is due next."""
-    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "next_run_at": next_run_at}
+    values: dict[str, Any] = {"next_run_at": next_run_at}
     if ran_at is not None:
         values["last_run_at"] = ran_at
     async with engine.begin() as conn:
-        await conn.execute(
-            update(periodic_tasks)
-            .where(periodic_tasks.c.name == name, periodic_tasks.c.lease_owner == owner)
-            .values(**values)
+        await leases.release(
+            conn, periodic_tasks, periodic_tasks.c.name == name, owner=owner, values=values
         )
 
 
@@ -78,12 +74,10 @@ async def renew(
 ) -> bool:
     """Extend a lease `owner` still holds to `now + lease`; False if it was lost."""
     async with engine.begin() as conn:
-        renewed = await conn.execute(
-            update(periodic_tasks)
-            .where(periodic_tasks.c.name == name, periodic_tasks.c.lease_owner == owner)
-            .values(lease_until=now + lease)
+        where = periodic_tasks.c.name == name
+        return bool(
+            await leases.renew(conn, periodic_tasks, where, owner=owner, now=now, lease=lease)
         )
-        return bool(renewed.rowcount)
 
 
 async def _keep_renewing(

@@ -1,4 +1,4 @@
-"""Read paths over feeds, articles, stories, the outbox backlog and heartbeats. Rows out; the
+"""Read paths over feeds, articles, stories and the outbox backlog. Rows out; the
 use cases (`monitor.services`) turn them into records."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.storage.tables import articles, feeds, heartbeats, matches, outbox, stories
+from monitor.storage.tables import articles, feeds, matches, outbox, stories
 
 
 async def feed_rows(conn: AsyncConnection) -> list[Any]:
@@ -33,11 +33,6 @@ async def outbox_backlog(conn: AsyncConnection) -> dict[str, tuple[int, datetime
         )
     )
     return {str(row[0]): (int(row[1]), row[2]) for row in rows}
-
-
-async def heartbeat_rows(conn: AsyncConnection) -> list[Any]:
-    """Every worker's last heartbeat, newest first."""
-    return list(await conn.execute(select(heartbeats).order_by(heartbeats.c.beat_at.desc())))
 
 
 def articles_query() -> Any:

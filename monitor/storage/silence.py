@@ -20,7 +20,7 @@ from monitor.silence import (
     is_silent,
     silent_after,
 )
-from monitor.storage.articles import insert_ignore
+from monitor.storage.dialect import insert_ignore
 from monitor.storage.tables import feeds, outbox
 
 # (silent feed, now) -> the outbox row of its notice, or None for no notice.

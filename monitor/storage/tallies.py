@@ -1,5 +1,6 @@
 """Counts the analyst console shows beside its records: outlets per story, a watchlist's
-alerts per day, new articles per feed since a time, and unfinished deliveries per channel.
+alerts per day, the newest alert's time, new articles per feed since a time, and unfinished
+deliveries per channel.
 
 Each is one grouped query over an indexed range, cheap enough for every page view.
 """
@@ -48,6 +49,12 @@ async def alerts_per_day(
 
 def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def newest_alert_at(conn: AsyncConnection) -> datetime | None:
+    """The creation time of the newest alert (the end of `ix_alerts_created_at`)."""
+    newest: datetime | None = await conn.scalar(select(func.max(alerts.c.created_at)))
+    return newest
 
 
 async def new_articles_per_feed(conn: AsyncConnection, *, since: datetime) -> dict[int, int]:

@@ -175,8 +175,10 @@ def site() -> Iterator[Site]:
             folder.rmdir()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module: while Playwright's sync API runs, its event loop is this thread's, and the
+    # asyncio tests collected after the browser tests could not start theirs.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield chromium

@@ -56,6 +56,18 @@ def test_an_acknowledged_alert_stays_acknowledged_after_a_reload(site: Site, as_
     expect(page.locator("#alert-rows tr")).to_have_count(1)
 
 
+def test_a_false_positive_needs_a_note_and_keeps_it(site: Site, as_user) -> None:
+    page = as_user("analyst").page
+    page.goto(site.url(f"/alerts/{site.spare[4]}"))
+    page.get_by_role("button", name="False positive").click()
+    expect(page.get_by_role("status")).to_contain_text("needs a note")
+    expect(page.locator("#triage-state")).to_contain_text("new")
+    page.get_by_label(re.compile("^Note")).fill("A <b>sports</b> team called ISKP")
+    page.get_by_role("button", name="False positive").click()
+    expect(page.locator("#triage-state")).to_contain_text("false positive")
+    expect(page.locator("#triage-state q")).to_have_text("A <b>sports</b> team called ISKP")
+
+
 def test_a_new_alert_appears_in_the_open_inbox_without_a_reload(site: Site, as_user) -> None:
     page = as_user("analyst").page
     page.evaluate("window.__sameDocument = true")
@@ -75,7 +87,7 @@ def test_search_finds_an_article_and_marks_the_hit(site: Site, as_user) -> None:
     page.get_by_role("link", name="Search").click()
     page.get_by_label(re.compile("^Query")).fill('"Islamic State Khorasan Province"')
     page.get_by_role("button", name="Search").click()
-    hits = page.locator("ol.timeline li.card")
+    hits = page.locator("ol.results li.card")
     expect(hits.first).to_be_visible()
     expect(hits.first.locator("mark").first).to_have_text(
         re.compile("Islamic State Khorasan Province", re.I)

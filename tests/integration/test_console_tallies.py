@@ -1,5 +1,6 @@
 """The console's own use cases (`services.console`) on SQLite and PostgreSQL: outlets per
-story, alerts per day, new articles per feed, failing deliveries per channel."""
+story, alerts per day, the newest alert's time, new articles per feed, failing deliveries
+per channel."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ async def test_console_counts_on_each_backend(engine: AsyncEngine) -> None:
         (NOW.date() - timedelta(days=1), 0),
         (NOW.date(), 0),
     ]
+    assert await console.newest_alert_at() == NOW
     assert await console.new_articles(within=timedelta(hours=24)) == {b: 2}
     assert await console.failing_deliveries() == {}
     async with engine.begin() as conn:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.notify import store
+from monitor.storage import outbox as store
 from monitor.storage import periodic
 from monitor.storage.feeds import claim_due
 from monitor.storage.tables import feeds, heartbeats, outbox

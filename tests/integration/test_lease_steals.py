@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.metrics import METRICS
-from monitor.notify import store
+from monitor.storage import outbox as store
 from monitor.storage.feeds import claim_due
 from monitor.storage.tables import feeds, outbox
 

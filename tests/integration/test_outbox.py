@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,13 @@ from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.errors import DeliveryError
-from monitor.notify import store
 from monitor.notify.base import Notifier, OutboxMessage
 from monitor.notify.log import LogNotifier
 from monitor.notify.outbox import DeliveryWorker, alert_builder, retry_delay
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.fetch import Fetcher
 from monitor.scheduler import Service
+from monitor.storage import outbox as store
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import outbox
 from tests.support.databases import pg_database
@@ -46,6 +46,8 @@ from tests.support.notify import (
     make_match,
     seed_alerts,
 )
+from tests.support.usecases import use_cases
+from tests.support.waiting import until
 
 TESTS = Path(__file__).resolve().parent.parent
 LEASE = timedelta(minutes=5)
@@ -208,10 +210,8 @@ async def test_receiver_down_dead_letters_then_retry_delivers_once(
     [row] = await rows(engine)
     assert (row.status, row.attempts) == ("dead", 3)
     assert row.last_error == f"http://127.0.0.1:{port}/hook: connection refused"
-    async with engine.connect() as conn:
-        [shown] = (await store.deliveries(conn, [alert]))[alert]
-    assert shown["status"] == "dead"
-    assert shown["last_error"] == row.last_error
+    [shown] = (await use_cases(engine, NOW)[0].alerts.get(alert)).deliveries
+    assert (shown.status, shown.last_error) == ("dead", row.last_error)
 
     with WebhookReceiver(port=port).running() as receiver:
         assert await delivery.run_once(now) == 0  # dead rows stay dead
@@ -249,7 +249,7 @@ from pathlib import Path
 from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import settings_from_dict
-from monitor.notify import store
+from monitor.storage import outbox as store
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers
 from monitor.storage.engine import create_engine
@@ -434,10 +434,10 @@ async def test_a_row_another_process_inserts_is_delivered_at_once_on_postgresql(
                     for start in (0, 1, 2):  # each insert wakes the service again
                         if start == 2:  # and after its listening connection was killed
                             await _kill_listeners(other)
-                            await _until(lambda: not service.listening.is_set())
+                            await until(lambda: not service.listening.is_set())
                             await asyncio.wait_for(service.listening.wait(), 30)
                         await seed_alerts(other, dict(settings.channels), NOW, 1, start=start)
-                        await _until(lambda: len(receiver.accepted()) > start)  # noqa: B023
+                        await until(lambda: len(receiver.accepted()) > start)  # noqa: B023
                         assert len(receiver.accepted()) == start + 1
                 finally:
                     await other.dispose()
@@ -454,12 +454,6 @@ async def _kill_listeners(engine: AsyncEngine) -> None:
                 " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
             )
         )
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110 - polled state
-        await asyncio.sleep(0.05)
 
 
 async def test_workers_sending_at_once_share_one_hourly_budget(engine: AsyncEngine) -> None:

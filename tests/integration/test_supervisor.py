@@ -7,13 +7,13 @@ import asyncio
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from monitor.supervisor import Backoff, Supervisor, supervise
+from tests.support.waiting import until
 
 CHILD = r"""
 import os, pathlib, signal, sys
@@ -40,14 +40,6 @@ def _pids(folder: Path, prefix: str, index: int) -> list[int]:
     return sorted(int(p.name.rsplit("-", 1)[1]) for p in folder.glob(f"{prefix}-{index}-*"))
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -61,11 +53,11 @@ async def test_a_crashed_worker_is_restarted_and_a_stop_reaches_every_worker(
 ) -> None:
     supervisor = Supervisor(_command(tmp_path, "normal"), 2, stop_timeout=10, backoff=FAST)
     running = asyncio.create_task(supervisor.run())
-    await _until(lambda: all(_pids(tmp_path, "started", i) for i in range(2)))
+    await until(lambda: all(_pids(tmp_path, "started", i) for i in range(2)))
     victim = _pids(tmp_path, "started", 1)[0]
 
     os.kill(victim, signal.SIGKILL)
-    await _until(lambda: len(_pids(tmp_path, "started", 1)) == 2)
+    await until(lambda: len(_pids(tmp_path, "started", 1)) == 2)
 
     assert supervisor.slots[1].restarts == 1
     assert supervisor.slots[0].restarts == 0
@@ -85,7 +77,7 @@ async def test_repeated_crashes_back_off() -> None:
 async def test_a_worker_ignoring_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
     supervisor = Supervisor(_command(tmp_path, "stubborn"), 1, stop_timeout=0.5, backoff=FAST)
     running = asyncio.create_task(supervisor.run())
-    await _until(lambda: bool(_pids(tmp_path, "started", 0)))
+    await until(lambda: bool(_pids(tmp_path, "started", 0)))
     pid = _pids(tmp_path, "started", 0)[0]
     supervisor.stop()
     assert await asyncio.wait_for(running, 10) == 1  # not a clean stop

@@ -17,12 +17,12 @@ from structlog.testing import capture_logs
 
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
-from monitor.notify import store
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers, send_test
 from monitor.pipeline.fetch import Fetcher
 from monitor.services.alerts import delivery as delivery_record
 from monitor.services.shapes import to_json
+from monitor.storage import outbox as store
 from monitor.storage.tables import channel_state, outbox
 from tests.support.notify import (
     NOW,

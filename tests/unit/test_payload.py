@@ -1,4 +1,4 @@
-"""Alert ids, the DESIGN §4 payload, outbox rows, digests and highlighting — all pure."""
+"""Alert ids, the alert payload, outbox rows, digests and highlighting — all pure."""
 
 from __future__ import annotations
 

@@ -8,8 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor.config import PollingConfig
+from monitor.models import FeedSchedule
 from monitor.pipeline.schedule import (
     MAX_RETRY_AFTER,
+    Failure,
+    after_failure,
+    after_success,
     error_backoff,
     next_poll,
     poll_interval,
@@ -161,3 +166,61 @@ def test_retry_after_is_honoured_when_longer_up_to_a_week() -> None:
 @given(errors=st.integers(1, 200), rand=st.floats(0, 1))
 def test_backoff_never_shrinks_as_errors_grow(errors: int, rand: float) -> None:
     assert timedelta(seconds=30) <= backoff(errors, rand) <= backoff(errors + 1, rand) <= MAX
+
+
+# --- outcome rules: what one poll changes ---------------------------------------------------
+
+POLLING = PollingConfig()  # default 15 min, min 2 min, max 6 h, 404s retired after 7 days
+
+
+def failure(feed: FeedSchedule, status: int | None, retry_after: float | None = None) -> Failure:
+    return after_failure(feed, POLLING, now=NOW, status=status, retry_after=retry_after, rand=0.0)
+
+
+def test_410_retires_a_feed_at_once() -> None:
+    assert failure(FeedSchedule(), 410).state == "retired"
+
+
+def test_404_retires_a_feed_only_after_a_week_of_them() -> None:
+    first = failure(FeedSchedule(), 404)
+    assert (first.state, first.first_404_at) == ("erroring", NOW)
+    six_days = failure(FeedSchedule(error_count=3, first_404_at=NOW - timedelta(days=6)), 404)
+    assert (six_days.state, six_days.first_404_at) == ("erroring", NOW - timedelta(days=6))
+    week = failure(FeedSchedule(error_count=9, first_404_at=NOW - timedelta(days=7)), 404)
+    assert week.state == "retired"
+
+
+def test_another_error_ends_the_404_streak() -> None:
+    result = failure(FeedSchedule(error_count=2, first_404_at=NOW - timedelta(days=6)), 500)
+    assert (result.state, result.first_404_at) == ("erroring", None)
+
+
+def test_errors_back_off_from_an_eighth_of_the_default_interval() -> None:
+    base = DEFAULT / 8
+    assert failure(FeedSchedule(), None).next_poll_at == NOW + base / 2  # rand 0: half fixed
+    assert failure(FeedSchedule(error_count=2), None).next_poll_at == NOW + base * 4 / 2
+
+
+def test_retry_after_opens_a_window_and_delays_the_next_poll() -> None:
+    result = failure(FeedSchedule(), 429, retry_after=3600)
+    assert result.retry_after_until == NOW + timedelta(hours=1)
+    assert result.next_poll_at == NOW + timedelta(hours=1)
+    assert failure(FeedSchedule(), 503).retry_after_until is None
+
+
+def test_the_first_success_leaves_the_gap_alone_later_ones_adapt_it() -> None:
+    first = after_success(FeedSchedule(), POLLING, now=NOW, new_entries=40, max_age=None)
+    assert (first.mean_gap_seconds, first.next_poll_at) == (None, NOW + DEFAULT)
+    known = FeedSchedule(last_new_at=NOW - timedelta(hours=2), mean_gap_seconds=3600.0)
+    later = after_success(known, POLLING, now=NOW, new_entries=1, max_age=None)
+    assert later.mean_gap_seconds == pytest.approx(0.3 * 7200 + 0.7 * 3600)
+    assert later.next_poll_at == NOW + timedelta(seconds=later.mean_gap_seconds / 2)
+
+
+def test_the_interval_override_and_max_age_hold_after_a_success() -> None:
+    fixed = FeedSchedule(last_new_at=NOW, mean_gap_seconds=60.0, interval_seconds=3600.0)
+    assert after_success(fixed, POLLING, now=NOW, new_entries=0, max_age=None).next_poll_at == (
+        NOW + timedelta(hours=1)
+    )
+    cached = after_success(FeedSchedule(), POLLING, now=NOW, new_entries=0, max_age=1800)
+    assert cached.next_poll_at == NOW + timedelta(minutes=30)

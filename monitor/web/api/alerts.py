@@ -6,24 +6,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from monitor.services.records import Alert
 from monitor.services.shapes import to_json
-from monitor.services.triage import Triage
 from monitor.web.api import schemas
 from monitor.web.api.common import Analyst, Facade, Limit, Since, Viewer, errors, since_time
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 AlertId = Annotated[str, Path(max_length=40, description="an alert id (alt_…)")]
-_NEW = {"state": "new", "note": None, "by": None, "at": None}
-
-
-def _with_triage(alert: dict[str, Any], triage: Triage | None) -> dict[str, Any]:
-    return alert | {"triage": to_json(triage) if triage else _NEW}
-
-
-async def _triaged(m: Facade, alerts: tuple[Alert, ...]) -> list[dict[str, Any]]:
-    found = await m.triage.of_many([a.id for a in alerts])
-    return [_with_triage(to_json(a), found.get(a.id)) for a in alerts]
 
 
 @router.get("", response_model=schemas.AlertPage, responses=errors(400))
@@ -40,7 +28,7 @@ async def list_alerts(
     since: Since = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
-) -> dict[str, Any]:
+) -> Any:
     """Alerts newest first; `next_cursor` pages on."""
     page = await m.alerts.list(
         since=since_time(since, m.ctx.clock.now()),
@@ -51,14 +39,13 @@ async def list_alerts(
         cursor=cursor,
         limit=limit,
     )
-    return {"items": await _triaged(m, page.items), "next_cursor": page.next_cursor}
+    return to_json(page)
 
 
 @router.get("/{alert_id}", response_model=schemas.AlertDetail, responses=errors(404))
-async def show_alert(m: Facade, who: Viewer, alert_id: AlertId) -> dict[str, Any]:
+async def show_alert(m: Facade, who: Viewer, alert_id: AlertId) -> Any:
     """One alert with its deliveries per channel, triage and every copy of its story."""
-    detail = await m.alerts.show(alert_id)
-    return _with_triage(to_json(detail), await m.triage.get(alert_id))
+    return to_json(await m.alerts.show(alert_id))
 
 
 @router.put("/{alert_id}/triage", response_model=schemas.Triage, responses=errors(400, 404))

@@ -21,8 +21,8 @@ async def _changed(m: Facade, who: Analyst, action: str, result: FeedChanged) ->
     await m.audit.record(
         actor=who.name,
         action=f"feed.{action}",
-        target=f"feed:{result.id}",
-        after={"url": result.url, "state": result.state},
+        target=f"feed:{result.url}",
+        after={"id": result.id, "state": result.state},
     )
     return to_json(result)
 

@@ -180,7 +180,11 @@ class Feed(Out):
 
 
 class FeedIn(In):
-    url: str = Field(max_length=2000, description="a feed URL, or a site URL to discover from")
+    url: str = Field(
+        max_length=2000,
+        pattern=r"^https?://",
+        description="a feed URL, or a site URL to discover from",
+    )
     name: str = Field(default="", max_length=200)
     tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
     discover: bool = True
@@ -239,7 +243,7 @@ class WatchlistTestIn(In):
 
     text: str = Field(default="", max_length=500_000)
     title: str = Field(default="", max_length=1000)
-    url: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     feed_tags: list[Annotated[str, Field(max_length=64)]] = Field(
         default_factory=list, max_length=20
     )
@@ -330,7 +334,7 @@ class User(Out):
 
 
 class UserIn(In):
-    name: str = Field(max_length=64)
+    name: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
     role: Role
     password: str = Field(min_length=8, max_length=1024)
 

@@ -89,7 +89,6 @@ async def inbox(
     except InvalidRequest as e:
         return error_page(request, who, 400, "Bad filter", str(e))
     outlets = await console_of(request).outlets([a.story.id for a in page.items])
-    triages = await monitor.triage.of_many([a.id for a in page.items])
     newest = page.items[0].created_at if page.items and not cursor else now
     context = who.page(
         request,
@@ -99,7 +98,6 @@ async def inbox(
         cursor=cursor,
         next_url=f"{base}?{filters.query(cursor=page.next_cursor)}" if page.next_cursor else "",
         outlets=outlets,
-        triages=triages,
         filters=filters,
         states=STATES,
         watchlists=[w.name for w in monitor.settings.watchlists],
@@ -118,14 +116,12 @@ async def alert(request: Request, who: Viewer, alert_id: str) -> Response:
         detail = await monitor.alerts.show(alert_id)
     except NotFound as e:
         return error_page(request, who, 404, "No such alert", str(e))
-    triage = await monitor.triage.get(alert_id)
     audit = await monitor.audit.list(target=f"alert:{alert_id}", limit=50)
     context = who.page(
         request,
         title=detail.alert.article.title or f"Alert {alert_id}",
         section="console.inbox",
         detail=detail,
-        triage=triage,
         terms=[m.term for m in detail.alert.matches],
         audit=audit.items,
         can_triage=who.can("analyst"),
@@ -138,11 +134,11 @@ async def triage(request: Request, who: Viewer, form: CheckedForm, alert_id: str
     """Set the alert's triage state (analysts and admins), then show the alert again."""
     require(who, "analyst")
     state, note = str(form.get("state", "")), str(form.get("note", ""))
+    target = request.url_for("console.alert", alert_id=alert_id).path
     try:
         await monitor_of(request).triage.set(alert_id, state, note, actor=who.principal.name)
     except NotFound as e:
         return error_page(request, who, 404, "No such alert", str(e))
     except InvalidRequest as e:
-        return error_page(request, who, 400, "Triage not saved", str(e))
-    target = request.url_for("console.alert", alert_id=alert_id).path
+        return redirect(request, target, error=f"Triage not saved: {e}.")
     return redirect(request, target, ok=_DONE.get(state, "Saved."))

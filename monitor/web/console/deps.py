@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
 from monitor.errors import InvalidRequest
+from monitor.services import Monitor
 from monitor.services.accounts import Principal, Role
 from monitor.services.console import Console
 from monitor.units import parse_duration
@@ -32,9 +33,10 @@ class Forbidden(Exception):
     """The request is refused (role too low, CSRF token missing or wrong): HTTP 403."""
 
 
-def monitor_of(request: Request) -> Any:
+def monitor_of(request: Request) -> Monitor:
     """The use-case facade the app was built with."""
-    return request.app.state.monitor
+    monitor: Monitor = request.app.state.monitor
+    return monitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +56,10 @@ class Visitor:
 
 
 async def visitor(request: Request) -> Visitor:
-    """The visitor of a live session; SignInNeeded when there is none."""
+    """The visitor of a live session (or of an API token: pages read, forms refuse it, as
+    they need the session's CSRF token); SignInNeeded when there is neither."""
     back_to = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if not request.cookies.get(SESSION_COOKIE):
+    if not request.cookies.get(SESSION_COOKIE) and "authorization" not in request.headers:
         raise SignInNeeded(back_to)
     try:
         principal = await current_principal(request)

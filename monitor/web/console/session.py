@@ -82,7 +82,9 @@ async def login(
         started = await sign_in(request, name, password)
     except HTTPException as e:
         error = "Wrong user name or password." if e.status_code == 401 else str(e.detail)
-        return _login_page(request, back_to=back_to, name=name, status=e.status_code, error=error)
+        page = _login_page(request, back_to=back_to, name=name, status=e.status_code, error=error)
+        page.headers.update(e.headers or {})  # Retry-After when rate-limited
+        return page
     response = RedirectResponse(back_to or request.url_for("console.inbox").path, status_code=303)
     set_session_cookie(request, response, started)
     response.delete_cookie(LOGIN_COOKIE, path=request.url_for("console.login").path)

@@ -47,6 +47,5 @@ async def story(request: Request, who: Viewer, story_id: int) -> Response:
         title=detail.title or f"Story {story_id}",
         section="console.stories",
         story=detail,
-        alerts=(),
     )
     return render(request, "console/story.html", context)

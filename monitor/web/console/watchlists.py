@@ -4,7 +4,6 @@ preview (a dry-run backfill over the last N days)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -57,7 +56,7 @@ async def watchlist_test(request: Request, who: Viewer, form: CheckedForm, name:
         if given.strip().startswith(("http://", "https://")) and len(given.split()) == 1:
             context["test"] = await service.test_url(given.strip())
         else:
-            context["test"] = await asyncio.to_thread(service.test_text, given)
+            context["test"] = await service.test_text(given)
     except MonitorError as e:
         context["test_error"] = str(e)
     return render(request, "console/watchlist.html", context)

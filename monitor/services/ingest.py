@@ -15,8 +15,7 @@ import random
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import structlog
@@ -42,7 +41,7 @@ from monitor.storage.articles import (
     store_article,
 )
 from monitor.storage.engine import database_unavailable
-from monitor.storage.feeds import PollOutcome, PollRecorder, feed_record
+from monitor.storage.feeds import PollOutcome, PollRecorder
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_POOL_BYTES = 256_000
@@ -62,6 +61,10 @@ class PollReport:
     failed: int = 0  # entries that could not be stored (recorded against each entry)
     deferred: int = 0  # new entries past `polling.max_entries_per_poll`, left for next polls
     note: str | None = None  # one line on what this poll left undone, for the feed's health
+    status: int | None = None  # the feed's HTTP status (304 when not modified)
+    entries: int = 0  # entries in the feed
+    new: int = 0  # of them not seen before
+    skipped: tuple[tuple[str, int], ...] = ()  # (why, how many): seen before, too old
 
 
 @dataclass
@@ -86,29 +89,29 @@ class Ingestor:
         self._pages = asyncio.Semaphore(self.settings.polling.concurrency)
         self.recorder = PollRecorder(self.engine, self.owner)
 
-    async def poll(self, row: Any) -> PollReport:
-        """Poll one claimed feed row end to end; never raises for the feed's own failures."""
-        feed = feed_record(row, self.settings.polling.fetch_articles)
+    async def poll(self, feed: Feed) -> PollReport:
+        """Poll one claimed feed end to end; never raises for the feed's own failures."""
         started = self.clock.now()
         try:
-            report, outcome = await self._poll(feed, row, started)
+            report, outcome = await self._poll(feed, started)
         except (FetchError, ParseError) as e:
             observe.failure("feed", e)
             report, outcome = (
-                PollReport(feed.id, feed.url, error=str(e)),
-                self._failure(row, e, started),
+                PollReport(feed.id, feed.url, error=str(e), status=getattr(e, "status", None)),
+                self._failure(feed, e, started),
             )
             log.warning("feed failed", feed=feed.url, error=str(e))
         except Exception as e:  # a bug or the database: still one line, and the lease goes
             line = f"poll failed: {type(e).__name__}: {_first_line(e)}"
             log.exception("feed failed", feed=feed.url, error=line)
             report = PollReport(feed.id, feed.url, error=line)
-            outcome = self._failure(row, e, started, line=line)
+            outcome = self._failure(feed, e, started, line=line)
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
+        _log_poll(report)
         return report
 
-    async def _poll(self, feed: Feed, row: Any, now: datetime) -> tuple[PollReport, PollOutcome]:
+    async def _poll(self, feed: Feed, now: datetime) -> tuple[PollReport, PollOutcome]:
         polling = self.settings.polling
         response = await self.fetcher.get(
             feed.url,
@@ -119,19 +122,20 @@ class Ingestor:
         )
         observe.response("feed", response)
         if response.not_modified:
-            return PollReport(feed.id, feed.url, not_modified=True), self._success(
-                row, response, now, 0
+            return PollReport(feed.id, feed.url, not_modified=True, status=304), self._success(
+                feed, response, now, 0
             )
         body_hash = body_fingerprint(response.body)
         if body_hash == feed.last_body_hash:
-            outcome = self._success(row, response, now, 0, body_hash=body_hash)
-            return PollReport(feed.id, feed.url, not_modified=True), outcome
+            outcome = self._success(feed, response, now, 0, body_hash=body_hash)
+            unchanged = PollReport(feed.id, feed.url, not_modified=True, status=response.status)
+            return unchanged, outcome
         parsed = await self._parse(response, now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed: {parsed.warning}")
         report = await self._store_entries(feed, parsed.entries, now)
         outcome = self._success(
-            row, response, now, report.stored, body_hash=body_hash, title=parsed.title
+            feed, response, now, report.stored, body_hash=body_hash, title=parsed.title
         )
         outcome = dataclasses.replace(outcome, read_entries=True, note=report.note)
         if report.deferred:
@@ -145,7 +149,7 @@ class Ingestor:
             )
         if parsed.warning:
             log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
-        return report, outcome
+        return dataclasses.replace(report, status=response.status), outcome
 
     async def _parse(self, response: Response, now: datetime) -> ParsedFeed:
         """Parse the feed; a large body is parsed in a pool worker, so neither the parse nor
@@ -167,22 +171,26 @@ class Ingestor:
 
     async def _new_entries(
         self, feed: Feed, entries: Sequence[Entry], now: datetime
-    ) -> list[Entry]:
+    ) -> tuple[list[Entry], dict[str, int]]:
+        """The entries not seen before, oldest first, and how many were skipped and why."""
         max_age = self.settings.polling.max_entry_age
+        recent = entries
         if max_age is not None:
-            entries = [
+            recent = [
                 e for e in entries if e.published_at is None or e.published_at >= now - max_age
             ]
         async with self.engine.connect() as conn:
-            seen = await seen_guids(conn, feed.id, [e.guid for e in entries])
-        fresh = [e for e in entries if e.guid not in seen]
+            seen = await seen_guids(conn, feed.id, [e.guid for e in recent])
+        fresh = [e for e in recent if e.guid not in seen]
+        skipped = {"seen": len(recent) - len(fresh), "too_old": len(entries) - len(recent)}
         # Oldest first, so a story's first article is the one published first.
-        return sorted(fresh, key=lambda e: (e.published_at is None, e.published_at or now))
+        ordered = sorted(fresh, key=lambda e: (e.published_at is None, e.published_at or now))
+        return ordered, skipped
 
     async def _store_entries(
         self, feed: Feed, entries: Sequence[Entry], now: datetime
     ) -> PollReport:
-        fresh = await self._new_entries(feed, entries, now)
+        fresh, skipped = await self._new_entries(feed, entries, now)
         cap = self.settings.polling.max_entries_per_poll
         taken, deferred = fresh[:cap], len(fresh) - min(len(fresh), cap)
         stored = duplicates = alerts = 0
@@ -205,6 +213,9 @@ class Ingestor:
             failed=len(failures),
             deferred=deferred,
             note=_poll_note(failures, len(taken), deferred),
+            entries=len(entries),
+            new=len(fresh),
+            skipped=tuple(sorted((why, n) for why, n in skipped.items() if n)),
         )
 
     async def _articles(
@@ -342,7 +353,7 @@ class Ingestor:
 
     def _success(
         self,
-        row: Any,
+        feed: Feed,
         response: Response,
         now: datetime,
         new_entries: int,
@@ -350,26 +361,15 @@ class Ingestor:
         body_hash: str | None = None,
         title: str | None = None,
     ) -> PollOutcome:
-        polling = self.settings.polling
-        if row.last_new_at is None:
-            # The first poll's entries are a backlog, not a posting rate.
-            mean_gap = row.mean_gap_seconds
-        else:
-            since_new = (now - row.last_new_at).total_seconds()
-            mean_gap = schedule.update_mean_gap(row.mean_gap_seconds, new_entries, since_new)
-        next_at = schedule.next_poll(
+        decided = schedule.after_success(
+            feed.schedule,
+            self.settings.polling,
             now=now,
-            interval_override=timedelta(seconds=row.interval_seconds)
-            if row.interval_seconds
-            else None,
-            default_interval=polling.default_interval,
-            min_interval=polling.min_interval,
-            max_interval=polling.max_interval,
-            mean_gap=mean_gap,
+            new_entries=new_entries,
             max_age=response.max_age,
         )
         return PollOutcome(
-            next_poll_at=next_at,
+            next_poll_at=decided.next_poll_at,
             etag=response.etag,
             last_modified=response.last_modified,
             keep_validators=response.not_modified,
@@ -377,44 +377,50 @@ class Ingestor:
             new_url=response.permanent_url,
             title=title,
             new_entries=new_entries,
-            mean_gap_seconds=mean_gap,
+            mean_gap_seconds=decided.mean_gap_seconds,
         )
 
     def _failure(
-        self, row: Any, error: Exception, now: datetime, *, line: str | None = None
+        self, feed: Feed, error: Exception, now: datetime, *, line: str | None = None
     ) -> PollOutcome:
-        polling = self.settings.polling
-        retry_after = getattr(error, "retry_after", None)
-        status = error.status if isinstance(error, HTTPStatusError) else None
-        state, first_404 = "erroring", row.first_404_at
-        if status == 410:
-            state = "retired"
-        elif status == 404:
-            first_404 = first_404 or now
-            if now - first_404 >= polling.retire_after_404:
-                state = "retired"
-        else:
-            first_404 = None
-        next_at = schedule.error_backoff(
+        decided = schedule.after_failure(
+            feed.schedule,
+            self.settings.polling,
             now=now,
-            error_count=row.error_count + 1,
-            base=polling.default_interval / 8,
-            max_interval=polling.max_interval,
-            retry_after=retry_after,
+            status=error.status if isinstance(error, HTTPStatusError) else None,
+            retry_after=getattr(error, "retry_after", None),
             rand=random.random(),
         )
         return PollOutcome(
-            next_poll_at=next_at,
-            state=state,
+            next_poll_at=decided.next_poll_at,
+            state=decided.state,
             error=line or str(error),
-            first_404_at=first_404,
-            retry_after_until=now + timedelta(seconds=retry_after) if retry_after else None,
+            first_404_at=decided.first_404_at,
+            retry_after_until=decided.retry_after_until,
         )
 
 
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0][:300] if lines else ""
+
+
+def _log_poll(report: PollReport) -> None:
+    """The per-poll debug line (`monitor -v run`): what the poll found and what it skipped."""
+    log.debug(
+        "polled",
+        feed=report.url,
+        status=report.status,
+        entries=report.entries,
+        new=report.new,
+        skipped=dict(report.skipped),
+        deferred=report.deferred,
+        stored=report.stored,
+        duplicates=report.duplicates,
+        failed=report.failed,
+        error=report.error,
+        unchanged=report.not_modified,
+    )
 
 
 def _poll_note(failures: Sequence[str], taken: int, deferred: int) -> str | None:

@@ -4,9 +4,8 @@ digests, and disabled channels. The delivery worker (`notify.outbox`) composes t
 
 Rows move pending → sent, or pending → (retry later) → dead after `delivery.max_attempts`;
 digest channels and throttled alerts go pending/held → rolled (into one digest or summary
-row, which is then pending itself). Claims use `SELECT … FOR UPDATE SKIP LOCKED` on
-PostgreSQL, so several workers never claim the same row; on SQLite (one service process)
-the claim is a guarded UPDATE. An expired lease is claimed again, so a crash between a
+row, which is then pending itself). Claims are `storage.leases` leases, so several workers
+never claim the same row and an expired lease is claimed again: a crash between a
 receiver's acceptance and `mark_sent` resends the row once, with the same ids.
 """
 
@@ -16,17 +15,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor import metrics
-from monitor.notify.base import OutboxMessage
-from monitor.notify.digest import HeldRow, Rollup
-from monitor.notify.payload import rollup_row
-from monitor.storage.leases import lease_free
+from monitor.models import HeldRow, OutboxMessage
+from monitor.storage import leases
+from monitor.storage.dialect import insert, insert_ignore, xact_lock
+from monitor.storage.leases import NO_LEASE
 from monitor.storage.tables import channel_state, outbox
-from monitor.units import iso_z
 
 _MESSAGE_COLUMNS = (
     outbox.c.id,
@@ -40,7 +36,6 @@ _MESSAGE_COLUMNS = (
     outbox.c.created_at,
     outbox.c.next_attempt_at,
 )
-_NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
 
 
 class RollupRaced(Exception):
@@ -61,19 +56,10 @@ def _message(row: Any) -> OutboxMessage:
     )
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
-
-
-def _claimable(
-    now: datetime, channels: Collection[str], owner: str, dead_after: timedelta | None
-) -> ColumnElement[bool]:
+def _due(now: datetime, channels: Collection[str]) -> ColumnElement[bool]:
     return and_(
         outbox.c.status == "pending",
         outbox.c.next_attempt_at <= now,
-        lease_free(
-            outbox.c.lease_owner, outbox.c.lease_until, now=now, owner=owner, dead_after=dead_after
-        ),
         outbox.c.channel.in_(list(channels)),
     )
 
@@ -92,25 +78,18 @@ async def claim_due(
     `dead_after`, rows leased to a worker whose heartbeat is that old are free too)."""
     if not channels:
         return []
-    query = (
-        select(outbox.c.id, outbox.c.lease_owner)
-        .where(_claimable(now, channels, owner, dead_after))
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    selected = list(await conn.execute(query))
-    ids = [row.id for row in selected]
-    if not ids:
-        return []
-    # A lease left by another worker expired (it crashed or stalled): count the takeover.
-    metrics.leases_stolen("outbox", sum(row.lease_owner not in (None, owner) for row in selected))
-    rows = await conn.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(ids), _claimable(now, channels, owner, dead_after))
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(*_MESSAGE_COLUMNS)
+    rows = await leases.claim(
+        conn,
+        outbox,
+        eligible=_due(now, channels),
+        order_by=[outbox.c.next_attempt_at, outbox.c.id],
+        limit=limit,
+        now=now,
+        owner=owner,
+        lease=lease,
+        kind="outbox",
+        returning=_MESSAGE_COLUMNS,
+        dead_after=dead_after,
     )
     ordered = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
     return [_message(row) for row in ordered]
@@ -122,7 +101,7 @@ async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
         update(outbox)
         .where(outbox.c.id == row_id, outbox.c.status == "pending")
         .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, last_error=None)
-        .values(_NO_LEASE)
+        .values(NO_LEASE)
     )
 
 
@@ -134,7 +113,7 @@ async def mark_failed(
         update(outbox)
         .where(outbox.c.id == row_id, outbox.c.status == "pending")
         .values(attempts=outbox.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
-        .values(_NO_LEASE)
+        .values(NO_LEASE)
     )
 
 
@@ -144,18 +123,14 @@ async def dead_letter(conn: AsyncConnection, row_id: int, error: str) -> None:
         update(outbox)
         .where(outbox.c.id == row_id, outbox.c.status == "pending")
         .values(status="dead", attempts=outbox.c.attempts + 1, last_error=error)
-        .values(_NO_LEASE)
+        .values(NO_LEASE)
     )
 
 
 async def release(conn: AsyncConnection, row_ids: Sequence[int], owner: str) -> None:
     """Give back leases `owner` holds without counting an attempt (graceful stop)."""
     if row_ids:
-        await conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(list(row_ids)), outbox.c.lease_owner == owner)
-            .values(_NO_LEASE)
-        )
+        await leases.release(conn, outbox, outbox.c.id.in_(list(row_ids)), owner=owner)
 
 
 async def hold(conn: AsyncConnection, row_ids: Sequence[int], until: datetime) -> None:
@@ -165,7 +140,7 @@ async def hold(conn: AsyncConnection, row_ids: Sequence[int], until: datetime) -
             update(outbox)
             .where(outbox.c.id.in_(list(row_ids)), outbox.c.status == "pending")
             .values(status="held", next_attempt_at=until)
-            .values(_NO_LEASE)
+            .values(NO_LEASE)
         )
 
 
@@ -187,7 +162,7 @@ async def requeue(
         .where(or_(*wanted))
         # The attempts so far stay (the history); the next ones get a fresh budget.
         .values(status="pending", retried_from=outbox.c.attempts, next_attempt_at=now)
-        .values(_NO_LEASE)
+        .values(NO_LEASE)
     )
     return int(result.rowcount)
 
@@ -204,17 +179,10 @@ async def spent_since(
     On PostgreSQL the caller's transaction first takes a per-channel advisory lock, so
     workers deciding at the same time decide one after the other and each sees what the
     previous one is sending: the budget is not spent twice."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": _THROTTLE_LOCK + channel},
-        )
+    await xact_lock(conn, _THROTTLE_LOCK + channel)
     sent = and_(outbox.c.status == "sent", outbox.c.sent_at >= since)
     sending = and_(
-        outbox.c.status == "pending",
-        outbox.c.lease_owner.is_not(None),
-        outbox.c.lease_owner != owner,
-        outbox.c.lease_until >= now,
+        outbox.c.status == "pending", outbox.c.lease_owner != owner, leases.held(outbox, now)
     )
     count = await conn.scalar(
         select(func.count()).where(
@@ -240,32 +208,31 @@ async def held_due(
     return [HeldRow(row.id, row.channel, row.next_attempt_at, row.body) for row in rows]
 
 
-async def write_rollup(conn: AsyncConnection, rollup: Rollup, now: datetime) -> str:
-    """Mark the rollup's held rows rolled and insert its digest row; return its message id.
+async def write_rollup(conn: AsyncConnection, held: Sequence[int], row: dict[str, Any]) -> str:
+    """Mark the `held` rows rolled and insert their digest or summary `row`; return its
+    message id.
 
     Raises RollupRaced (the caller rolls the transaction back) when another process got
     some of the rows first.
     """
-    ids = [row.row_id for row in rollup.rows]
     rolled = await conn.execute(
         update(outbox)
-        .where(outbox.c.id.in_(ids), outbox.c.status == "held")
+        .where(outbox.c.id.in_(list(held)), outbox.c.status == "held")
         .values(status="rolled")
-        .values(_NO_LEASE)
+        .values(NO_LEASE)
     )
-    if rolled.rowcount != len(ids):
-        raise RollupRaced(rollup.channel)
-    row = rollup_row(rollup, now)
-    inserted = await conn.execute(_insert(conn)(outbox).values(**row).on_conflict_do_nothing())
+    if rolled.rowcount != len(held):
+        raise RollupRaced(row["channel"])
+    inserted = await conn.execute(insert_ignore(conn, outbox).values(**row))
     if not inserted.rowcount:
-        raise RollupRaced(rollup.channel)
+        raise RollupRaced(row["channel"])
     return str(row["message_id"])
 
 
 async def disable_channel(conn: AsyncConnection, name: str, reason: str, now: datetime) -> None:
     """Stop delivering to a channel (its rows stay pending) until `enable_channel`."""
     values = {"disabled_at": now, "disabled_reason": reason}
-    statement = _insert(conn)(channel_state).values(name=name, **values)
+    statement = insert(conn, channel_state).values(name=name, **values)
     await conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
 
 
@@ -287,28 +254,3 @@ async def disabled_channels(conn: AsyncConnection) -> dict[str, str]:
         )
     )
     return {row.name: row.disabled_reason or "" for row in rows}
-
-
-async def deliveries(
-    conn: AsyncConnection, alert_ids: Sequence[str]
-) -> dict[str, list[dict[str, Any]]]:
-    """Each alert's delivery rows (channel, status, attempts, last error …) for the CLI."""
-    rows = await conn.execute(
-        select(outbox)
-        .where(outbox.c.alert_id.in_(list(alert_ids)))
-        .order_by(outbox.c.alert_id, outbox.c.channel)
-    )
-    found: dict[str, list[dict[str, Any]]] = {alert: [] for alert in alert_ids}
-    for row in rows:
-        found[row.alert_id].append(
-            {
-                "channel": row.channel,
-                "message_id": row.message_id,
-                "status": row.status,
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-                "next_attempt_at": iso_z(row.next_attempt_at),
-                "sent_at": iso_z(row.sent_at),
-            }
-        )
-    return found

@@ -1,0 +1,134 @@
+"""Scenario 10: the analyst console's pages over a large store (100,000 alerts, 300,000
+articles at full size), on SQLite and PostgreSQL: server time p50/p95 of the alerts inbox
+(first page, and filtered by triage state, language and age), one alert's page (story
+timeline, deliveries, triage, audit trail) and a search page, beside `/healthz` on the same
+server in the same run.
+
+The store is scenario 9's (`bench.scenarios.api.fill`). The server runs in the job's process
+(uvicorn in its event loop, as `monitor run` serves it); the load comes from another process
+(`bench.apiload`, reading pages with an API token), four requests in flight. Time is measured
+at the client over loopback: the server's time plus one local round trip, which `/healthz`
+shows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.context import Context
+from bench.databases import database, settings
+from bench.report import Row, Target, at_most
+from bench.scenarios.api import SIZES, _percentile, fill
+from monitor.clock import SystemClock
+from monitor.metrics import Metrics
+from monitor.server import StatusServer
+from monitor.services import Monitor
+from monitor.services.context import Context as UseCases
+from monitor.storage.engine import create_engine, upgrade
+
+NAME = "10 console"
+TARGETS: dict[str, Target] = {
+    "inbox": at_most(150, "ms"),
+    "inbox filtered": at_most(150, "ms"),
+    "alert page": at_most(150, "ms"),
+    "search page": at_most(300, "ms"),
+}
+
+
+async def console_job(params: dict[str, Any]) -> dict[str, Any]:
+    backend, folder = params["backend"], Path(params["folder"])
+    alert_count, article_count = int(params["alerts"]), int(params["articles"])
+    result: dict[str, Any] = {"alerts": alert_count, "articles": article_count}
+    async with database(backend, folder) as url:
+        engine = create_engine(url)
+        await upgrade(engine)
+        started = time.perf_counter()
+        await fill(engine, alert_count, article_count)
+        result["fill_seconds"] = time.perf_counter() - started
+        config = settings(url, [], folder)
+        monitor = Monitor.build(UseCases(config, engine, SystemClock()))
+        await monitor.users.add("bench", "viewer", "bench password", actor="bench")
+        token = (await monitor.tokens.create("bench", expires=None, actor="bench")).secret
+        server = StatusServer(
+            engine=engine,
+            metrics=Metrics(),
+            clock=SystemClock(),
+            host="127.0.0.1",
+            port=0,
+            max_tick_age=timedelta(seconds=30),
+            monitor=monitor,
+        )
+        await server.start()
+        try:
+            result["load"] = await _load(server.port, token, alert_count, params)
+        finally:
+            await server.stop()
+            await engine.dispose()
+    return result
+
+
+async def _load(port: int, token: str, alert_count: int, params: dict[str, Any]) -> Any:
+    shown = random.Random(10).sample(range(1, alert_count + 1), 200)
+    paths = {
+        "healthz": ["/healthz"],
+        "inbox": ["/"],
+        "inbox filtered": ["/?state=new&language=en&since=3650d"],
+        "alert page": [f"/alerts/alt_{n:016d}" for n in shown],
+        "search page": ['/search?q="Islamic State Khorasan"', "/search?q=Khorasan AND attack"],
+    }
+    load = {
+        "base": f"http://127.0.0.1:{port}",
+        "token": token,
+        "paths": paths,
+        "requests": int(params["requests"]),
+        "concurrency": 4,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.apiload", json.dumps(load), stdout=subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    return json.loads(output)
+
+
+def _rows(backend: str, data: dict[str, Any]) -> list[Row]:
+    load = data["load"]
+    health = load["healthz"]
+    health_p95 = _percentile(health["ms"], 0.95)
+    size = f"{data['alerts']:,} alerts, {data['articles']:,} articles, {backend}"
+    rows = [
+        Row(NAME, f"/healthz p95, {backend}", health_p95, "ms", None, "", None,
+            f"{health['rps']:.0f} req/s; p50 {_percentile(health['ms'], 0.5):.1f} ms"),
+    ]  # fmt: skip
+    for name, target in TARGETS.items():
+        figure = load[name]
+        p95 = _percentile(figure["ms"], 0.95)
+        note = (
+            f"{figure['rps']:.0f} req/s; p50 {_percentile(figure['ms'], 0.5):.1f} ms; "
+            f"{p95 / health_p95:.1f}× /healthz p95; {size}"
+        )
+        if figure["failures"]:
+            note += f"; failures {figure['failures']}"
+        rows.append(Row(NAME, f"{name} p95, {backend}", p95, "ms", None, "", target, note))
+    return rows
+
+
+def run(ctx: Context) -> list[Row]:
+    alert_count, article_count = SIZES.get(ctx.profile, SIZES["small"])
+    rows = []
+    for backend in ["sqlite"] + (["postgresql"] if ctx.pg_url else []):
+        params = {
+            "backend": backend,
+            "folder": str(ctx.folder("console")),
+            "alerts": alert_count,
+            "articles": article_count,
+            "requests": 40 if ctx.profile == "tiny" else 400,
+        }
+        rows += _rows(backend, ctx.job("bench.scenarios.console:console_job", params).data)
+    return rows
