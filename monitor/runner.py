@@ -14,7 +14,7 @@ import structlog
 from monitor.app import Runtime, load_settings, open_runtime
 from monitor.config import Settings
 from monitor.scheduler import RoundReport, Service, run_round
-from monitor.services.ingest import PollReport
+from monitor.services.polls import PollReport
 from monitor.storage.engine import is_sqlite, single_writer
 from monitor.storage.feeds import clear_stale_leases
 

@@ -22,7 +22,7 @@ from monitor.errors import one_line
 from monitor.housekeeping import Housekeeping
 from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
-from monitor.services.ingest import PollReport
+from monitor.services.polls import PollReport
 from monitor.storage import feeds as feed_store
 from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor import observe
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
+from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError, one_line
 from monitor.models import Article, Entry, Extracted, Feed, ParsedFeed, Response, WatchlistMatch
 from monitor.pipeline import canonical, dedupe, schedule
 from monitor.pipeline.charset import looks_binary
@@ -33,6 +33,7 @@ from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
 from monitor.pipeline.language import detect_language
 from monitor.pipeline.match import Matcher, matching_body
 from monitor.pipeline.parse import body_fingerprint, parse_feed
+from monitor.services.polls import PollReport, log_poll, poll_note
 from monitor.storage.articles import (
     AlertBuilder,
     StoreResult,
@@ -45,26 +46,6 @@ from monitor.storage.feeds import PollOutcome, PollRecorder
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_POOL_BYTES = 256_000
-
-
-@dataclass(frozen=True, slots=True)
-class PollReport:
-    """What one poll did, for logs, metrics and `run --once` output."""
-
-    feed_id: int
-    url: str
-    stored: int = 0
-    duplicates: int = 0
-    alerts: int = 0
-    error: str | None = None
-    not_modified: bool = False
-    failed: int = 0  # entries that could not be stored (recorded against each entry)
-    deferred: int = 0  # new entries past `polling.max_entries_per_poll`, left for next polls
-    note: str | None = None  # one line on what this poll left undone, for the feed's health
-    status: int | None = None  # the feed's HTTP status (304 when not modified)
-    entries: int = 0  # entries in the feed
-    new: int = 0  # of them not seen before
-    skipped: tuple[tuple[str, int], ...] = ()  # (why, how many): seen before, too old
 
 
 @dataclass
@@ -102,13 +83,13 @@ class Ingestor:
             )
             log.warning("feed failed", feed=feed.url, error=str(e))
         except Exception as e:  # a bug or the database: still one line, and the lease goes
-            line = f"poll failed: {type(e).__name__}: {_first_line(e)}"
+            line = f"poll failed: {type(e).__name__}: {one_line(e, limit=300)}"
             log.exception("feed failed", feed=feed.url, error=line)
             report = PollReport(feed.id, feed.url, error=line)
             outcome = self._failure(feed, e, started, line=line)
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
-        _log_poll(report)
+        log_poll(report)
         return report
 
     async def _poll(self, feed: Feed, now: datetime) -> tuple[PollReport, PollOutcome]:
@@ -212,7 +193,7 @@ class Ingestor:
             alerts=alerts,
             failed=len(failures),
             deferred=deferred,
-            note=_poll_note(failures, len(taken), deferred),
+            note=poll_note(failures, len(taken), deferred),
             entries=len(entries),
             new=len(fresh),
             skipped=tuple(sorted((why, n) for why, n in skipped.items() if n)),
@@ -251,7 +232,9 @@ class Ingestor:
 
     async def _entry_failed(self, feed: Feed, entry: Entry, error: Exception, now: datetime) -> str:
         """Record one entry that could not be stored; the feed's other entries go on."""
-        line = f"entry {entry.guid!r} not stored: {type(error).__name__}: {_first_line(error)}"
+        line = (
+            f"entry {entry.guid!r} not stored: {type(error).__name__}: {one_line(error, limit=300)}"
+        )
         log.warning("entry failed", feed=feed.url, guid=entry.guid, error=line)
         await record_failed_entry(self.engine, feed.id, entry.guid, now, line)
         return line
@@ -398,41 +381,6 @@ class Ingestor:
             first_404_at=decided.first_404_at,
             retry_after_until=decided.retry_after_until,
         )
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0][:300] if lines else ""
-
-
-def _log_poll(report: PollReport) -> None:
-    """The per-poll debug line (`monitor -v run`): what the poll found and what it skipped."""
-    log.debug(
-        "polled",
-        feed=report.url,
-        status=report.status,
-        entries=report.entries,
-        new=report.new,
-        skipped=dict(report.skipped),
-        deferred=report.deferred,
-        stored=report.stored,
-        duplicates=report.duplicates,
-        failed=report.failed,
-        error=report.error,
-        unchanged=report.not_modified,
-    )
-
-
-def _poll_note(failures: Sequence[str], taken: int, deferred: int) -> str | None:
-    """One line for the feed's health: entries deferred by the cap, entries that failed."""
-    parts = []
-    if deferred:
-        parts.append(f"took {taken:,} of {taken + deferred:,} new entries; the rest next polls")
-    if len(failures) == 1:
-        parts.append(failures[0])
-    elif failures:
-        parts.append(f"{len(failures)} entries not stored; first: {failures[0]}")
-    return "; ".join(parts) or None
 
 
 def _settle(tasks: Sequence[asyncio.Future[Article]]) -> None:

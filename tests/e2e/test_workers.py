@@ -1,7 +1,9 @@
 """Several `monitor run` worker processes on one PostgreSQL database, against a local feed
 server and webhook receiver: each feed polled once per round, each article stored once,
-each alert delivered once; SIGKILLed workers lose nothing; SIGTERM stops in time and leaves
-no lease held; `run --workers N` restarts a killed worker.
+each alert delivered once; SIGKILLed workers (some within their first seconds) lose nothing,
+their work is taken over once their heartbeat stops (not when their 5 min lease ends) and
+their extraction pools die with them; SIGTERM stops in time and leaves no lease held;
+`run --workers N` restarts a killed worker.
 
 CI sizes are small; `pytest -m slow tests/e2e` runs the full sizes (300 feeds, 10 kills).
 """
@@ -234,8 +236,10 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
                 await make_all_due(r.engine, start)
             await asyncio.sleep(rng.uniform(0.2, 2.0))  # a random moment of the round
             victim = rng.randrange(3)
-            r.cluster.kill(victim)
-            r.cluster.start(victim)
+            await _kill_and_restart(r, victim)
+            if rng.random() < 0.4:  # and again within its first seconds of start-up
+                await asyncio.sleep(rng.uniform(0.3, 3.0))
+                await _kill_and_restart(r, victim)
             # Every feed, the dead worker's too, polled well before its 5 min lease ends
             # (the target is 30 s after the restart; the bound leaves room for a busy machine).
             await wait_until(
@@ -254,6 +258,33 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
         repeats = sum(n - 1 for n in delivered.values())
         assert repeats <= kills * 16
         await _assert_stopped_cleanly(r)
+
+
+async def _kill_and_restart(r: Rig, index: int) -> None:
+    """SIGKILL worker `index`, check its extraction pool dies with it, start it again."""
+    pid = r.cluster.workers[index].pid
+    r.cluster.kill(index)
+    await wait_until(
+        lambda: _no_pool_of(pid), timeout=20, cluster=r.cluster, what=f"the pool of {pid} gone"
+    )
+    r.cluster.start(index)
+
+
+async def _no_pool_of(pid: int) -> bool:
+    """No live process was started by the extraction pool of worker `pid` (its forkserver
+    names `pid` as its parent in the environment, `monitor.lifetime`)."""
+    mark = f"MONITOR_POOL_PARENT={pid}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                state = (entry / "stat").read_text().split(") ", 1)[1][0]
+                if state != "Z":
+                    return False
+        except (FileNotFoundError, PermissionError, ProcessLookupError, IndexError):
+            continue
+    return True
 
 
 async def _all_polled_since(engine: AsyncEngine, since: datetime) -> bool:
