@@ -105,7 +105,8 @@ class PollingConfig(_Section):
     # must not hold a worker, its memory and its event loop for minutes).
     max_entries_per_poll: int = Field(default=500, ge=1, le=1_000_000)
     # A worker whose heartbeat (written every tick) is this old is dead: its leases are free.
-    worker_timeout: Duration = timedelta(seconds=20)
+    # Unset: 4 ticks, at least 20 s (`dead_after`).
+    worker_timeout: OptionalDuration = None
 
     @model_validator(mode="after")
     def _intervals(self) -> PollingConfig:
@@ -114,12 +115,17 @@ class PollingConfig(_Section):
                 f"min_interval ({format_duration(self.min_interval)}) is longer than"
                 f" max_interval ({format_duration(self.max_interval)})"
             )
-        if self.worker_timeout < 2 * self.tick:
+        if self.worker_timeout is not None and self.worker_timeout < 2 * self.tick:
             raise ValueError(
                 f"worker_timeout ({format_duration(self.worker_timeout)}) must be at least"
                 f" twice the tick ({format_duration(self.tick)}): a live worker beats every tick"
             )
         return self
+
+    @property
+    def dead_after(self) -> timedelta:
+        """How old a worker's heartbeat is when its leases become free to claim."""
+        return self.worker_timeout or max(timedelta(seconds=20), 4 * self.tick)
 
     @field_validator("allow_networks")
     @classmethod

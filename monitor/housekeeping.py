@@ -110,7 +110,7 @@ class Housekeeping:
             every,
             job,
             clock=self.clock.now,
-            dead_after=self.settings.polling.worker_timeout,
+            dead_after=self.settings.polling.dead_after,
         )
 
     def periodic_jobs(self) -> list[PeriodicJob]:

@@ -81,7 +81,7 @@ class Poller:
                 limit=self.capacity,
                 all_feeds=all_feeds,
                 not_polled_since=not_polled_since,
-                dead_after=rt.settings.polling.worker_timeout,
+                dead_after=rt.settings.polling.dead_after,
                 fetch_articles=rt.settings.polling.fetch_articles,
             )
 

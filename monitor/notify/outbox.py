@@ -151,7 +151,7 @@ class DeliveryWorker:
                 lease=self.lease,
                 limit=self.batch,
                 channels=channels,
-                dead_after=self.settings.polling.worker_timeout,
+                dead_after=self.settings.polling.dead_after,
             )
 
     async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> int:

@@ -64,3 +64,14 @@ def test_deeply_nested_toml_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path, check_secrets=False)
     assert str(caught.value) == (f"{path}: not valid TOML: arrays or tables nested too deeply")
+
+
+def test_worker_timeout_defaults_to_four_ticks_and_at_least_20_seconds() -> None:
+    def dead_after(polling: dict[str, Any]) -> float:
+        raw = {"polling": polling}
+        settings = settings_from_dict(raw, base=Path("."), check_secrets=False)
+        return settings.polling.dead_after.total_seconds()
+
+    assert dead_after({}) == 20
+    assert dead_after({"tick": "30s"}) == 120  # a slow tick is no config error
+    assert dead_after({"tick": "1s", "worker_timeout": "5s"}) == 5
