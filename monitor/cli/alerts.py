@@ -9,10 +9,12 @@ import typer
 from rich.table import Column, Table
 
 from monitor.cli import call, counted, fail, out, print_json, since_option
+from monitor.cli.accounts import actor
 from monitor.errors import DeliveryError
 from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
 from monitor.services.shapes import alert_json, to_json
+from monitor.services.triage import STATES as TRIAGE_STATES
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -48,19 +50,34 @@ def list_alerts(
     language: Annotated[
         str | None, typer.Option("--language", help="Only articles in this language, e.g. fa.")
     ] = None,
+    triage: Annotated[
+        str | None,
+        typer.Option(
+            "--triage", help="Only alerts in this triage state: " + ", ".join(TRIAGE_STATES)
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 200,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array of alert payloads.")
     ] = False,
 ) -> None:
     """Alerts newest first, with each channel's delivery state."""
+    if triage and triage not in TRIAGE_STATES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(TRIAGE_STATES)}", param_hint="--triage"
+        )
     if status and status not in STATUSES:
         raise typer.BadParameter(f"must be one of {', '.join(STATUSES)}", param_hint="--status")
     after = since_option(since)
     page = call(
         ctx,
         lambda m: m.alerts.list(
-            since=after, watchlist=watchlist, status=status, language=language, limit=limit
+            since=after,
+            watchlist=watchlist,
+            status=status,
+            language=language,
+            limit=limit,
+            triage=triage,
         ),
     )
     if as_json:
@@ -123,6 +140,10 @@ def _print_alert(alert: Alert) -> None:
     out.print(
         f"story #{alert.story.id}: {counted(alert.story.articles, 'article')}", highlight=False
     )
+    triage = alert.triage
+    verdict = f" by {triage.by}" if triage.by else ""
+    note = f": {triage.note}" if triage.note else ""
+    out.print(f"triage: {triage.state}{verdict}{note}", highlight=False, markup=False)
     for m in alert.matches:
         actor = f" ({m.actor})" if m.actor else ""
         out.print(f"  match {m.term}{actor} ×{m.count}", highlight=False)
@@ -143,6 +164,22 @@ def _delivery_line(d: Delivery) -> str:
     }.get(d.status, f"next attempt {shown['next_attempt_at']}")
     tried = counted(d.attempts, "attempt")
     return f"  delivery {d.channel}: {d.status} after {tried}, {when}{error}"
+
+
+@alerts_app.command("triage")
+def triage_alert(
+    ctx: typer.Context,
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    state: Annotated[str, typer.Argument(help=", ".join(TRIAGE_STATES))],
+    note: Annotated[
+        str | None, typer.Option("--note", help="Why (required for false_positive).")
+    ] = None,
+) -> None:
+    """Set an alert's triage state; a false positive never alerts again for its story."""
+    if state not in TRIAGE_STATES:
+        raise typer.BadParameter(f"must be one of {', '.join(TRIAGE_STATES)}", param_hint="STATE")
+    result = call(ctx, lambda m: m.triage.set(alert_id, state, note, actor=actor()))
+    out.print(f"{alert_id}: {result.state}", highlight=False)
 
 
 @alerts_app.command("retry")

@@ -7,6 +7,7 @@ as ISO 8601 UTC with a Z.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from functools import singledispatch
@@ -22,25 +23,17 @@ from monitor.services.records import (
     AlertDetail,
     AlertPage,
     ArticleDetail,
-    ArticleSummary,
     BackfillReport,
     Channel,
-    ChannelTest,
     Delivery,
-    FeedAdded,
-    FeedChanged,
     FeedStatus,
     FoundArticle,
     Health,
-    Heartbeat,
-    OpmlImport,
-    OutboxBacklog,
     SearchResult,
     Status,
     StoryDetail,
     StorySummary,
     Triage,
-    WatchlistSummary,
     WatchlistTest,
 )
 from monitor.services.tokens import IssuedToken, TokenInfo
@@ -54,11 +47,24 @@ def marks(snippet: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     return highlight_spans(snippet, terms)
 
 
+def _fields(record: Any) -> dict[str, Any]:
+    """Each field of a record under its own name, in its JSON form."""
+    return {f.name: to_json(getattr(record, f.name)) for f in dataclasses.fields(record)}
+
+
 @singledispatch
 def to_json(record: Any) -> Any:
-    """The JSON form of a record (a tuple of records becomes a list)."""
+    """The JSON form of a record: by default each field under its own name, times as ISO
+    8601 UTC with a Z, tuples as lists, nested records in their own JSON form; the records
+    registered below differ from that default."""
     if isinstance(record, tuple | list):
         return [to_json(item) for item in record]
+    if isinstance(record, datetime):
+        return iso_z(record)
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return _fields(record)
+    if record is None or isinstance(record, str | int | float | bool):
+        return record
     raise TypeError(f"no JSON form for {type(record).__name__}")
 
 
@@ -67,23 +73,8 @@ def _terms(matches: Sequence[TermCount]) -> list[dict[str, Any]]:
 
 
 @to_json.register
-def _article(record: ArticleSummary) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "canonical_url": record.canonical_url,
-        "title": record.title,
-        "published_at": iso_z(record.published_at),
-        "fetched_at": iso_z(record.fetched_at),
-        "language": record.language,
-        "feed": {"url": record.feed.url, "name": record.feed.name},
-        "story_id": record.story_id,
-    }
-
-
-@to_json.register
 def _article_detail(record: ArticleDetail) -> dict[str, Any]:
-    return _article(record.article) | {
+    return _fields(record.article) | {
         "author": record.author,
         "summary": record.summary,
         "text": record.text,
@@ -97,7 +88,7 @@ def _article_detail(record: ArticleDetail) -> dict[str, Any]:
 
 @to_json.register
 def _found(record: FoundArticle) -> dict[str, Any]:
-    return _article(record.article) | {"snippet": record.snippet}
+    return _fields(record.article) | {"snippet": record.snippet}
 
 
 @to_json.register
@@ -110,42 +101,11 @@ def _search(record: SearchResult) -> dict[str, Any]:
 
 
 @to_json.register
-def _story(record: StorySummary) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "title": record.title,
-        "first_seen": iso_z(record.first_seen),
-        "last_seen": iso_z(record.last_seen),
-        "articles": record.articles,
-        "outlets": record.outlets,
-    }
-
-
-@to_json.register
 def _story_detail(record: StoryDetail) -> dict[str, Any]:
     head = StorySummary(
         record.id, record.title, record.first_seen, record.last_seen, record.articles, 0
     )
-    return _story(head) | {
-        "outlets": list(record.outlets),
-        "items": [_article(a) for a in record.items],
-    }
-
-
-@to_json.register
-def _delivery(record: Delivery) -> dict[str, Any]:
-    return {
-        "channel": record.channel,
-        "message_id": record.message_id,
-        "status": record.status,
-        "attempts": record.attempts,
-        "last_error": record.last_error,
-        # Only a delivery still to be tried has a next attempt (not a sent, dead or rolled one).
-        "next_attempt_at": iso_z(record.next_attempt_at)
-        if record.status in ("pending", "held")
-        else None,
-        "sent_at": iso_z(record.sent_at),
-    }
+    return _fields(head) | {"outlets": list(record.outlets), "items": to_json(record.items)}
 
 
 def alert_json(record: Alert) -> dict[str, Any]:
@@ -175,7 +135,7 @@ def alert_json(record: Alert) -> dict[str, Any]:
 @to_json.register
 def _alert(record: Alert) -> dict[str, Any]:
     return alert_json(record) | {
-        "deliveries": [_delivery(d) for d in record.deliveries],
+        "deliveries": to_json(record.deliveries),
         "triage": _triage(record.triage),
     }
 
@@ -187,62 +147,22 @@ def _alert_page(record: AlertPage) -> dict[str, Any]:
 
 @to_json.register
 def _alert_detail(record: AlertDetail) -> dict[str, Any]:
-    copies = [_article(a) for a in record.story.items] if record.story else []
+    copies = to_json(record.story.items) if record.story else []
     return _alert(record.alert) | {"copies": copies}
 
 
 @to_json.register
+def _delivery(record: Delivery) -> dict[str, Any]:
+    # Only a delivery still to be tried has a next attempt (not a sent, dead or rolled one).
+    waiting = record.status in ("pending", "held")
+    return _fields(record) | {
+        "next_attempt_at": to_json(record.next_attempt_at) if waiting else None
+    }
+
+
+@to_json.register
 def _feed(record: FeedStatus) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "config_url": record.config_url,
-        "name": record.name,
-        "tags": list(record.tags),
-        "state": record.state,
-        "last_error": record.last_error,
-        "error_count": record.error_count,
-        "note": record.note,
-        "last_poll_at": iso_z(record.last_poll_at),
-        "last_success_at": iso_z(record.last_success_at),
-        "last_new_at": iso_z(record.last_new_at),
-        "next_poll_at": iso_z(record.next_poll_at),
-        "interval_seconds": record.interval_seconds,
-        "articles": record.articles,
-        "source": record.source,
-        "silent": record.silent,
-    }
-
-
-@to_json.register
-def _feed_added(record: FeedAdded) -> dict[str, Any]:
-    return {"url": record.url, "given": record.given}
-
-
-@to_json.register
-def _feed_changed(record: FeedChanged) -> dict[str, Any]:
-    return {"id": record.id, "url": record.url, "state": record.state}
-
-
-@to_json.register
-def _opml(record: OpmlImport) -> dict[str, Any]:
-    return {"added": record.added, "listed": record.listed}
-
-
-@to_json.register
-def _watchlist(record: WatchlistSummary) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "severity": record.severity,
-        "channels": list(record.channels),
-        "terms": record.terms,
-        "exclude": record.exclude,
-        "tags": list(record.tags),
-        "languages": list(record.languages),
-        "query": record.query,
-        "articles": record.articles,
-        "alerts": record.alerts,
-    }
+    return _fields(record) | {"source": record.source}
 
 
 def match_json(match: WatchlistMatch) -> dict[str, Any]:
@@ -293,32 +213,6 @@ def _channel(record: Channel) -> dict[str, Any]:
 
 
 @to_json.register
-def _channel_test(record: ChannelTest) -> dict[str, Any]:
-    return {"channel": record.channel, "message_id": record.message_id}
-
-
-@to_json.register
-def _backlog(record: OutboxBacklog) -> dict[str, Any]:
-    return {
-        "pending": record.pending,
-        "held": record.held,
-        "dead": record.dead,
-        "sent": record.sent,
-        "oldest_pending_at": iso_z(record.oldest_pending_at),
-    }
-
-
-@to_json.register
-def _heartbeat(record: Heartbeat) -> dict[str, Any]:
-    return {
-        "worker": record.worker,
-        "host": record.host,
-        "pid": record.pid,
-        "beat_at": iso_z(record.beat_at),
-    }
-
-
-@to_json.register
 def _health(record: Health) -> dict[str, Any]:
     return {"ok": record.ok, "problem": record.problem}
 
@@ -327,8 +221,8 @@ def _health(record: Health) -> dict[str, Any]:
 def _status(record: Status) -> dict[str, Any]:
     return {
         "feeds": [_feed(f) for f in record.feeds],
-        "outbox": _backlog(record.backlog),
-        "workers": [_heartbeat(h) for h in record.heartbeats],
+        "outbox": to_json(record.backlog),
+        "workers": to_json(record.heartbeats),
         "health": _health(record.health),
     }
 

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import HOSTILE, Site, Watched, needs_chromium
+from tests.browser.conftest import DEMO_ALERTS, HOSTILE, Site, Watched, needs_chromium
 
 SEED_TITLE = "Taliban Foreign Minister Accuses Neighboring Countries"
 
@@ -20,7 +20,7 @@ def test_the_inbox_lists_the_demo_alerts(site: Site, as_user) -> None:
     expect(page).to_have_title(re.compile("^Alerts"))
     for alert_id in site.demo_alerts:
         expect(page.locator(f"#alert-{alert_id}")).to_be_visible()
-    assert len(site.demo_alerts) == 7
+    assert len(site.demo_alerts) == DEMO_ALERTS
     expect(page.locator("#alert-rows mark").first).to_be_visible()
     assert watched.console == []
 
@@ -38,6 +38,8 @@ def test_an_alert_shows_its_marked_snippet_and_the_four_outlets_of_its_story(
     expect(timeline).to_have_count(4)
     outlets = {item.split(" · ")[0] for item in timeline.all_inner_texts()}
     assert len(outlets) == 4, outlets
+    published = [t.get_attribute("datetime") for t in timeline.locator("time").all()]
+    assert published == sorted(published), "the timeline is in publication order"
     expect(page.locator("#deliveries ~ table")).to_contain_text("desk-log")
 
 
@@ -66,6 +68,17 @@ def test_a_false_positive_needs_a_note_and_keeps_it(site: Site, as_user) -> None
     page.get_by_role("button", name="False positive").click()
     expect(page.locator("#triage-state")).to_contain_text("false positive")
     expect(page.locator("#triage-state q")).to_have_text("A <b>sports</b> team called ISKP")
+
+
+def test_an_analyst_retries_an_unsent_delivery(site: Site, as_user) -> None:
+    page = as_user("analyst").page
+    page.goto(site.url(f"/alerts/{site.hostile_alert}"))  # no worker runs: it is pending
+    expect(page.locator("#deliveries ~ table")).to_contain_text("pending")
+    page.get_by_role("button", name="Retry now").click()
+    expect(page.get_by_role("status")).to_contain_text("Requeued 1 delivery")
+    expect(page.locator("#audit ~ ol")).to_contain_text("alert.retry")
+    page.goto(site.url(f"/alerts/{site.seed_alert}"))  # delivered: nothing to retry
+    expect(page.get_by_role("button", name="Retry now")).to_have_count(0)
 
 
 def test_a_new_alert_appears_in_the_open_inbox_without_a_reload(site: Site, as_user) -> None:

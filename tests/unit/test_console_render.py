@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from monitor.web.console.chart import HEIGHT, bar_chart
-from monitor.web.console.render import ago, mark, oneline, textdir
+from monitor.web.console.render import ago, href, mark, oneline, textdir
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -66,3 +66,10 @@ def test_bar_chart_of_nothing() -> None:
     chart = bar_chart([(date(2026, 12, 1), 0)])
     assert (chart.peak, chart.total, chart.bars[0].height) == (0, 0, 0)
     assert bar_chart([]).bars == ()
+
+
+def test_links_are_only_http() -> None:
+    assert href("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    assert href("http://127.0.0.1/x") == "http://127.0.0.1/x"
+    for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "", None):
+        assert href(hostile) == ""

@@ -12,7 +12,7 @@ import pytest
 from monitor.config import WatchlistConfig
 from monitor.errors import ConfigError
 from monitor.models import TermCount, WatchlistMatch
-from monitor.pipeline.match import Matcher
+from monitor.pipeline.match import Matcher, search_text
 from monitor.pipeline.normalize import term_form
 from monitor.pipeline.snippets import ELLIPSIS, build_snippets, highlight_spans
 from tests.support.match_cases import CASES, ISIS_K_ACTOR, Case
@@ -232,15 +232,14 @@ def test_empty_matcher_matches_nothing() -> None:
 
 
 def test_search_runs_an_ad_hoc_query() -> None:
-    matcher = Matcher.compile([])
     title, body = _seed()
-    hits = matcher.search('"Kandahar to Kabul"', title, body)
+    hits = search_text('"Kandahar to Kabul"', title, body)
     assert hits is not None
     assert [(title + "\n\n" + body)[h.start : h.end] for h in hits] == ["Kandahar to Kabul"]
-    assert matcher.search("Muttaqi NEAR/2 countries", title, body)
-    assert matcher.search("Muttaqi NEAR/0 Moscow", title, body) is None
-    assert matcher.search("ISIS-K", "", "nothing") is None
-    assert matcher.search("NOT Herat", "", "Kabul") == []
+    assert search_text("Muttaqi NEAR/2 countries", title, body)
+    assert search_text("Muttaqi NEAR/0 Moscow", title, body) is None
+    assert search_text("ISIS-K", "", "nothing") is None
+    assert search_text("NOT Herat", "", "Kabul") == []
 
 
 def test_title_and_body_offsets_index_the_combined_text() -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from monitor.storage.engine import create_engine, upgrade
+from tests.support.api import served_api
 from tests.support.cli import monitor, write_config
 from tests.support.databases import pg_database
 from tests.support.notify import free_port
@@ -151,3 +153,29 @@ async def test_monitor_serve_is_a_web_tier_on_postgresql(tmp_path: Path) -> None
         assert add.returncode == 0, add.stderr
         created = await asyncio.to_thread(_run, config, "tokens", "create", "--user", "vic")
         await _serve_and_call(config, port, created.stdout.strip(), tmp_path / "serve.log")
+
+
+async def test_triage_from_the_command_line(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        await upgrade(engine)
+        async with served_api(engine) as api:
+            alert = api.seeded.alert_id
+    finally:
+        await engine.dispose()
+    refused = await asyncio.to_thread(_run, config, "alerts", "triage", alert, "false_positive")
+    assert refused.returncode == 2
+    assert "note" in refused.stderr
+    done = await asyncio.to_thread(
+        _run, config, "alerts", "triage", alert, "false_positive", "--note", "satire"
+    )
+    assert done.returncode == 0, done.stderr
+    listed = await asyncio.to_thread(
+        _run, config, "alerts", "list", "--triage", "false_positive", "--json"
+    )
+    assert alert in listed.stdout
+    shown = await asyncio.to_thread(_run, config, "alerts", "show", alert)
+    assert "triage: false_positive by cli:" in shown.stdout
+    audit = await asyncio.to_thread(_run, config, "audit", "list", "--target", f"alert:{alert}")
+    assert "alert.triage" in audit.stdout

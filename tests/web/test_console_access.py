@@ -40,6 +40,7 @@ def matrix(api: Served) -> dict[tuple[str, str], Row]:
         ("POST", "/alerts/{alert_id}/triage"): Row(
             f"/alerts/{alert}/triage", "analyst", 303, {"state": "acknowledged"}
         ),
+        ("POST", "/alerts/{alert_id}/retry"): Row(f"/alerts/{alert}/retry", "analyst", 303, {}),
         ("GET", "/live/alerts"): Row(
             "/live/alerts?after=2026-11-27T00:00:00%2B00:00", "viewer", 200
         ),

@@ -3,6 +3,7 @@ matched terms, marked snippets, deliveries, triage, audit trail), and triage its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from monitor.errors import InvalidRequest, NotFound
+from monitor.services.records import ArticleSummary
 from monitor.services.triage import STATES
 from monitor.web.console.deps import (
     CheckedForm,
@@ -122,11 +124,17 @@ async def alert(request: Request, who: Viewer, alert_id: str) -> Response:
         title=detail.alert.article.title or f"Alert {alert_id}",
         section="console.inbox",
         detail=detail,
+        timeline=timeline(detail.story.items) if detail.story else (),
         terms=[m.term for m in detail.alert.matches],
         audit=audit.items,
         can_triage=who.can("analyst"),
     )
     return render(request, "console/alert.html", context)
+
+
+def timeline(items: Sequence[ArticleSummary]) -> list[ArticleSummary]:
+    """Copies of a story in the order they were published (fetched, when a feed gave no date)."""
+    return sorted(items, key=lambda item: (item.published_at or item.fetched_at, item.id))
 
 
 @router.post("/alerts/{alert_id}/triage", name="console.triage")
@@ -142,3 +150,22 @@ async def triage(request: Request, who: Viewer, form: CheckedForm, alert_id: str
     except InvalidRequest as e:
         return redirect(request, target, error=f"Triage not saved: {e}.")
     return redirect(request, target, ok=_DONE.get(state, "Saved."))
+
+
+@router.post("/alerts/{alert_id}/retry", name="console.retry")
+async def retry(request: Request, who: Viewer, form: CheckedForm, alert_id: str) -> Response:
+    """Requeue the alert's failed or pending deliveries (analysts and admins); audited."""
+    require(who, "analyst")
+    monitor = monitor_of(request)
+    target = request.url_for("console.alert", alert_id=alert_id).path
+    try:
+        count = await monitor.alerts.retry(alert_id)
+    except NotFound as e:
+        return redirect(request, target, error=f"Nothing retried: {e}.")
+    await monitor.audit.record(
+        actor=who.principal.name,
+        action="alert.retry",
+        target=f"alert:{alert_id}",
+        after={"requeued": count},
+    )
+    return redirect(request, target, ok=f"Requeued {count} deliver{'y' if count == 1 else 'ies'}.")

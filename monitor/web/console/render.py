@@ -45,11 +45,24 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur", "he", "yi", "dv", "ckb", "sd"
 
 def mark(text: str, terms: Iterable[str]) -> Markup:
     """`text` escaped, with each matched term (the one highlighter's spans) inside `<mark>`."""
+    return _marked(text, tuple(t for t in terms if t))
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked(text: str, terms: tuple[str, ...]) -> Markup:
+    # cached: the inbox shows the same snippets on every view, and marking normalises text
     out, at = [], 0
-    for start, end in marks(text, [t for t in terms if t]):
+    for start, end in marks(text, terms):
         out += [escape(text[at:start]), Markup("<mark>{}</mark>").format(text[start:end])]
         at = end
     return Markup("").join([*out, escape(text[at:])])
+
+
+def href(url: str | None) -> str:
+    """`url` when it is http(s), else "" — a feed cannot make a link run `javascript:`."""
+    if not url or url.split(":", 1)[0].strip().lower() not in ("http", "https"):
+        return ""
+    return url
 
 
 def textdir(language: str | None) -> str:
@@ -101,7 +114,7 @@ def environment() -> Environment:
         auto_reload=False,  # templates ship with the package; no stat() per page
     )
     env.filters.update(
-        mark=mark, textdir=textdir, iso=iso, ago=_ago, duration=duration, oneline=oneline
+        mark=mark, href=href, textdir=textdir, iso=iso, ago=_ago, duration=duration, oneline=oneline
     )
     return env
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from monitor.errors import InvalidRequest, NotFound
+from monitor.web.console.alerts import timeline
 from monitor.web.console.deps import Viewer, monitor_of, parse_since
 from monitor.web.console.pages import ConsoleRoute, error_page
 from monitor.web.console.render import render
@@ -47,5 +48,6 @@ async def story(request: Request, who: Viewer, story_id: int) -> Response:
         title=detail.title or f"Story {story_id}",
         section="console.stories",
         story=detail,
+        timeline=timeline(detail.items),
     )
     return render(request, "console/story.html", context)
