@@ -259,6 +259,10 @@ class Service:
     async def run(self) -> None:
         """Tick until `stop()`; then finish or release claimed work within shutdown_timeout."""
         settings = self.runtime.settings
+        # Beat before anything can claim (a delivery woken by NOTIFY, a singleton job): a
+        # worker killed in its first second must leave a heartbeat for its leases to be
+        # taken over when it goes stale; leases of a holder that never beat wait out the lease.
+        await beat(self.runtime.engine, self.runtime.owner, self.runtime.clock.now())
         self._job(self.tick, settings.polling.tick.total_seconds(), "tick")
         self._job(self.deliver, self.delivery_every, "deliver")
         for name, seconds, job in self.runtime.delivery.periodic_jobs():
