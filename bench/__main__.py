@@ -26,6 +26,7 @@ from bench.scenarios import (
     console,
     delivery,
     e2e,
+    evidence,
     ingest,
     matching,
     memory,
@@ -63,6 +64,11 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     "console": (
         "10: console pages p95 (inbox, alert, search) over 100,000 alerts beside /healthz",
         console.run,
+        (),
+    ),
+    "evidence": (
+        "11: ms per alerting store with its snapshot vs without; bytes kept per alerted article",
+        evidence.run,
         (),
     ),
 }

@@ -5,15 +5,17 @@ watchlists and channels in all of them."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.clock import Clock, SystemClock
-from monitor.config import Settings
+from monitor.config import Settings, WatchlistConfig
 from monitor.notify.outbox import DeliveryWorker, alert_builder
 from monitor.notify.registry import build_notifiers
 from monitor.pipeline.extract import Extractor
@@ -21,6 +23,7 @@ from monitor.pipeline.fetch import Fetcher
 from monitor.services.ingest import Ingestor
 from monitor.services.settings import compile_matcher, load_settings, open_engine
 from monitor.storage.feeds import sync_config_feeds
+from monitor.storage.watchlist_versions import record_version
 
 __all__ = ["Runtime", "compile_matcher", "load_settings", "open_engine", "open_runtime"]
 
@@ -28,6 +31,21 @@ __all__ = ["Runtime", "compile_matcher", "load_settings", "open_engine", "open_r
 def worker_id() -> str:
     """A name for this process in leases and heartbeats: host:pid."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+async def record_watchlists(
+    engine: AsyncEngine, watchlists: Sequence[WatchlistConfig], now: datetime
+) -> dict[str, int]:
+    """Record each watchlist definition loaded (once per distinct one); its version by name."""
+    host = socket.gethostname()
+    versions = {}
+    for watchlist in watchlists:
+        text = watchlist.canonical_json()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        versions[watchlist.name] = await record_version(
+            engine, watchlist.name, text, digest, host=host, now=now
+        )
+    return versions
 
 
 @dataclass
@@ -64,6 +82,15 @@ class Runtime:
             hook(merged)
         return merged
 
+    async def reload_recorded(self, fresh: Settings) -> Settings:
+        """`reload`, recording the watchlists' new definitions first, so that every alert
+        raised after the switch names the version that raised it."""
+        compile_matcher(fresh)  # a bad edit is refused before anything is recorded
+        versions = await record_watchlists(self.engine, fresh.watchlists, self.clock.now())
+        merged = self.reload(fresh)
+        self.ingestor.versions = versions
+        return merged
+
 
 @contextlib.asynccontextmanager
 async def open_runtime(
@@ -79,7 +106,7 @@ async def open_runtime(
         engine = await stack.enter_async_context(open_engine(settings))
         async with engine.begin() as conn:
             await sync_config_feeds(conn, settings.feeds, clock.now())
-        fetcher = await stack.enter_async_context(Fetcher(settings.polling))
+        fetcher = await stack.enter_async_context(Fetcher(settings.polling, now=clock.now))
         extractor = await stack.enter_async_context(Extractor(extract_workers))
         matcher = compile_matcher(settings)
         notifiers = build_notifiers(settings, fetcher)
@@ -92,6 +119,7 @@ async def open_runtime(
             build_alert=alert_builder(settings, clock),
             clock=clock,
             owner=owner,
+            versions=await record_watchlists(engine, settings.watchlists, clock.now()),
         )
         delivery = DeliveryWorker(
             engine=engine, notifiers=notifiers, settings=settings, clock=clock, owner=owner

@@ -9,6 +9,7 @@ problem raises `ConfigError` with one line naming the file, the key and what is 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from datetime import timedelta
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -36,7 +38,7 @@ from monitor.errors import ConfigError
 from monitor.units import format_duration, parse_duration, parse_size
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
-PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories")
+PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories", "evidence")
 VERSION = "0.1.0"
 
 
@@ -164,6 +166,11 @@ class ServerConfig(_Section):
 class RetentionConfig(_Section):
     article_text: OptionalDuration = timedelta(days=90)
     articles: OptionalDuration = timedelta(days=730)
+    evidence: OptionalDuration = timedelta(days=5 * 365)  # snapshots of alerted stories
+
+
+class EvidenceConfig(_Section):
+    max_bytes: Size = 2_000_000  # per snapshot: a longer page body is cut, with a note
 
 
 class StoriesConfig(_Section):
@@ -189,8 +196,27 @@ class FeedConfig(_Section):
 
 
 class TermConfig(_Section):
+    """A watchlist term; every matching rule but the case rule can be switched off per term."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     text: str = Field(min_length=1)
-    match_case: bool | None = None
+    match_case: bool | None = Field(
+        default=None, validation_alias=AliasChoices("match_case", "exact_case")
+    )
+    dashes: bool = True  # a dash also matches nothing, or a space in the exact case
+    diacritics: bool = True  # Latin diacritics and transliteration marks fold
+    invisible: bool = True  # invisible characters inside the hit are ignored
+    hashtags: bool = True  # `_` separates the words of a hashtag
+    clitics: bool = True  # Arabic proclitics attach to the first word
+    inflect: bool = True  # Russian words match their inflected forms
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_case_option(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "match_case" in value and "exact_case" in value:
+            raise ValueError("give match_case or exact_case (the same option), not both")
+        return value
 
 
 def _term(value: Any) -> Any:
@@ -205,6 +231,67 @@ class ActorConfig(_Section):
     aliases: tuple[Term, ...] = ()
 
 
+def _switch(value: Any) -> Any:
+    """`true` means the section with its defaults, `false` means off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    if value is not None and not isinstance(value, dict | BaseModel):
+        raise ValueError('must be true, false or a table such as { after = "24h" }')
+    return value
+
+
+class SurgeConfig(_Section):
+    """`[[watchlists]] surge = {…}`: see monitor/pipeline/trends.py for the test."""
+
+    window: Duration = timedelta(hours=6)
+    baseline: Duration = timedelta(days=14)
+    factor: float = Field(default=3.0, ge=1)
+    min_stories: int = Field(default=5, ge=1)
+    p_value: float = Field(default=0.001, gt=0, lt=1)
+
+    @field_validator("window")
+    @classmethod
+    def _whole_hours(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1) or value > timedelta(days=7):
+            raise ValueError("must be between 1h and 7d (counts are hourly)")
+        return value
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError("must be at least 1d")
+        return value
+
+
+class QuietConfig(_Section):
+    """`quiet = {…}`: no story for `after` where at least `min_daily` is usual."""
+
+    after: Duration = timedelta(hours=24)
+    min_daily: float = Field(default=3.0, gt=0)
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h")
+        return value
+
+
+Surge = Annotated[SurgeConfig | None, BeforeValidator(_switch)]
+Quiet = Annotated[QuietConfig | None, BeforeValidator(_switch)]
+
+
+class CoverageConfig(_Section):
+    """`[coverage]`: quiet checks on feed tags (regions, languages …)."""
+
+    quiet: Quiet = None
+    tags: tuple[str, ...] = ()  # empty: every tag some feed carries
+    channels: tuple[str, ...] = ()
+
+
 class WatchlistConfig(_Section):
     name: str = Field(min_length=1)
     severity: Severity = "medium"
@@ -215,6 +302,15 @@ class WatchlistConfig(_Section):
     query: str = ""
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    surge: Surge = None
+    quiet: Quiet = None
+
+    def canonical_json(self) -> str:
+        """The definition as JSON with sorted keys and every default written out: two
+        configs that mean the same watchlist give the same text (and sha256)."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2
+        )
 
 
 class _ChannelBase(_Section):
@@ -300,8 +396,10 @@ class Settings(BaseSettings):
     server: ServerConfig = ServerConfig()
     retention: RetentionConfig = RetentionConfig()
     stories: StoriesConfig = StoriesConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
     feeds: tuple[FeedConfig, ...] = ()
     watchlists: tuple[WatchlistConfig, ...] = ()
+    coverage: CoverageConfig = CoverageConfig()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     source: str = Field(default="", exclude=True)
 
@@ -392,6 +490,9 @@ def _check_references(settings: Settings, source: str) -> None:
         if feed.url in urls:
             raise ConfigError(f"{source}: feeds[{index}].url: feed {feed.url!r} is listed twice")
         urls.add(feed.url)
+    for channel in settings.coverage.channels:
+        if channel not in settings.channels:
+            raise ConfigError(f"{source}: coverage.channels: no channel named {channel!r}")
     silent = settings.polling.silent_channel
     if silent and silent not in settings.channels:
         raise ConfigError(f"{source}: polling.silent_channel: no channel named {silent!r}")

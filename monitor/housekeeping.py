@@ -1,8 +1,9 @@
 """The periodic jobs a `monitor run` process schedules besides polling and delivery:
 
 - cluster gauges for `/metrics`, read from the database by every process (every 5 s);
-- retention (hourly) and the silent-feed check (every 5 min), cluster-wide singletons that
-  one process at a time runs (`storage.periodic.run_singleton`).
+- retention (hourly), the silent-feed check and the trends check (surges, quiet watchlists
+  and tags; every 5 min), cluster-wide singletons that one process at a time runs
+  (`storage.periodic.run_singleton`).
 
 Each job logs its failure and returns: the database may be down for a while, and the next
 run catches up.
@@ -21,6 +22,7 @@ from monitor.config import Settings
 from monitor.metrics import METRICS, Metrics
 from monitor.notify.system import silence_notice
 from monitor.retention import apply_retention
+from monitor.services.trends import Trends
 from monitor.silence import SilencePolicy
 from monitor.storage.engine import describe_error
 from monitor.storage.periodic import run_singleton
@@ -32,6 +34,7 @@ log = structlog.get_logger("monitor.housekeeping")
 GAUGES_EVERY = timedelta(seconds=5)
 RETENTION_EVERY = timedelta(hours=1)
 SILENCE_EVERY = timedelta(minutes=5)
+TRENDS_EVERY = timedelta(minutes=5)
 SINGLETON_LEASE = timedelta(minutes=30)
 
 PeriodicJob = tuple[str, float, Callable[[], Awaitable[None]]]
@@ -69,12 +72,20 @@ class Housekeeping:
             report = await apply_retention(
                 self.engine, self.settings.retention, self.settings.stories, now
             )
-            if report.articles_deleted or report.texts_pruned or report.bands_deleted:
+            if any(
+                (
+                    report.articles_deleted,
+                    report.texts_pruned,
+                    report.bands_deleted,
+                    report.snapshots_deleted,
+                )
+            ):
                 log.info(
                     "retention applied",
                     articles_deleted=report.articles_deleted,
                     texts_pruned=report.texts_pruned,
                     bands_deleted=report.bands_deleted,
+                    snapshots_deleted=report.snapshots_deleted,
                 )
 
         return await self._singleton("retention", RETENTION_EVERY, job)
@@ -96,6 +107,16 @@ class Housekeeping:
                 )
 
         return await self._singleton("silent-feeds", SILENCE_EVERY, job)
+
+    async def trends(self) -> bool:
+        """Count stories and raise surge/quiet episodes if the check is due; True if it ran."""
+
+        async def job(now: datetime) -> None:
+            report = await Trends(self).check(now)
+            for episode in report.opened:
+                log.warning("trend episode raised", episode=episode)
+
+        return await self._singleton("trends", TRENDS_EVERY, job)
 
     async def _singleton(
         self, name: str, every: timedelta, job: Callable[[datetime], Awaitable[None]]
@@ -119,6 +140,7 @@ class Housekeeping:
             ("cluster-gauges", GAUGES_EVERY.total_seconds(), self._logged(self.refresh_gauges)),
             ("retention", 60.0, self._logged(self.retention)),
             ("silent-feeds", 60.0, self._logged(self.silence)),
+            ("trends", 60.0, self._logged(self.trends)),
         ]
 
     def _logged(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

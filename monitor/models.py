@@ -45,6 +45,43 @@ class Feed:
     schedule: FeedSchedule = FeedSchedule()
 
 
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and the status line and headers of its response, as they went over the
+    wire: a hop of a fetch (a redirect, or the final answer)."""
+
+    url: str
+    method: str
+    request_headers: Headers  # credentials redacted
+    http_version: str  # "HTTP/1.1"
+    status: int
+    reason: str
+    response_headers: Headers
+    peer_ip: str | None  # the address actually connected to
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What fetching a page received: every hop in order (redirects, then the final answer)
+    and the final body as received, before its Content-Encoding was undone."""
+
+    exchanges: tuple[Exchange, ...]
+    raw_body: bytes
+    fetched_at: datetime  # when the final answer's body was read to its end
+
+    @property
+    def final(self) -> Exchange:
+        return self.exchanges[-1]
+
+    @property
+    def request_url(self) -> str:
+        return self.exchanges[0].url
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """A successful (2xx or 304) HTTP response, body already capped and decoded to bytes."""
@@ -58,6 +95,7 @@ class Response:
     last_modified: str | None = None
     permanent_url: str | None = None  # set when a 301/308 chain moved the resource
     max_age: float | None = None  # Cache-Control max-age in seconds
+    capture: Capture | None = None  # the exchanges and raw body, when asked for (pages)
 
     @property
     def not_modified(self) -> bool:
@@ -117,6 +155,7 @@ class Article:
     content_hash: str
     signature: bytes = b""  # packed near-duplicate signature (pipeline.dedupe)
     bands: tuple[str, ...] = ()  # LSH band keys of the signature
+    snapshot: Snapshot | None = None  # kept as evidence if the article's story alerts
 
     def storable(self) -> Article:
         """This article with every text field `storable`."""
@@ -133,6 +172,24 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What an alert keeps of an article (`pipeline.evidence.snapshot_of`): the page as
+    fetched (when it was) and digests of it and of the text as stored.
+
+    `body` is the raw body cut at the snapshot cap; `received_sha256` and `received_bytes`
+    describe the whole body as received, `body_sha256` the bytes kept.
+    """
+
+    capture: Capture | None
+    body: bytes
+    body_sha256: str
+    received_sha256: str | None
+    received_bytes: int
+    cut_note: str  # empty unless the body was cut
+    text_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One occurrence of a term or alias in an article, with offsets into the original text."""
 
@@ -141,6 +198,14 @@ class Hit:
     normalized: str  # the term's matching form
     start: int  # offsets into the original text (title + "\n\n" + body)
     end: int
+    rules: tuple[str, ...] = ()  # the matching rules the hit needed; () for the term as written
+
+    @property
+    def rule(self) -> str:
+        """The rule that produced the hit: "exact" for the term as written, else the rules it
+        needed joined by "+" (`joined`, `spaced`, `diacritics`, `invisible`, `hashtag`,
+        `clitic`, `inflection`; README "Matching rules")."""
+        return "+".join(self.rules) or "exact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +227,25 @@ class WatchlistMatch:
     matches: tuple[TermCount, ...]
     snippets: tuple[str, ...]
     hits: tuple[Hit, ...] = field(default=())
+    version: int | None = None  # the recorded watchlist version that matched
 
     def storable(self) -> WatchlistMatch:
         """This match with its snippets `storable` (they quote the article)."""
         return replace(self, snippets=tuple(map(storable, self.snippets)))
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """What an alert payload says about one kept snapshot."""
+
+    article_id: int | None
+    url: str
+    final_url: str | None
+    status: int | None
+    fetched_at: datetime
+    response_sha256: str | None
+    text_sha256: str
+    truncated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +259,7 @@ class AlertContext:
     story_id: int
     story_articles: int
     installation: str  # the database's random id, part of every alert id
+    evidence: tuple[EvidenceRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +269,8 @@ class OutboxMessage:
     message_id: str  # unique per outbox row; the email Message-ID is derived from it
     channel: str
     # alert: one alert; digest: a channel's period of alerts; summary: alerts held back by
-    # max_per_hour; test: `channels test`; system: a notice written by the service itself.
+    # max_per_hour; test: `channels test`; system: a notice written by the service itself;
+    # trend: a surge or quiet episode (one row per channel, ids `<episode id>.<channel>`).
     kind: str
     body: str  # JSON, sent unchanged on every attempt
     alert_id: str | None = None
@@ -202,6 +284,8 @@ class OutboxMessage:
         """The id receivers de-duplicate on: the payload `id` (= `webhook-id`)."""
         if self.kind == "alert" and self.alert_id:
             return self.alert_id
+        if self.kind == "trend":
+            return self.message_id.partition(".")[0]
         return self.message_id
 
 

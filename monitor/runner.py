@@ -42,15 +42,33 @@ async def run_once(
             return await run_round(runtime, all_feeds=all_feeds, progress=progress)
 
 
-def reload_from(runtime: Runtime, config_file: Path, say: Say) -> None:
-    """Re-read the config and take its watchlists and channels; a bad edit keeps the running
-    ones and says why."""
+async def reload_from(runtime: Runtime, config_file: Path, say: Say) -> None:
+    """Re-read the config and take its watchlists (recording new definitions) and channels;
+    a bad edit keeps the running ones and says why."""
     try:
-        fresh = runtime.reload(load_settings(config_file))
+        fresh = await runtime.reload_recorded(load_settings(config_file))
     except Exception as e:  # keep the running watchlists on a bad edit
         say(f"reload refused: {e}")
         return
     say(f"watchlists reloaded ({len(fresh.watchlists)})")
+
+
+class _Reloads:
+    """SIGHUP → one reload task at a time, in order (two quick signals must not race)."""
+
+    def __init__(self, runtime: Runtime, config_file: Path, say: Say) -> None:
+        self._args = (runtime, config_file, say)
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def hangup(self) -> None:
+        task = asyncio.create_task(self._reload(), name="reload watchlists")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reload(self) -> None:
+        async with self._lock:
+            await reload_from(*self._args)
 
 
 async def serve(settings: Settings, config_file: Path, *, say: Say) -> None:
@@ -72,7 +90,7 @@ async def serve(settings: Settings, config_file: Path, *, say: Say) -> None:
                 await stop_requested.wait()
                 service.stop()
 
-            loop.add_signal_handler(signal.SIGHUP, reload_from, runtime, config_file, say)
+            loop.add_signal_handler(signal.SIGHUP, _Reloads(runtime, config_file, say).hangup)
             relay = asyncio.create_task(relay_stop())
             try:
                 await service.run()

@@ -151,15 +151,29 @@ def print_json(data: Any) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import accounts, alerts, articles, feeds, service, watchlists, web
+    from monitor.cli import (
+        accounts,
+        alerts,
+        articles,
+        evidence,
+        feeds,
+        service,
+        trends,
+        watchlist_history,
+        watchlists,
+        web,
+    )
 
     service.register(app)
     feeds.register(app)
     articles.register(app)
     alerts.register(app)
     watchlists.register(app)
+    watchlist_history.register(app)
+    evidence.register(app)
     web.register(app)
     accounts.register(app)
+    trends.register(app)
 
 
 _register()

@@ -15,6 +15,7 @@ from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
 from monitor.services.shapes import alert_json, to_json
 from monitor.services.triage import STATES as TRIAGE_STATES
+from monitor.units import iso_z
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
@@ -149,8 +150,28 @@ def _print_alert(alert: Alert) -> None:
         out.print(f"  match {m.term}{actor} ×{m.count}", highlight=False)
     for snippet in alert.snippets:
         out.print(f"  “{snippet}”", highlight=False, markup=False)
+    _print_evidence(alert)
     for d in alert.deliveries:
         out.print(_delivery_line(d), highlight=False, markup=False)
+
+
+def _print_evidence(alert: Alert) -> None:
+    """What was kept of the story's pages, and how to export it."""
+    version = alert.watchlist_version or "?"
+    out.print(f"evidence (watchlist {alert.watchlist} v{version}):", highlight=False)
+    for kept in alert.evidence:
+        cut = " (cut at the size cap)" if kept.truncated else ""
+        out.print(
+            f"  {kept.final_url or kept.url}  fetched {iso_z(kept.fetched_at)}  "
+            f"sha256 {kept.response_sha256 or '-'}{cut}",
+            highlight=False,
+            markup=False,
+        )
+    out.print(
+        f"  export: monitor evidence export {alert.id} -o {alert.id}.warc.gz",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _delivery_line(d: Delivery) -> str:

@@ -71,7 +71,14 @@ def match_text(
             "--tags", help="Feed tags to assume, e.g. af,en (tag-limited watchlists need one)."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON: per watchlist its matches, snippets and hits, each hit with its "
+            "offsets and the matching rule that produced it.",
+        ),
+    ] = False,
 ) -> None:
     """Match a text against the configured watchlists; nothing is stored or sent."""
     feed_tags = (tags or "").split(",")

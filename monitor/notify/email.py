@@ -28,6 +28,7 @@ from monitor.config import EmailChannelConfig
 from monitor.errors import ConfigError, DeliveryError
 from monitor.notify.base import OutboxMessage
 from monitor.notify.payload import group_by_watchlist, highlight, matched_terms
+from monitor.notify.trends import trend_mail
 
 MESSAGE_ID_DOMAIN = "feed-monitor"
 TEST_SUBJECT = "[feed-monitor test]"
@@ -106,8 +107,32 @@ def alert_text(payload: Mapping[str, Any], zone: ZoneInfo) -> str:
         "",
         f"Story {payload['story']['id']}: {payload['story']['articles']} article(s)"
         f" · alert {payload['id']}",
+        *_evidence_lines(payload),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _evidence_lines(payload: Mapping[str, Any]) -> list[str]:
+    """The evidence kept for the alert: what was fetched, its sha256, how to export it."""
+    evidence = payload.get("evidence")
+    if not evidence:
+        return []
+    lines = ["", f"Evidence (watchlist version {evidence.get('watchlist_version') or '?'}):"]
+    for page in evidence.get("articles", ()):
+        cut = ", cut at the size cap" if page.get("truncated") else ""
+        lines.append(
+            f"  {page.get('final_url') or page.get('url')} fetched {page.get('fetched_at')}"
+            f" sha256 {page.get('response_sha256') or '-'}{cut}"
+        )
+    lines.append(f"  Export: {evidence.get('export', '')}")
+    return lines
+
+
+def _evidence_html(payload: Mapping[str, Any]) -> str:
+    lines = _evidence_lines(payload)[1:]
+    if not lines:
+        return ""
+    return "<p><small>" + "<br>".join(escape(line.strip()) for line in lines) + "</small></p>"
 
 
 def alert_html(payload: Mapping[str, Any], zone: ZoneInfo) -> str:
@@ -132,7 +157,7 @@ def alert_html(payload: Mapping[str, Any], zone: ZoneInfo) -> str:
         f'Link: <a href="{url}">{url}</a></p>'
         f"<p><small>Story {payload['story']['id']}: {payload['story']['articles']} article(s)"
         f" · alert {escape(payload['id'])}</small></p>"
-        "</body></html>"
+        f"{_evidence_html(payload)}</body></html>"
     )
 
 
@@ -208,6 +233,8 @@ def _parts(
         return alert_subject(payload), alert_text(payload, zone), alert_html(payload, zone)
     if message.kind in ("digest", "summary"):
         return digest_subject(payload), digest_text(payload), digest_html(payload)
+    if message.kind == "trend":
+        return trend_mail(payload)
     if message.kind == "test":
         text = f"This is a test message from feed-monitor for channel {message.channel}.\n"
         return f"{TEST_SUBJECT} channel {message.channel}", text, f"<p>{escape(text)}</p>"

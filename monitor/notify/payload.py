@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config import ChannelConfig
-from monitor.models import AlertContext, WatchlistMatch
+from monitor.models import AlertContext, EvidenceRef, WatchlistMatch
 from monitor.notify.digest import Rollup, period_bounds
 from monitor.pipeline.snippets import highlight_spans
 from monitor.units import iso_z
@@ -90,6 +90,7 @@ def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> di
         "snippets": list(match.snippets),
         "created_at": now,
         "article_snapshot": article_snapshot(ArticleRef.from_context(context)),
+        "watchlist_version": match.version,
     }
 
 
@@ -105,10 +106,40 @@ def article_snapshot(article: ArticleRef) -> dict[str, Any]:
     }
 
 
-def alert_payload(
-    alert: Mapping[str, Any], article: ArticleRef, story_articles: int
+def evidence_payload(
+    alert: str, watchlist_version: int | None, refs: Sequence[EvidenceRef]
 ) -> dict[str, Any]:
-    """The alert payload of an alert row (also each element of `alerts list --json`)."""
+    """The payload's `evidence`: what was kept of each article of the story (sha256 of the
+    response body as received and of the text as stored), the watchlist version that
+    raised the alert, and the command that exports it all as WARC."""
+    return {
+        "watchlist_version": watchlist_version,
+        "articles": [
+            {
+                "article_id": ref.article_id,
+                "url": ref.url,
+                "final_url": ref.final_url,
+                "status": ref.status,
+                "fetched_at": iso_z(ref.fetched_at),
+                "response_sha256": ref.response_sha256,
+                "text_sha256": ref.text_sha256,
+                "truncated": ref.truncated,
+            }
+            for ref in refs
+        ],
+        "export": f"monitor evidence export {alert} -o {alert}.warc.gz",
+        "api": f"/api/v1/alerts/{alert}/evidence",
+    }
+
+
+def alert_payload(
+    alert: Mapping[str, Any],
+    article: ArticleRef,
+    story_articles: int,
+    evidence: Sequence[EvidenceRef] = (),
+) -> dict[str, Any]:
+    """The alert payload of an alert row (also each element of `alerts list --json`), with
+    the README's `evidence` extension."""
     return {
         "id": alert["id"],
         "type": ALERT_TYPE,
@@ -128,6 +159,7 @@ def alert_payload(
             "feed": {"url": article.feed_url, "name": article.feed_name},
         },
         "story": {"id": alert["story_id"], "articles": story_articles},
+        "evidence": evidence_payload(alert["id"], alert.get("watchlist_version"), evidence),
     }
 
 
@@ -175,7 +207,8 @@ def alert_rows(
     until the end of the digest period.
     """
     row = alert_row(match, context, now)
-    body = render_json(alert_payload(row, ArticleRef.from_context(context), context.story_articles))
+    article = ArticleRef.from_context(context)
+    body = render_json(alert_payload(row, article, context.story_articles, context.evidence))
     rows = [
         outbox_row(
             message_id=channel_message_id(row["id"], name),

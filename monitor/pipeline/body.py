@@ -81,7 +81,14 @@ def _decoder(encoding: str) -> _Decoder | None:
 class CappedBody:
     """Accumulates a raw body, undoing its Content-Encoding, never holding more than `cap`."""
 
-    def __init__(self, content_encoding: str, cap: int, *, truncate: bool = False) -> None:
+    def __init__(
+        self,
+        content_encoding: str,
+        cap: int,
+        *,
+        truncate: bool = False,
+        raw_sink: bytearray | None = None,
+    ) -> None:
         names = [n.strip().lower() for n in content_encoding.split(",") if n.strip()]
         stages = [(n, d) for n in reversed(names) if (d := _decoder(n)) is not None]
         self._stages = stages
@@ -89,6 +96,7 @@ class CappedBody:
         self._truncate = truncate
         self._raw = 0
         self._out = bytearray()
+        self._raw_sink = raw_sink  # keeps the bytes as received, before decoding (evidence)
         self.full = False
 
     def feed(self, raw: bytes) -> None:
@@ -97,6 +105,8 @@ class CappedBody:
         if len(raw) > room:  # compressed or not: this also bounds zlib's unused_data
             self._over(f"body larger than {human_size(self._cap)}")
             raw = raw[: max(room, 0)]
+        if self._raw_sink is not None:
+            self._raw_sink += raw
         self._push(raw, 0)
 
     def finish(self) -> bytes:
@@ -129,16 +139,23 @@ class CappedBody:
         self.full = True
 
 
-async def read_capped(response: httpx.Response, cap: int, *, truncate: bool = False) -> bytes:
+async def read_capped(
+    response: httpx.Response,
+    cap: int,
+    *,
+    truncate: bool = False,
+    raw_sink: bytearray | None = None,
+) -> bytes:
     """Read a streamed response's body, decoded, raising TooLarge past `cap` bytes.
 
-    With `truncate`, stop quietly at `cap` instead (webhook answers).
+    With `truncate`, stop quietly at `cap` instead (webhook answers). With `raw_sink`, the
+    body as received (still content-encoded) is appended to it as well.
     """
     declared = response.headers.get("content-length", "")
     encoding = response.headers.get("content-encoding", "")
     if declared.isdigit() and int(declared) > cap and not encoding and not truncate:
         raise TooLarge(f"body larger than {human_size(cap)} (Content-Length {declared})")
-    body = CappedBody(encoding, cap, truncate=truncate)
+    body = CappedBody(encoding, cap, truncate=truncate, raw_sink=raw_sink)
     async for chunk in response.aiter_raw():
         body.feed(chunk)
         if body.full:

@@ -21,9 +21,9 @@ otherwise; `str(error)` is the feed's one-line health text. What it guarantees:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, TracebackType
 from typing import NamedTuple, Self
@@ -39,8 +39,9 @@ from monitor.errors import (
     TransportError,
     one_line,
 )
-from monitor.models import Response
+from monitor.models import Capture, Exchange, Response
 from monitor.pipeline.body import ACCEPT_ENCODING, read_capped
+from monitor.pipeline.capture import exchange_of
 from monitor.pipeline.headers import (
     parse_max_age,
     parse_retry_after,
@@ -135,6 +136,12 @@ class _Reply:
     status: int
     headers: httpx.Headers
     body: bytes
+    exchange: Exchange | None = None  # when capturing
+    raw: bytes = b""  # the body as received, when capturing
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _causes(error: BaseException, depth: int = 0) -> Iterator[BaseException]:
@@ -190,13 +197,18 @@ class Fetcher:
     """The process's one HTTP client, with the SSRF guard, caps, deadlines and host limits.
 
     `transport` replaces the guarded transport (tests only: an injected transport skips
-    the SSRF guard).
+    the SSRF guard); `now` is the clock that stamps captured exchanges.
     """
 
     def __init__(
-        self, polling: PollingConfig, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        polling: PollingConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.polling = polling
+        self._now = now
         self._timeout = polling.timeout.total_seconds()
         self._allow = parse_networks(polling.allow_networks)
         self._client = httpx.AsyncClient(
@@ -242,8 +254,12 @@ class Fetcher:
         headers: Mapping[str, str] = _NO_HEADERS,
         max_bytes: int,
         accept: str = FEED_ACCEPT,
+        capture: bool = False,
     ) -> Response:
-        """GET `url` following redirects; a Response for 2xx/304, else a FetchError."""
+        """GET `url` following redirects; a Response for 2xx/304, else a FetchError.
+
+        With `capture`, the Response also carries every hop and the raw body (`Capture`).
+        """
         request_headers = {"Accept": accept, **headers}
         if etag:
             request_headers["If-None-Match"] = etag
@@ -251,8 +267,13 @@ class Fetcher:
             request_headers["If-Modified-Since"] = last_modified
         with _translated(self._timeout):
             chain = RedirectChain(checked_url(url))
-        reply = await self._follow(chain, request_headers, max_bytes)
-        return _response(reply, chain, etag=etag, last_modified=last_modified)
+        hops: list[_Reply] | None = [] if capture else None
+        reply = await self._follow(chain, request_headers, max_bytes, hops)
+        response = _response(reply, chain, etag=etag, last_modified=last_modified)
+        if hops is None:
+            return response
+        exchanges = tuple(hop.exchange for hop in hops if hop.exchange is not None)
+        return replace(response, capture=Capture(exchanges, reply.raw, self._now()))
 
     async def post(
         self,
@@ -280,11 +301,17 @@ class Fetcher:
         return PostResult(response.status_code, dict(response.headers), body)
 
     async def _follow(
-        self, chain: RedirectChain, headers: dict[str, str], max_bytes: int
+        self,
+        chain: RedirectChain,
+        headers: dict[str, str],
+        max_bytes: int,
+        hops: list[_Reply] | None,
     ) -> _Reply:
         deadline = _Deadline(self._timeout)
         while True:
-            reply = await self._hop(chain.current, headers, max_bytes, deadline)
+            reply = await self._hop(chain.current, headers, max_bytes, deadline, hops)
+            if hops is not None:
+                hops.append(reply)
             if reply.status not in REDIRECT_STATUSES:
                 return reply
             before = origin(chain.current)
@@ -294,11 +321,16 @@ class Fetcher:
                 headers = without_credentials(headers)
 
     async def _hop(
-        self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int, deadline: _Deadline
+        self,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        max_bytes: int,
+        deadline: _Deadline,
+        hops: list[_Reply] | None,
     ) -> _Reply:
         with _translated(self._timeout):
             async with self._turn(url, deadline), deadline.running():
-                return await self._exchange(url, headers, max_bytes)
+                return await self._exchange(url, headers, max_bytes, capture=hops is not None)
 
     @asynccontextmanager
     async def _turn(self, url: httpx.URL, deadline: _Deadline) -> AsyncIterator[None]:
@@ -318,16 +350,23 @@ class Fetcher:
         finally:
             gate.release()
 
-    async def _exchange(self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int) -> _Reply:
+    async def _exchange(
+        self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int, *, capture: bool
+    ) -> _Reply:
         request = self._client.build_request("GET", url, headers=headers)
+        started = self._now()
         response = await self._client.send(request, stream=True)
+        raw = bytearray() if capture else None
         try:
             body = b""
             if 200 <= response.status_code < 300:
-                body = await read_capped(response, max_bytes)
+                body = await read_capped(response, max_bytes, raw_sink=raw)
             else:
                 await _drain(response)
-            return _Reply(url, response.status_code, response.headers, body)
+            exchange = exchange_of(response, started) if capture else None
+            return _Reply(
+                url, response.status_code, response.headers, body, exchange, bytes(raw or b"")
+            )
         finally:
             await response.aclose()
 

@@ -1,12 +1,15 @@
 """Match articles against every watchlist at once.
 
 All terms, actor names and aliases, excludes and query terms of all watchlists compile into one
-Aho-Corasick automaton over their matching keys (see `normalize`), each key padded with a space
-on both sides and listed with its plural and possessive forms, so the automaton itself only
+Aho-Corasick automaton over the spellings of their matching keys (see `normalize` and
+`spellings`: plurals and possessives, joined dashes, Arabic proclitics, Russian stems), each
+padded with a space on both sides (a stem only on the left), so the automaton itself only
 reports word-bounded occurrences; overlapping occurrences are all kept. An article is
-normalised once, its word view scanned once; then each watchlist that owns a hit (or whose
-query can hold without hits) is decided: out of scope, excluded, or matched by a term, an
-alias or its query. Every hit carries offsets into the original `title + "\\n\\n" + body`.
+normalised once, its word view scanned once (`scan`); then each watchlist that owns a hit (or
+whose query can hold without hits) is decided: out of scope, excluded, or matched by a term,
+an alias or its query. Every hit carries offsets into the original `title + "\\n\\n" + body`
+and the matching rules it needed; a term's switches drop hits that needed a rule it turned
+off, and where several terms hit one span, those that needed the fewest rules keep it.
 
 One exception to the right word boundary: a name of an actor that starts one of the words of
 a longer name of the *same actor* in the same watchlist counts where that longer name hits,
@@ -21,32 +24,22 @@ once, when the automaton is built, and ride on the longer name's automaton entry
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
 
 import ahocorasick
 
 from monitor.config import TermConfig, WatchlistConfig
 from monitor.errors import ConfigError, QuerySyntaxError
 from monitor.models import Hit, TermCount, WatchlistMatch
-from monitor.pipeline.normalize import (
-    Normalized,
-    is_acronym,
-    key_variants,
-    normalize,
-    term_form,
-    word_view,
-)
+from monitor.pipeline.normalize import TermForm, is_acronym, key_variants, term_form
 from monitor.pipeline.query import Query, Span, Term, evaluate, parse_query, terms
+from monitor.pipeline.scan import SWITCHES, Listed, Role, Rules, Scan, marks
 from monitor.pipeline.snippets import SnippetText
+from monitor.pipeline.spellings import Spelling, spellings
 
-Role = Literal["term", "exclude", "query"]
-_WORD = re.compile(r"\S+")
 SEARCH_NAME = "search"
 # A shorter name inside a key variant of a longer one: (its key number, offset, length,
 # the longer name's key number).
@@ -55,90 +48,13 @@ _Span = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
-class _Listed:
-    """One term as a watchlist lists it."""
-
-    watchlist: int
-    role: Role
-    text: str
-    actor: str | None
-    key: int  # index of its key in the automaton
-    key_text: str
-    cased: str | None  # the case-preserving key when the term is case-sensitive
-
-
-@dataclass(frozen=True, slots=True)
 class _Watchlist:
     config: WatchlistConfig
-    listed: tuple[_Listed, ...]
+    listed: tuple[Listed, ...]
     query: Query | None
-    query_terms: dict[Term, _Listed] = field(default_factory=dict)
+    query_terms: dict[Term, Listed] = field(default_factory=dict)
     always: bool = False  # the query holds with no hits at all (e.g. `NOT x`)
-    names: dict[int, tuple[_Listed, ...]] = field(default_factory=dict)  # actor names by key
-
-
-class _Scan:
-    """One article, normalised and scanned: key occurrences, and hits made from them on demand."""
-
-    def __init__(self, text: str, automaton: ahocorasick.Automaton | None) -> None:
-        self.text = SnippetText(text)
-        self.norm: Normalized = normalize(text)
-        self.view = word_view(self.norm.text)
-        self.occurrences: dict[int, list[_Span]] = defaultdict(list)
-        # inner key -> (its span, the longer name's key, the longer name's span)
-        self.inside: dict[int, list[tuple[_Span, int, _Span]]] = defaultdict(list)
-        self._word_starts: list[int] | None = None
-        self._original: dict[_Span, _Span] = {}
-        if automaton is not None:
-            for end, (length, keys, inner) in automaton.iter(" " + self.view + " "):
-                span = (end - length + 1, end - 1)
-                for key in keys:
-                    self.occurrences[key].append(span)
-                for key, offset, size, outer in inner:
-                    at = span[0] + offset
-                    self.inside[key].append(((at, at + size), outer, span))
-
-    def found_keys(self) -> set[int]:
-        """Every key found, on its own or inside a longer name."""
-        return self.occurrences.keys() | self.inside.keys()
-
-    def spans(self, listed: _Listed) -> list[_Span]:
-        """Occurrences of the term's key, checked against its case when it is case-sensitive."""
-        found = self.occurrences.get(listed.key, [])
-        if listed.cased is None or not found:
-            return found
-        return [span for span in found if self._same_case(span[0], listed.cased)]
-
-    def spans_inside(self, listed: _Listed, names: dict[int, tuple[_Listed, ...]]) -> list[_Span]:
-        """Occurrences of an actor's name inside a hit of a longer name of the same actor."""
-        found = []
-        for span, outer_key, outer_span in self.inside.get(listed.key, ()):
-            if self._accepts(listed, span) and any(
-                outer.actor == listed.actor and self._accepts(outer, outer_span)
-                for outer in names.get(outer_key, ())
-            ):
-                found.append(span)
-        return found
-
-    def hit(self, listed: _Listed, span: tuple[int, int]) -> Hit:
-        original = self._original.get(span)
-        if original is None:
-            original = self._original[span] = self.norm.original_span(*span)
-        return Hit(listed.text, listed.actor, listed.key_text, *original)
-
-    def words(self, span: tuple[int, int]) -> Span:
-        """The first and last word index of a span of the view (for NEAR)."""
-        if self._word_starts is None:
-            self._word_starts = [m.start() for m in _WORD.finditer(self.view)]
-        first = bisect.bisect_right(self._word_starts, span[0]) - 1
-        return first, bisect.bisect_right(self._word_starts, span[1] - 1) - 1
-
-    def _accepts(self, listed: _Listed, span: _Span) -> bool:
-        return listed.cased is None or self._same_case(span[0], listed.cased)
-
-    def _same_case(self, start: int, cased: str) -> bool:
-        found = self.norm.cased[start : start + len(cased)]
-        return all(a == b for a, b in zip(found, cased, strict=True) if b != " ")
+    names: dict[int, tuple[Listed, ...]] = field(default_factory=dict)  # actor names by key
 
 
 class Matcher:
@@ -147,7 +63,7 @@ class Matcher:
     def __init__(
         self,
         watchlists: tuple[_Watchlist, ...],
-        owners: list[list[_Listed]],
+        owners: list[list[Listed]],
         automaton: ahocorasick.Automaton | None,
     ) -> None:
         self._watchlists = watchlists
@@ -184,8 +100,8 @@ class Matcher:
         self, title: str, body: str, *, feed_tags: Sequence[str] = (), language: str = ""
     ) -> list[WatchlistMatch]:
         """Every watchlist the article matches, in config order, each with its hits and snippets."""
-        scan = _Scan(title + "\n\n" + body, self._automaton)
-        found: dict[int, list[_Listed]] = defaultdict(list)
+        scan = Scan(title + "\n\n" + body, self._automaton)
+        found: dict[int, list[Listed]] = defaultdict(list)
         for key in scan.found_keys():
             for listed in self._owners[key]:
                 found[listed.watchlist].append(listed)
@@ -226,11 +142,12 @@ def _search_matcher(query: str) -> Matcher:
 
 
 class _Builder:
-    """Collects the keys of all watchlists and who owns each key."""
+    """Collects the keys of all watchlists, their spellings, and who owns each key."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, int] = {}
-        self.owners: list[list[_Listed]] = []
+        self._keys: dict[TermForm, int] = {}
+        self._spellings: list[list[Spelling]] = []
+        self.owners: list[list[Listed]] = []
         self._actors: dict[tuple[int, str], set[int]] = defaultdict(set)  # names' key numbers
 
     def watchlist(self, index: int, config: WatchlistConfig) -> _Watchlist:
@@ -254,15 +171,16 @@ class _Builder:
     def automaton(self) -> ahocorasick.Automaton | None:
         if not self._keys:
             return None
-        variants: dict[str, list[int]] = defaultdict(list)
-        for key, number in self._keys.items():
-            for variant in key_variants(key):
-                variants[variant].append(number)
+        entries: dict[str, list[tuple[int, Spelling]]] = defaultdict(list)
+        for number, of_key in enumerate(self._spellings):
+            for spelling in of_key:
+                word = " " + spelling.text + ("" if spelling.open else " ")
+                entries[word].append((number, spelling))
         inside = self._inside()
         automaton = ahocorasick.Automaton()
-        for variant, numbers in variants.items():
-            inner = tuple(sorted(inside.get(variant, ())))
-            automaton.add_word(" " + variant + " ", (len(variant) + 2, tuple(numbers), inner))
+        for word, owners in entries.items():
+            inner = tuple(sorted(inside.get(word[1:-1], ()))) if word.endswith(" ") else ()
+            automaton.add_word(word, (len(word), tuple(owners), inner))
         automaton.make_automaton()
         return automaton
 
@@ -270,7 +188,7 @@ class _Builder:
         """For each key variant of an actor's name, the shorter names of that actor it holds
         that start one of its words but end inside one (`isis k` in `isis khorasan's`)."""
         found: dict[str, set[_Inside]] = defaultdict(set)
-        keys = {number: key for key, number in self._keys.items()}
+        keys = {number: form.key for form, number in self._keys.items()}
         for numbers in self._actors.values():
             for outer in numbers:
                 for inner in numbers - {outer}:
@@ -278,16 +196,29 @@ class _Builder:
                         found[variant].update(_inner_names(variant, keys[inner], inner, outer))
         return found
 
-    def _listed(self, index: int, role: Role, term: TermConfig, actor: str | None) -> _Listed:
+    def _listed(self, index: int, role: Role, term: TermConfig, actor: str | None) -> Listed:
         form = term_form(term.text)
         if not form.key:
             raise ValueError(f"term {term.text!r} has no letters or digits")
         case_sensitive = is_acronym(term.text) if term.match_case is None else term.match_case
-        number = self._keys.setdefault(form.key, len(self._keys))
+        number = self._keys.setdefault(form, len(self._keys))
         if number == len(self.owners):
             self.owners.append([])
-        listed = _Listed(
-            index, role, term.text, actor, number, form.key, form.cased if case_sensitive else None
+            self._spellings.append(spellings(form))
+        off = frozenset(
+            rule for name, rules in SWITCHES.items() if not getattr(term, name) for rule in rules
+        )
+        listed = Listed(
+            index,
+            role,
+            term.text,
+            actor,
+            number,
+            form.key,
+            self._spellings[number][0],
+            case_sensitive,
+            off,
+            marks(term.text),
         )
         self.owners[number].append(listed)
         if actor is not None and role == "term":
@@ -295,9 +226,9 @@ class _Builder:
         return listed
 
 
-def _names_by_key(listed: Sequence[_Listed]) -> dict[int, tuple[_Listed, ...]]:
+def _names_by_key(listed: Sequence[Listed]) -> dict[int, tuple[Listed, ...]]:
     """The actor names and aliases among a watchlist's terms, by key number."""
-    names: dict[int, list[_Listed]] = defaultdict(list)
+    names: dict[int, list[Listed]] = defaultdict(list)
     for item in listed:
         if item.actor is not None and item.role == "term":
             names[item.key].append(item)
@@ -335,17 +266,17 @@ def _in_scope(config: WatchlistConfig, feed_tags: Sequence[str], language: str) 
     return not config.languages or language in config.languages
 
 
-def _decide(watchlist: _Watchlist, found: list[_Listed], scan: _Scan) -> WatchlistMatch | None:
+def _decide(watchlist: _Watchlist, found: list[Listed], scan: Scan) -> WatchlistMatch | None:
     """The watchlist's verdict on one article, given which of its terms' keys occur in it."""
     hits: list[Hit] = []
     for listed in found:
         if listed.role == "exclude" and scan.spans(listed):
             return None
         if listed.role == "term":
-            hits += (scan.hit(listed, span) for span in scan.spans(listed))
+            hits += (scan.hit(listed, *found) for found in scan.spans(listed))
             if listed.actor is not None:
                 found_inside = scan.spans_inside(listed, watchlist.names)
-                hits += (scan.hit(listed, span) for span in found_inside)
+                hits += (scan.hit(listed, *found) for found in found_inside)
     matched = bool(hits)
     if watchlist.query is not None:
         holds, query_hits = _run_query(watchlist, scan)
@@ -354,16 +285,16 @@ def _decide(watchlist: _Watchlist, found: list[_Listed], scan: _Scan) -> Watchli
     return _result(watchlist.config, scan.text, hits) if matched else None
 
 
-def _run_query(watchlist: _Watchlist, scan: _Scan) -> tuple[bool, list[Hit]]:
+def _run_query(watchlist: _Watchlist, scan: Scan) -> tuple[bool, list[Hit]]:
     """Whether the watchlist's query holds, and the hits that make it hold."""
-    by_words: dict[Span, list[tuple[_Listed, tuple[int, int]]]] = defaultdict(list)
+    by_words: dict[Span, list[tuple[Listed, _Span, Rules]]] = defaultdict(list)
 
     def lookup(term: Term) -> list[Span]:
         listed = watchlist.query_terms[term]
         found = []
-        for span in scan.spans(listed):
+        for span, rules in scan.spans(listed):
             words = scan.words(span)
-            by_words[words].append((listed, span))
+            by_words[words].append((listed, span, rules))
             found.append(words)
         return found
 
@@ -372,8 +303,22 @@ def _run_query(watchlist: _Watchlist, scan: _Scan) -> tuple[bool, list[Hit]]:
     return holds, [scan.hit(*item) for words in support for item in by_words[words]]
 
 
+def _plainest(hits: list[Hit]) -> list[Hit]:
+    """One hit per term and span; where several terms hit the same span, those that needed
+    the fewest rules (`ISKP` listed beside `IS-KP`: the text `ISKP` is a hit of `ISKP`)."""
+    fewest: dict[tuple[int, int], int] = {}
+    for hit in hits:
+        span = (hit.start, hit.end)
+        fewest[span] = min(fewest.get(span, len(hit.rules)), len(hit.rules))
+    kept: dict[tuple[int, int, str, str | None], Hit] = {}
+    for hit in hits:
+        if len(hit.rules) == fewest[(hit.start, hit.end)]:
+            kept.setdefault((hit.start, hit.end, hit.term, hit.actor), hit)
+    return list(kept.values())
+
+
 def _result(config: WatchlistConfig, text: SnippetText, hits: list[Hit]) -> WatchlistMatch:
-    unique = sorted(set(hits), key=lambda h: (h.start, h.end, h.term))
+    unique = sorted(_plainest(hits), key=lambda h: (h.start, h.end, h.term))
     counts = Counter((hit.term, hit.actor) for hit in unique)
     matches = tuple(
         TermCount(term, actor, count)

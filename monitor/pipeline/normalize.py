@@ -1,22 +1,28 @@
 """Text normalisation for matching, done once per article, with a map back to the original text.
 
-The *matching form* of a text is: Unicode NFKC; every dash and every kind of space as a space,
-a run of spaces (with at most one line break) as one space, a run holding two or more line
-breaks (a paragraph break) as ``"\n\n"``; straight and curly apostrophes as ``'``; every other
-non-ASCII punctuation mark or symbol as ``#``; Arabic-script letter variants folded (ي/ى/ی,
-ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, ZWJ and other invisible
+The *matching form* of a text is: Unicode NFKC; every dash as ``-``, and a run of dashes and
+spaces holding a dash as one ``-``; every other kind of space as a space, a run of spaces (with
+at most one line break) as one space, a run holding two or more line breaks (a paragraph
+break) as ``"\n\n"``; straight and curly apostrophes as ``'``, dropped between two letters
+(``Da'esh`` is ``Daesh``, ``Taliban's`` is ``Talibans``) except after a French or Italian
+elided article or before a Turkish case suffix (``l'État``, ``İstanbul'da`` keep their two
+words); every other non-ASCII punctuation mark or symbol as ``#``; Latin letters with diacritics as their base letter (``Khorāsān``, ``ł``,
+``ø``) and the transliteration marks ʿ ʾ ʻ dropped; Arabic-script letter variants folded
+(ي/ى/ی, ك/ک, ة/ه, أ/إ/آ/ا and the Pashto and Urdu forms), tatweel, harakat, combining accents,
+soft hyphen, zero-width space and joiner, word joiner, bidi marks, BOM and other invisible
 format characters removed, ZWNJ read as a space; Cyrillic ё as е; Arabic-Indic and Persian
 digits as ASCII; case-folded one character for one character. ``Normalized.cased`` is the same
 form before case-folding, at the same offsets, where case-sensitive terms are checked.
 
-Matching runs on the *word view* of the form (`word_view`): punctuation, symbols and line
-breaks become spaces, and so do apostrophes except the one of a possessive ``'s``. In the view
-one space joins the words of a phrase; two or more spaces are a hard break (punctuation next to
-a space, a paragraph break) that no multi-word term crosses. The view has the form's offsets.
+Matching runs on the *word view* of the form (`word_view`): punctuation, symbols, dashes,
+apostrophes left and line breaks become spaces. In the view one space joins the words of a
+phrase; two or more spaces are a hard break (punctuation next to a space, a paragraph break)
+that no multi-word term crosses. The view has the form's offsets, so the form tells what
+stood between two words of the view (``-``, ``_``, a space or a line break).
 
 Speed: everything is whole-string work (``str.translate`` or ``str.replace`` of the few
 characters present, ``casefold``, ``bytes.translate``, ``str.find``); only the rare words that
-are not already NFKC take a per-character path.
+are not already NFKC, and apostrophes between letters, take a per-character path.
 """
 
 from __future__ import annotations
@@ -24,14 +30,33 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.pipeline.offsets import Stage, StageBuilder, nfkc
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
 _REMOVED = "\x02"  # marks a character to drop; dropped right after the character pass
 _SYMBOL = "#"  # what every non-ASCII punctuation mark or symbol becomes
+# Transliteration marks for ayn and hamza (modifier letters), dropped wherever they stand.
+TRANSLITERATION_MARKS = "\u02bb\u02bd\u02be\u02bf"
+# Invisible characters removed wherever they stand (ZWNJ is read as a space instead).
+INVISIBLE = "\u00ad\u200b\u200d\u2060\u200e\u200f\u061c\ufeff\u180e\u2061\u2062\u2063\u2064"
+# A word before an apostrophe that is an elided article or pronoun, not part of the word.
+_FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu")
+_ITALIAN_ELISIONS = ("dell", "all", "nell", "sull", "dall", "coll", "un", "quest", "quell", "sant")
+ELISIONS = frozenset((*_FRENCH_ELISIONS, "quoiqu", "presqu", *_ITALIAN_ELISIONS, "nessun", "tutt"))
+# Turkish case suffixes an apostrophe sets off from a proper noun (İstanbul'da, IŞİD'in), as
+# the form spells them (ı as i, ü as u); single letters left out, as they are more often part
+# of a transliterated word (Shari'a).
+_LOCATIVE = ("da", "de", "ta", "te", "daki", "deki", "taki", "teki", "nda", "nde")
+_ABLATIVE = ("dan", "den", "tan", "ten", "ndan", "nden")
+_OTHER_CASES = ("in", "un", "nin", "nun", "ya", "ye", "yi", "yu", "yla", "yle", "la", "le")
+SUFFIXES = frozenset((*_LOCATIVE, *_ABLATIVE, *_OTHER_CASES, "lar", "ler", "lari", "leri"))
+_LATIN_FOLDS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H"}
+_LATIN_FOLDS |= {"ı": "i", "ŧ": "t", "Ŧ": "T", "ɨ": "i", "ƚ": "l"}
 
 _ARABIC_MARKS = (
     (0x0610, 0x061A),
@@ -56,6 +81,20 @@ _LETTER_FOLDS = {
 _EMOJI = range(0x1F000, 0x1FB00)
 
 
+def _latin_folds() -> dict[str, str]:
+    """Latin letters with diacritics and their base letters (one character each)."""
+    table = dict(_LATIN_FOLDS)
+    for block in (range(0xC0, 0x250), range(0x1E00, 0x1F00)):
+        for cp in block:
+            decomposed = unicodedata.normalize("NFD", chr(cp))
+            if len(decomposed) > 1 and decomposed[0].isascii() and decomposed[0].isalpha():
+                table[chr(cp)] = decomposed[0]
+    return table
+
+
+LATIN_FOLDS = _latin_folds()
+
+
 def _character_folds() -> dict[str, str]:
     """Every character the character pass changes, and what it becomes."""
     table: dict[str, str] = {}
@@ -70,11 +109,15 @@ def _character_folds() -> dict[str, str]:
             table[char] = _SYMBOL
     table.update({chr(cp): _SYMBOL for cp in _EMOJI})
     table.update({chr(cp): _REMOVED for cp in range(0x20) if chr(cp) not in "\n\t"})
-    table.update({"\x7f": _REMOVED, "\t": " ", "\r": _REMOVED, "\u200b": " ", "\u200c": " "})
+    table.update({"\x7f": _REMOVED, "\t": " ", "\r": _REMOVED, "\u200c": " "})
     table.update({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
     for target, sources in _LETTER_FOLDS.items():
         table.update({c: target for c in sources})
-    table.update({c: " " for c in DASHES})
+    table.update(LATIN_FOLDS)
+    table.update({chr(cp): _REMOVED for cp in range(0x0300, 0x0370)})  # combining accents
+    table.update({chr(cp): _REMOVED for cp in range(0xFE00, 0xFE10)})  # variation selectors
+    table.update({c: _REMOVED for c in TRANSLITERATION_MARKS + INVISIBLE})
+    table.update({c: "-" for c in DASHES})
     table.update({c: "'" for c in APOSTROPHES})
     table.update({chr(0x0660 + d): str(d) for d in range(10)})  # Arabic-Indic digits
     table.update({chr(0x06F0 + d): str(d) for d in range(10)})  # Persian digits
@@ -108,63 +151,12 @@ _FOLDS = _character_folds()
 _FOLD_TABLE = _LazyTable({ord(char): to for char, to in _FOLDS.items()})
 _FOLD_PATTERN = re.compile(_char_class(list(_FOLDS)))
 _VIEW_BYTES = bytes.maketrans(
-    ("\n" + string.punctuation.replace("'", "")).encode(),
-    b" " * (len(string.punctuation)),
+    ("\n" + string.punctuation).encode(), b" " * (1 + len(string.punctuation))
 )
-_STRAY_APOSTROPHE = re.compile(r"'(?<!\w')|'(?!s(?!\w))")  # starts with ' so re scans fast
+_INNER_APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")  # starts with ' so re scans fast
 _REMOVED_RUN = re.compile(_REMOVED + "+")
-_SPACE_RUN = re.compile(r"[ \n]+")
+_SPACE_RUN = re.compile(r"[ \n-]+")
 _DENSE_SAMPLE = 2000  # characters looked at to choose between the two character passes
-
-
-@dataclass(frozen=True, slots=True)
-class _Stage:
-    """The edits one length-changing step made: output ranges and the input ranges they replace."""
-
-    out_starts: tuple[int, ...]
-    out_ends: tuple[int, ...]
-    in_starts: tuple[int, ...]
-    in_ends: tuple[int, ...]
-
-    def start_to_input(self, pos: int) -> int:
-        i = bisect_right(self.out_starts, pos) - 1
-        if i < 0:
-            return pos
-        if pos < self.out_ends[i]:
-            return self.in_starts[i]
-        return self.in_ends[i] + pos - self.out_ends[i]
-
-    def end_to_input(self, pos: int) -> int:
-        i = bisect_left(self.out_starts, pos) - 1
-        if i < 0:
-            return pos
-        if pos <= self.out_ends[i]:
-            return self.in_ends[i]
-        return self.in_ends[i] + pos - self.out_ends[i]
-
-
-class _StageBuilder:
-    """Collects the pieces and edits of one step."""
-
-    def __init__(self) -> None:
-        self.pieces: list[str] = []
-        self.edits: list[tuple[int, int, int, int]] = []
-        self.length = 0
-
-    def keep(self, text: str) -> None:
-        self.pieces.append(text)
-        self.length += len(text)
-
-    def replace(self, in_start: int, in_end: int, text: str) -> None:
-        self.edits.append((self.length, self.length + len(text), in_start, in_end))
-        self.keep(text)
-
-    def result(self) -> tuple[str, _Stage | None]:
-        text = "".join(self.pieces)
-        if not self.edits:
-            return text, None
-        columns = tuple(zip(*self.edits, strict=True))
-        return text, _Stage(columns[0], columns[1], columns[2], columns[3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,25 +166,30 @@ class Normalized:
     original: str
     cased: str  # the matching form before case-folding (same length and offsets as `text`)
     text: str  # the matching form
-    stages: tuple[_Stage, ...] = ()  # last step first
+    stages: tuple[Stage, ...] = ()  # last step first
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """Map a [start, end) range of the matching form to the original text."""
+        """Map a [start, end) range of the matching form to the original text; the range
+        takes in the combining marks that follow its last character there."""
         for stage in self.stages:
             start, end = stage.start_to_input(start), stage.end_to_input(end)
+        original = self.original
+        while end < len(original) and unicodedata.combining(original[end]):
+            end += 1
         return start, end
 
 
 def normalize(text: str) -> Normalized:
     """Normalise `text` into its matching form (see the module docstring)."""
-    stages: list[_Stage] = []
+    stages: list[Stage] = []
     form = text
     for _ in range(3):  # removing a character can leave a sequence NFKC would compose
-        form = _record(stages, _nfkc(form))
+        form = _record(stages, nfkc(form))
         form = _record(stages, _drop_removed(_fold_characters(form)))
         if unicodedata.is_normalized("NFKC", form):
             break
-    cased = _record(stages, _collapse_spaces(form))
+    form = _record(stages, _collapse_spaces(form))
+    cased = _record(stages, _drop_inner_apostrophes(form))
     return Normalized(text, cased, _casefold(cased), tuple(reversed(stages)))
 
 
@@ -202,32 +199,33 @@ def normalize_text(text: str) -> str:
 
 
 def word_view(form: str) -> str:
-    """The word view of a matching form: punctuation and stray apostrophes as spaces."""
+    """The word view of a matching form: punctuation, dashes and apostrophes as spaces."""
     # Every punctuation mark left in a form is ASCII, and bytes.translate is the fastest pass.
-    view = (
+    return (
         form.encode("utf-8", "surrogatepass")
         .translate(_VIEW_BYTES)
         .decode("utf-8", "surrogatepass")
     )
-    if "'" in view:
-        view = _STRAY_APOSTROPHE.sub(" ", view)
-    return view
 
 
 def is_acronym(text: str) -> bool:
     """True for all-caps terms of at most four letters, dashes and spaces ignored (ISIS, IS-K)."""
+    if len(text) > 16 or not text.isupper():
+        return False
     letters = "".join(c for c in text if c not in DASHES and not c.isspace())
     return 0 < len(letters) <= 4 and letters.isalpha() and letters.isupper()
 
 
 @dataclass(frozen=True, slots=True)
 class TermForm:
-    """A term in matching form: its word-view key and, for case-sensitive terms, the cased key."""
+    """A term in matching form: its word-view key, the cased key, and where it had dashes."""
 
     key: str  # words joined by one space (two or more where the term has punctuation)
     cased: str  # same length as key; spaces where key has spaces
+    dashes: tuple[int, ...] = ()  # the spaces of `key` that stand for a dash of the term
 
 
+@lru_cache(maxsize=65536)
 def term_form(text: str) -> TermForm:
     """The key a term is matched by; the key is empty when the term has no word characters."""
     norm = normalize(text)
@@ -235,33 +233,36 @@ def term_form(text: str) -> TermForm:
     key = view.strip()
     lead = len(view) - len(view.lstrip())
     masked = "".join(" " if v == " " else c for v, c in zip(view, norm.cased, strict=True))
-    return TermForm(key, masked[lead : lead + len(key)])
+    form = norm.text[lead : lead + len(key)]
+    dashes = tuple(i for i, c in enumerate(form) if c == "-") if "-" in form else ()
+    return TermForm(key, masked[lead : lead + len(key)], dashes)
 
 
 _PLURAL_ES = ("s", "x", "z", "ch", "sh", "o")
 
 
 def key_variants(key: str) -> tuple[str, ...]:
-    """The key and the English plural and possessive forms that match it (-s, -es, 's)."""
+    """The key and the English plural and possessive forms that match it (-s, -es; the
+    apostrophe of a possessive is dropped, so `'s` is `s`)."""
     if not key or not "a" <= key[-1] <= "z":
         return (key,)
-    variants = [key, key + "s", key + "'s"]
+    variants = [key, key + "s"]
     if key.endswith(_PLURAL_ES):
         variants.append(key + "es")
     return tuple(variants)
 
 
-def _record(stages: list[_Stage], step: tuple[str, _Stage | None]) -> str:
+def _record(stages: list[Stage], step: tuple[str, Stage | None]) -> str:
     text, stage = step
     if stage is not None:
         stages.append(stage)
     return text
 
 
-def _drop_removed(text: str) -> tuple[str, _Stage | None]:
+def _drop_removed(text: str) -> tuple[str, Stage | None]:
     if _REMOVED not in text:
         return text, None
-    builder = _StageBuilder()
+    builder = StageBuilder()
     last = 0
     for run in _REMOVED_RUN.finditer(text):
         builder.keep(text[last : run.start()])
@@ -283,25 +284,68 @@ def _fold_characters(text: str) -> str:
     return text
 
 
-def _collapse_spaces(text: str) -> tuple[str, _Stage | None]:
-    """One space for a run of spaces and a lone line break; "\n\n" for a paragraph break."""
+def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
+    """Drop each apostrophe between two letters, unless the word before it is an elided
+    article or the one after it a Turkish case suffix."""
+    if "'" not in text:
+        return text, None
+    builder = StageBuilder()
+    last = 0
+    for found in _INNER_APOSTROPHE.finditer(text, 1):
+        at = found.start()
+        if _word_before(text, at).casefold() in ELISIONS or _suffix_after(text, at):
+            continue
+        builder.keep(text[last:at])
+        builder.replace(at, at + 1, "")
+        last = at + 1
+    builder.keep(text[last:])
+    return builder.result()
+
+
+def _collapse_spaces(text: str) -> tuple[str, Stage | None]:
+    """One space for a run of spaces and a lone line break, one dash for a run holding a
+    dash, "\n\n" for a paragraph break."""
     runs = _runs_to_collapse(text)
     if not runs:
         return text, None
-    builder = _StageBuilder()
+    builder = StageBuilder()
     last = 0
     for start, end in runs:
         builder.keep(text[last:start])
-        builder.replace(start, end, "\n\n" if text.count("\n", start, end) >= 2 else " ")
+        builder.replace(start, end, _collapsed(text, start, end))
         last = end
     builder.keep(text[last:])
     return builder.result()
 
 
+def _word_before(text: str, at: int) -> str:
+    start = at
+    while start > 0 and at - start <= 6 and text[start - 1].isalpha():
+        start -= 1
+    return text[start:at] if start == 0 or not text[start - 1].isalpha() else ""
+
+
+def _suffix_after(text: str, at: int) -> bool:
+    end = at + 1
+    while end < len(text) and end - at <= 5 and text[end].isalpha():
+        end += 1
+    after = text[at + 1 : end]
+    return (end == len(text) or not text[end].isalpha()) and after.lower() in SUFFIXES
+
+
+def _collapsed(text: str, start: int, end: int) -> str:
+    if text.count("\n", start, end) >= 2:
+        return "\n\n"
+    return "-" if "-" in text[start:end] else " "
+
+
+_COLLAPSE_SEEDS = ("  ", " \n", "\n ", "\n\n\n", " -", "- ", "--", "\n-", "-\n")
+
+
 def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
-    """Runs of spaces and line breaks other than a lone space, line break or "\n\n"."""
+    """Runs of spaces, line breaks and dashes other than a lone one of them or "\n\n"."""
     seeds: set[int] = set()
-    for pair in ("  ", " \n", "\n ", "\n\n\n"):  # str.find is far faster than a regex here
+    for pair in _COLLAPSE_SEEDS:  # str.find is far faster than a regex here
         at = text.find(pair)
         while at >= 0:
             seeds.add(at)
@@ -311,7 +355,7 @@ def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
         if runs and seed < runs[-1][1]:
             continue
         start = seed
-        while start > 0 and text[start - 1] in " \n":
+        while start > 0 and text[start - 1] in " \n-":
             start -= 1
         match = _SPACE_RUN.match(text, seed)
         runs.append((start, match.end() if match else seed))
@@ -331,52 +375,3 @@ def _casefold(text: str) -> str:
 def _fold_one(char: str) -> str:
     lower = char.lower()
     return lower if len(lower) == 1 else char
-
-
-def _nfkc(text: str) -> tuple[str, _Stage | None]:
-    if unicodedata.is_normalized("NFKC", text):
-        return text, None
-    builder = _StageBuilder()
-    last = 0
-    for lo, hi in _unstable_ranges(text, 0, len(text)):
-        builder.keep(text[last:lo])
-        _nfkc_piece(builder, text, lo, hi)
-        last = hi
-    builder.keep(text[last:])
-    return builder.result()
-
-
-def _unstable_ranges(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
-    """Small ranges, cut at spaces (which never compose), that are not NFKC on their own."""
-    if unicodedata.is_normalized("NFKC", text[lo:hi]):
-        return []
-    mid = (lo + hi) // 2
-    cut = text.find(" ", mid, hi) if hi - lo > 32 else -1
-    if cut < 0 and hi - lo > 32:
-        cut = text.rfind(" ", lo, mid)
-    if cut <= lo:
-        return [(lo, hi)]
-    return _unstable_ranges(text, lo, cut) + _unstable_ranges(text, cut, hi)
-
-
-def _nfkc_piece(builder: _StageBuilder, text: str, lo: int, hi: int) -> None:
-    """NFKC of text[lo:hi], one edit per changed character cluster where that is exact."""
-    clusters = _clusters(text, lo, hi)
-    outputs = [unicodedata.normalize("NFKC", text[a:b]) for a, b in clusters]
-    whole = unicodedata.normalize("NFKC", text[lo:hi])
-    if "".join(outputs) != whole:  # composition across clusters (Hangul, some Indic vowels)
-        builder.replace(lo, hi, whole)
-        return
-    last = lo
-    for (a, b), out in zip(clusters, outputs, strict=True):
-        if out != text[a:b]:
-            builder.keep(text[last:a])
-            builder.replace(a, b, out)
-            last = b
-    builder.keep(text[last:hi])
-
-
-def _clusters(text: str, lo: int, hi: int) -> Sequence[tuple[int, int]]:
-    """A base character with the combining marks after it."""
-    starts = [i for i in range(lo, hi) if i == lo or not unicodedata.combining(text[i])]
-    return list(zip(starts, [*starts[1:], hi], strict=True))

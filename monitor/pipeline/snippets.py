@@ -13,9 +13,15 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from monitor.config import TermConfig, WatchlistConfig
 from monitor.models import Hit
-from monitor.pipeline.normalize import key_variants, normalize, term_form, word_view
+from monitor.pipeline.normalize import term_form
+
+if TYPE_CHECKING:
+    from monitor.pipeline.match import Matcher
 
 ELLIPSIS = "…"
 SNIPPET_WORDS = 30
@@ -25,6 +31,7 @@ _MAX_CHARS = 600  # scripts written without spaces: fall back to a window of cha
 _WORD = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 PARAGRAPH_BREAK = " — "
+_MARGIN = 500  # characters around a hit first looked at for its window
 
 Window = tuple[int, int, bool, bool]  # start, end, text goes on before, text goes on after
 
@@ -37,30 +44,28 @@ def build_snippets(text: str, hits: Sequence[Hit], *, limit: int = MAX_SNIPPETS)
 def highlight_spans(snippet: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     """Sorted, non-overlapping [start, end) ranges of `snippet` where any of `terms` occurs.
 
-    Terms match as in watchlists (normalisation, word boundaries, plurals, possessives) but
-    without regard to case, so a marked snippet never misses the word that fired.
+    Terms match as in watchlists (the same matcher and rules) but without regard to case,
+    so a marked snippet never misses the word that fired; a term with no letters or digits
+    marks nothing.
     """
-    norm = normalize(snippet)
-    padded = " " + word_view(norm.text) + " "
-    found: list[tuple[int, int]] = []
-    for term in terms:
-        key = term_form(term).key
-        for variant in key_variants(key) if key else ():
-            needle = " " + variant + " "
-            at = padded.find(needle)
-            while at >= 0:
-                found.append(norm.original_span(at, at + len(variant)))
-                at = padded.find(needle, at + 1)
+    matcher = _highlighter(tuple(sorted({term for term in terms if term_form(term).key})))
+    found = [(h.start - 2, h.end - 2) for m in matcher.match("", snippet) for h in m.hits]
     return _merge(found)
 
 
+@lru_cache(maxsize=256)
+def _highlighter(terms: tuple[str, ...]) -> Matcher:
+    from monitor.pipeline.match import Matcher  # the matcher cuts its snippets with this module
+
+    listed = tuple(TermConfig(text=term, match_case=False) for term in terms)
+    return Matcher.compile([WatchlistConfig(name="highlight", terms=listed)])
+
+
 class SnippetText:
-    """One text to cut snippets from; its words are found once, when first needed."""
+    """One text to cut snippets from; only the words near a hit are ever looked at."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._words: list[tuple[int, int]] | None = None
-        self._ends: list[int] = []
 
     def snippets(self, hits: Sequence[Hit], *, limit: int = MAX_SNIPPETS) -> tuple[str, ...]:
         """Up to `limit` snippets around the strongest hits, in text order."""
@@ -74,17 +79,39 @@ class SnippetText:
 
     def _window(self, hit: Hit) -> Window:
         """About 30 words around the hit, 12 of them before it."""
-        words = self._index()
-        first = bisect.bisect_right(self._ends, hit.start)
-        last = min(bisect.bisect_left(self._ends, hit.end), len(words) - 1)
-        begin = max(0, first - WORDS_BEFORE)
-        stop = min(len(words), max(last + 1, begin + SNIPPET_WORDS))
-        start, end = min(words[begin][0], hit.start), max(words[stop - 1][1], hit.end)
+        margin = _MARGIN
+        while True:
+            found = self._words_window(hit, margin)
+            if found is not None:
+                break
+            margin *= 4
+        start, end = found[0], found[1]
         if end - start <= _MAX_CHARS:
-            return start, end, begin > 0, stop < len(words)
+            return found
         start = max(start, hit.start - _MAX_CHARS // 3)
         end = min(end, hit.end + _MAX_CHARS // 3)
         return start, end, bool(self.text[:start].strip()), bool(self.text[end:].strip())
+
+    def _words_window(self, hit: Hit, margin: int) -> Window | None:
+        """The word window from the words within `margin` characters of the hit, or None
+        when those are too few to tell it (the text goes on beyond them)."""
+        text = self.text
+        lo, hi = _word_edge(text, hit.start - margin, -1), _word_edge(text, hit.end + margin, 1)
+        words = [m.span() for m in _WORD.finditer(text, lo, hi)] or [(lo, hi)]
+        ends = [end for _, end in words]
+        first = bisect.bisect_right(ends, hit.start)
+        last = min(bisect.bisect_left(ends, hit.end), len(words) - 1)
+        if first < WORDS_BEFORE and lo > 0:
+            return None
+        begin = max(0, first - WORDS_BEFORE)
+        stop = max(last + 1, begin + SNIPPET_WORDS)
+        if stop > len(words) and hi < len(text):
+            return None
+        stop = min(len(words), stop)
+        start, end = min(words[begin][0], hit.start), max(words[stop - 1][1], hit.end)
+        before = begin > 0 or (lo > 0 and not text[:lo].isspace())
+        after = stop < len(words) or (hi < len(text) and not text[hi:].isspace())
+        return start, end, before, after
 
     def _render(self, window: Window) -> str:
         start, end, before, after = window
@@ -94,11 +121,20 @@ class SnippetText:
         body = PARAGRAPH_BREAK.join(p for p in paragraphs if p)
         return (ELLIPSIS if before else "") + body + (ELLIPSIS if after else "")
 
-    def _index(self) -> list[tuple[int, int]]:
-        if self._words is None:
-            self._words = [m.span() for m in _WORD.finditer(self.text)] or [(0, len(self.text))]
-            self._ends = [end for _, end in self._words]
-        return self._words
+
+def _word_edge(text: str, at: int, step: int) -> int:
+    """`at` within the text, moved (by `step`) out of any word it falls inside; past a long
+    word, the text's own edge."""
+    at = min(max(at, 0), len(text))
+    for _ in range(_MAX_CHARS):
+        if (
+            (at == 0 or text[at - 1].isspace())
+            if step < 0
+            else (at == len(text) or text[at].isspace())
+        ):
+            return at
+        at += step
+    return 0 if step < 0 else len(text)
 
 
 def _by_strength(hits: Sequence[Hit]) -> list[Hit]:

@@ -36,6 +36,11 @@ m.channels.enable(name) -> bool                                                 
 m.health.check() -> Health                                                         /readyz, `monitor health`, `status`
 m.health.status() -> Status                                                        feeds, outbox backlog, heartbeats, health
 m.health.heartbeats() -> tuple[Heartbeat, ...]; m.health.backlog() -> OutboxBacklog
+m.trends.series(watchlist, *, since, by, now) -> tuple[WatchlistTrend, ...]       stories/outlets per hour|day, expected, surges
+m.trends.episodes(*, since, subject, type) -> tuple[Episode, ...]                 surge/quiet episodes, newest first (the inbox's own kind)
+m.trends.check(now) -> CheckReport                                                 count, raise/close episodes (the singleton job)
+m.watchlists.history(name) -> tuple[WatchlistVersion, ...]                        every recorded definition, with diffs
+m.evidence.export(alert_id, warc, *, bundle=None) -> ExportReport                  WARC 1.1 (+ zip) of the kept pages
 m.reload(settings)                                                                 later calls use the new settings
 load_settings(path, *, check_secrets=True) -> Settings                             config + compiled watchlists (ConfigError)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.errors import InvalidRequest, NotFound
-from monitor.models import TermCount
+from monitor.models import EvidenceRef, TermCount
 from monitor.services.context import Context
 from monitor.services.records import (
     Alert,
@@ -25,6 +26,7 @@ from monitor.services.records import (
 )
 from monitor.storage import alerts as store
 from monitor.storage.alerts import AlertFilter
+from monitor.storage.evidence import story_evidence
 from monitor.storage.outbox import requeue
 
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
@@ -86,8 +88,10 @@ def _article(row: Any) -> AlertArticle:
     )
 
 
-def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
-    """An alert row (`storage.alerts`) as a record."""
+def alert_record(
+    row: Any, deliveries: tuple[Delivery, ...] = (), evidence: Sequence[EvidenceRef] = ()
+) -> Alert:
+    """An alert row (`storage.alerts`) as a record, with the evidence kept for its story."""
     return Alert(
         id=row.id,
         created_at=row.created_at,
@@ -99,6 +103,8 @@ def alert_record(row: Any, deliveries: tuple[Delivery, ...] = ()) -> Alert:
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
         triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
+        watchlist_version=row.watchlist_version,
+        evidence=tuple(evidence),
     )
 
 
@@ -132,10 +138,13 @@ class Alerts:
                 await self._known_watchlist(conn, watchlist)
             rows = await store.list_alerts(conn, wanted, limit=limit + 1)
             sent = await store.deliveries(conn, [row.id for row in rows[:limit]])
+            kept = await story_evidence(conn, [row.story_id for row in rows[:limit]])
         by_alert: dict[str, list[Delivery]] = {}
         for row in sent:
             by_alert.setdefault(row.alert_id, []).append(delivery(row))
-        items = tuple(alert_record(r, tuple(by_alert.get(r.id, ()))) for r in rows[:limit])
+        items = tuple(
+            alert_record(r, tuple(by_alert.get(r.id, ())), kept[r.story_id]) for r in rows[:limit]
+        )
         more = len(rows) > limit
         return AlertPage(items, encode_cursor(items[-1]) if more and items else None)
 
@@ -168,7 +177,8 @@ class Alerts:
             if row is None:
                 raise NotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
             sent = await store.deliveries(conn, [alert_id])
-        return alert_record(row, tuple(delivery(r) for r in sent))
+            kept = await story_evidence(conn, [row.story_id])
+        return alert_record(row, tuple(delivery(r) for r in sent), kept[row.story_id])
 
     async def show(self, alert_id: str) -> AlertDetail:
         """One alert with its deliveries and every copy of its story."""

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.models import WatchlistMatch
+from monitor.pipeline.evidence import snapshot_of
 from monitor.pipeline.match import Matcher
 from monitor.services.records import BackfillReport, TermTally
 from monitor.storage.articles import AlertBuilder, store_matches
@@ -95,7 +96,9 @@ async def backfill(
         if hits and not dry_run:
             async with engine.begin() as conn:
                 for row, match in hits:
-                    tally.new_alerts += await store_matches(conn, row, [match], build)
+                    # No page is kept for a stored article: its evidence is the stored text.
+                    kept = snapshot_of(row.text, None, 0)
+                    tally.new_alerts += await store_matches(conn, row, [match], build, kept)
         tally.scanned += len(page)
         if progress is not None:
             progress(tally.scanned, total)

@@ -19,12 +19,14 @@ from monitor.services.articles import Articles
 from monitor.services.audit import Audit
 from monitor.services.channels import Channels
 from monitor.services.context import Context
+from monitor.services.evidence import Evidence
 from monitor.services.feeds import Feeds
 from monitor.services.health import HealthService, Liveness
 from monitor.services.sessions import Sessions
 from monitor.services.settings import open_engine
 from monitor.services.stories import Stories
 from monitor.services.tokens import Tokens
+from monitor.services.trends import Trends
 from monitor.services.triage import TriageDesk
 from monitor.services.users import Users
 from monitor.services.watchlists import Watchlists
@@ -47,6 +49,8 @@ class Monitor:
     sessions: Sessions
     audit: Audit
     triage: TriageDesk
+    trends: Trends
+    evidence: Evidence
 
     @classmethod
     def build(cls, ctx: Context, *, liveness: Liveness | None = None) -> Monitor:
@@ -66,6 +70,8 @@ class Monitor:
             sessions=Sessions(ctx, users),
             audit=Audit(ctx),
             triage=TriageDesk(ctx),
+            trends=Trends(ctx),
+            evidence=Evidence(ctx),
         )
 
     @property

@@ -14,7 +14,7 @@ import functools
 import random
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -25,9 +25,19 @@ from monitor import observe
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError, one_line
-from monitor.models import Article, Entry, Extracted, Feed, ParsedFeed, Response, WatchlistMatch
+from monitor.models import (
+    Article,
+    Capture,
+    Entry,
+    Extracted,
+    Feed,
+    ParsedFeed,
+    Response,
+    WatchlistMatch,
+)
 from monitor.pipeline import canonical, dedupe, schedule
 from monitor.pipeline.charset import looks_binary
+from monitor.pipeline.evidence import snapshot_of
 from monitor.pipeline.extract import Extractor
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
 from monitor.pipeline.language import detect_language
@@ -60,6 +70,9 @@ class Ingestor:
     build_alert: AlertBuilder
     clock: Clock
     owner: str
+    # The recorded version of each watchlist (`storage.watchlist_versions`), set at start
+    # and on reload; alerts name the version that raised them.
+    versions: dict[str, int] = field(default_factory=dict)
     # Pages fetched but not yet extracted: at most `polling.concurrency` of them, or a round
     # over many feeds holds every page it fetched in memory while the pool works through them.
     _pages: asyncio.Semaphore = field(init=False, repr=False)
@@ -240,7 +253,7 @@ class Ingestor:
         return line
 
     async def _article(self, feed: Feed, entry: Entry) -> Article:
-        extracted = await self._extract(feed, entry)
+        extracted, capture = await self._extract(feed, entry)
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
         canonical_url = (
@@ -266,11 +279,14 @@ class Ingestor:
             content_hash=dedupe.content_hash(text if text.strip() else canonical_url),
             signature=dedupe.pack_fingerprint(print_),
             bands=print_.bands,
+            snapshot=snapshot_of(text, capture, self.settings.evidence.max_bytes),
         )
 
-    async def _extract(self, feed: Feed, entry: Entry) -> Extracted:
+    async def _extract(self, feed: Feed, entry: Entry) -> tuple[Extracted, Capture | None]:
+        """The extracted page and what its fetch received; no page when it is not fetched
+        or not usable (the feed's own text is stored then)."""
         if not feed.fetch_articles or not entry.url:
-            return Extracted(text="")
+            return Extracted(text=""), None
         try:
             async with self._pages:
                 page = await self.fetcher.get(
@@ -278,6 +294,7 @@ class Ingestor:
                     headers=dict(feed.headers),
                     max_bytes=self.settings.polling.max_page_bytes,
                     accept=PAGE_ACCEPT,
+                    capture=True,
                 )
                 observe.response("page", page)
                 if "html" not in page.content_type and page.content_type:
@@ -287,23 +304,27 @@ class Ingestor:
                         f"not a page: binary content served as {page.content_type or 'text'}"
                     )
                 with observe.extraction():
-                    return await self.extractor.extract(
+                    extracted = await self.extractor.extract(
                         page.body, url=page.url, charset=page.charset
                     )
+                return extracted, page.capture
         except (FetchError, ExtractError) as e:
             observe.failure("page", e)
             log.info(
                 "article page not used; storing the feed's own text", url=entry.url, error=str(e)
             )
-            return Extracted(text="")
+            return Extracted(text=""), None
 
     async def _store(self, feed: Feed, article: Article) -> StoreResult:
-        found: list[WatchlistMatch] = self.matcher.match(
-            article.title,
-            matching_body(article.text, article.summary),
-            feed_tags=feed.tags,
-            language=article.language,
-        )
+        found: list[WatchlistMatch] = [
+            replace(match, version=self.versions.get(match.watchlist))
+            for match in self.matcher.match(
+                article.title,
+                matching_body(article.text, article.summary),
+                feed_tags=feed.tags,
+                language=article.language,
+            )
+        ]
         threshold = self.settings.stories.threshold
 
         def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:

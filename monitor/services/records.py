@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.models import TermCount, WatchlistMatch
+from monitor.models import EvidenceRef, TermCount, WatchlistMatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,8 @@ class Alert:
     story: StoryRef
     deliveries: tuple[Delivery, ...] = ()
     triage: Triage = Triage()
+    watchlist_version: int | None = None  # the recorded version that raised it
+    evidence: tuple[EvidenceRef, ...] = ()  # what was kept of the story's pages
 
 
 @dataclass(frozen=True, slots=True)

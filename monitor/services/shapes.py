@@ -37,7 +37,9 @@ from monitor.services.records import (
     WatchlistTest,
 )
 from monitor.services.tokens import IssuedToken, TokenInfo
+from monitor.services.trends import TrendPoint, WatchlistTrend
 from monitor.services.triage import Precision
+from monitor.storage.episodes import Episode
 from monitor.units import iso_z
 
 
@@ -118,6 +120,7 @@ def alert_json(record: Alert) -> dict[str, Any]:
         "matches": _terms(record.matches),
         "snippets": record.snippets,
         "story_id": record.story.id,
+        "watchlist_version": record.watchlist_version,
     }
     article = record.article
     ref = ArticleRef(
@@ -129,7 +132,7 @@ def alert_json(record: Alert) -> dict[str, Any]:
         article.feed.url,
         article.feed.name,
     )
-    return alert_payload(row, ref, record.story.articles)
+    return alert_payload(row, ref, record.story.articles, record.evidence)
 
 
 @to_json.register
@@ -166,11 +169,16 @@ def _feed(record: FeedStatus) -> dict[str, Any]:
 
 
 def match_json(match: WatchlistMatch) -> dict[str, Any]:
-    """One watchlist that matched a tested text (`watchlists test --json` element)."""
+    """One watchlist that matched a tested text (`watchlists test --json` element); each hit
+    with its offsets into `title + "\n\n" + body` and the matching rule that produced it."""
     return {
         "watchlist": match.watchlist,
         "matches": _terms(match.matches),
         "snippets": list(match.snippets),
+        "hits": [
+            {"term": h.term, "actor": h.actor, "start": h.start, "end": h.end, "rule": h.rule}
+            for h in match.hits
+        ],
     }
 
 
@@ -288,4 +296,41 @@ def _precision(record: Precision) -> dict[str, Any]:
         "triaged": record.triaged,
         "false_positives": record.false_positives,
         "precision": record.precision,
+    }
+
+
+@to_json.register
+def _trend_point(record: TrendPoint) -> dict[str, Any]:
+    return {
+        "start": iso_z(record.start),
+        "stories": record.stories,
+        "outlets": record.outlets,
+        "expected": None if record.expected is None else round(record.expected, 3),
+        "band": None if record.band is None else list(record.band),
+        "surge": record.surge,
+    }
+
+
+@to_json.register
+def _episode(record: Episode) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "type": record.type,
+        "subject": record.subject,
+        "started_at": iso_z(record.started_at),
+        "ended_at": iso_z(record.ended_at),
+        "payload": dict(record.payload),
+    }
+
+
+@to_json.register
+def _watchlist_trend(record: WatchlistTrend) -> dict[str, Any]:
+    return {
+        "watchlist": record.watchlist,
+        "actor": record.actor,
+        "actors": list(record.actors),
+        "by": record.by,
+        "surge_detection": record.surge,
+        "points": [_trend_point(p) for p in record.points],
+        "episodes": [_episode(e) for e in record.episodes],
     }

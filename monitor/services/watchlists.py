@@ -22,6 +22,7 @@ from monitor.services.backfill import Progress, backfill
 from monitor.services.context import Context
 from monitor.services.records import BackfillReport, WatchlistSummary, WatchlistTest
 from monitor.services.settings import compile_matcher
+from monitor.services.watchlist_history import WatchlistVersion, watchlist_history
 from monitor.storage.alerts import watchlist_counts
 
 MAX_PREVIEW = timedelta(days=366)
@@ -129,3 +130,8 @@ class Watchlists:
             raise InvalidRequest(f"days must be 1 to {MAX_PREVIEW.days}")
         since = self.ctx.clock.now() - timedelta(days=days)
         return await self.backfill(name, since=since, dry_run=True)
+
+    async def history(self, name: str) -> tuple[WatchlistVersion, ...]:
+        """Every definition of `name` the service loaded, oldest first, each with its diff
+        from the one before; NotFound when none was recorded (even for a removed one)."""
+        return await watchlist_history(self.ctx.engine, name)

@@ -12,7 +12,7 @@ import contextlib
 import weakref
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +20,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.errors import StorageError
-from monitor.models import AlertContext, Article, WatchlistMatch, storable
+from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch, storable
 from monitor.storage.dialect import greatest, insert_ignore, xact_locks
+from monitor.storage.evidence import keep_evidence, payload_evidence
 from monitor.storage.tables import (
     alerts,
     articles,
@@ -250,7 +251,11 @@ async def insert_matches(
 
 
 async def alert_context(
-    conn: AsyncConnection, article: Article, article_id: int, story_id: int
+    conn: AsyncConnection,
+    article: Article,
+    article_id: int,
+    story_id: int,
+    evidence: tuple[EvidenceRef, ...] = (),
 ) -> AlertContext:
     feed = (
         await conn.execute(select(feeds.c.url, feeds.c.name).where(feeds.c.id == article.feed_id))
@@ -264,6 +269,7 @@ async def alert_context(
         story_id,
         int(count or 1),
         installation=await installation_id(conn),
+        evidence=tuple(evidence),
     )
 
 
@@ -296,14 +302,21 @@ async def insert_alerts(
 
 
 async def store_matches(
-    conn: AsyncConnection, row: Any, found: Sequence[WatchlistMatch], build: AlertBuilder
+    conn: AsyncConnection,
+    row: Any,
+    found: Sequence[WatchlistMatch],
+    build: AlertBuilder,
+    snapshot: Snapshot | None = None,
 ) -> int:
     """Store matches found later on a stored article (a backfill) and raise their alerts
-    where they are new; returns how many alerts were new."""
-    article = stored_article(row)
+    where they are new, keeping `snapshot` as the evidence; returns how many were new."""
+    article = replace(stored_article(row), snapshot=snapshot)
     await insert_matches(conn, row.id, found, article)
-    context = await alert_context(conn, article, row.id, row.story_id)
-    return len(await insert_alerts(conn, found, context, build))
+    evidence = await payload_evidence(conn, article, row.id, row.story_id, new_story=False)
+    context = await alert_context(conn, article, row.id, row.story_id, evidence)
+    created = len(await insert_alerts(conn, found, context, build))
+    await keep_evidence(conn, article, row.id, row.story_id, matched=bool(found), new_story=False)
+    return created
 
 
 def stored_article(row: Any) -> Article:
@@ -368,10 +381,16 @@ async def _store_once(
             )
         await _index_bands(conn, article, article_id, story_id, new_story)
         created: tuple[tuple[str, str], ...] = ()
+        feed = None
         if found:
             await insert_matches(conn, article_id, found, article)
-            context = await alert_context(conn, article, article_id, story_id)
+            evidence = await payload_evidence(conn, article, article_id, story_id, new_story)
+            context = await alert_context(conn, article, article_id, story_id, evidence)
             created = await insert_alerts(conn, found, context, build)
+            feed = (context.feed_url, context.feed_name)
+        await keep_evidence(
+            conn, article, article_id, story_id, matched=bool(found), new_story=new_story, feed=feed
+        )
         return StoreResult(
             article_id,
             story_id,

@@ -8,6 +8,7 @@ Every insert the pipeline makes is idempotent through a unique key: entries on
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +64,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CompressedBytes(TypeDecorator[bytes]):
+    """Bytes stored zlib-compressed (evidence blobs), handed back as they were given."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else zlib.compress(value, 6)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else zlib.decompress(bytes(value))
 
 
 def _id() -> Column[int]:
@@ -211,6 +225,7 @@ alerts = Table(
     Column("matches", JSON, nullable=False),  # [{"term", "actor", "count"}]
     Column("snippets", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("watchlist_version", Integer),  # watchlist_versions.version that raised it
     # triage: new | acknowledged | dismissed | false_positive, by whom, when, with a note
     Column("triage_state", String(16), nullable=False, server_default="new"),
     Column("triage_note", Text),
@@ -224,6 +239,63 @@ alerts = Table(
 Index("ix_alerts_created_at", alerts.c.created_at)
 Index("ix_alerts_triage_state", alerts.c.triage_state, alerts.c.created_at)
 Index("ix_alerts_article_id", alerts.c.article_id)
+Index("ix_alerts_story_id", alerts.c.story_id)
+
+# Evidence (`storage.evidence`): what an alerted story's articles looked like when fetched.
+# Blobs are content-addressed (sha256 of the uncompressed bytes) and shared by snapshots;
+# snapshots outlive their article (retention deletes articles, not evidence).
+evidence_blobs = Table(
+    "evidence_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),  # uncompressed bytes
+    Column("data", CompressedBytes, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+evidence_snapshots = Table(
+    "evidence_snapshots",
+    metadata,
+    _id(),
+    Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
+    Column(
+        "article_id",
+        BigInteger,
+        ForeignKey("articles.id", ondelete="SET NULL"),
+        unique=True,
+    ),
+    Column("request_url", Text),  # NULL when no page was fetched (the feed's text was kept)
+    Column("final_url", Text),
+    Column("peer_ip", String(64)),
+    Column("status", Integer),
+    Column("exchanges", JSON, nullable=False),  # every hop: request and response headers
+    Column("body_sha256", String(64), nullable=False),  # evidence_blobs key of the kept body
+    Column("received_sha256", String(64)),  # of the whole body as received
+    Column("received_bytes", BigInteger, nullable=False, default=0),
+    Column("cut_note", Text, nullable=False, default=""),
+    Column("text_sha256", String(64), nullable=False),  # evidence_blobs key of the text
+    Column("meta", JSON, nullable=False),  # the article's metadata as stored
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_evidence_snapshots_story_id", evidence_snapshots.c.story_id)
+Index("ix_evidence_snapshots_created_at", evidence_snapshots.c.created_at)
+
+# Every distinct watchlist definition loaded, once (`storage.watchlist_versions`).
+watchlist_versions = Table(
+    "watchlist_versions",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the canonical JSON
+    Column("definition", Text, nullable=False),  # the canonical JSON itself
+    Column("first_loaded_at", UTCDateTime, nullable=False),
+    Column("last_loaded_at", UTCDateTime, nullable=False),
+    Column("host", Text, nullable=False),
+    UniqueConstraint("name", "version", name="uq_watchlist_versions_name_version"),
+    UniqueConstraint("name", "sha256", name="uq_watchlist_versions_name_sha256"),
+)
 
 outbox = Table(
     "outbox",
@@ -286,6 +358,45 @@ periodic_tasks = Table(
     Column("next_run_at", UTCDateTime),
 )
 
+# Stories and outlets per watchlist (actor "" = the whole watchlist) per UTC hour, derived
+# from stored matches by the trends job (`storage.trends.refresh_counts`); kept after
+# retention deletes the articles, so baselines outlive the article text.
+trend_counts = Table(
+    "trend_counts",
+    metadata,
+    Column("watchlist", Text, primary_key=True),
+    Column("actor", Text, primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("stories", Integer, nullable=False),
+    Column("outlets", Integer, nullable=False),
+)
+Index("ix_trend_counts_hour", trend_counts.c.hour)
+
+# Surge and quiet episodes: one row per episode, its alert raised when the row is inserted.
+# At most one open episode (ended_at NULL) per (type, subject): the unique key that keeps a
+# restart or a second worker from raising the same episode twice.
+OPEN_EPISODE = text("ended_at IS NULL")
+trend_episodes = Table(
+    "trend_episodes",
+    metadata,
+    Column("id", String(40), primary_key=True),  # srg_… / qui_… derived from the episode
+    Column("type", String(32), nullable=False),  # watchlist.surge|watchlist.quiet|coverage.quiet
+    Column("subject", Text, nullable=False),  # the watchlist name or the feed tag
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("payload", JSON, nullable=False),  # the alert payload as sent
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index(
+    "uq_trend_episodes_open",
+    trend_episodes.c.type,
+    trend_episodes.c.subject,
+    unique=True,
+    postgresql_where=OPEN_EPISODE,
+    sqlite_where=OPEN_EPISODE,
+)
+Index("ix_trend_episodes_subject", trend_episodes.c.subject, trend_episodes.c.started_at)
+
 # Accounts of the HTTP API and console. Passwords are argon2 hashes; tokens and session ids
 # are random and only their SHA-256 is stored (a lookup key that reveals nothing).
 users = Table(
@@ -336,3 +447,5 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_audit_log_target", audit_log.c.target, audit_log.c.at)
+# The trends job finds matches stored since its watermark (a backfill's among them).
+Index("ix_matches_created_at", matches.c.created_at)

@@ -75,10 +75,19 @@ ARTICLES = {
         "en",
     ),
     "old": ("Kabul airport reopened", "Flights to Kabul resumed on Monday.", 24 * 40, "en"),
+    "spellings": (
+        "#ISISK والقاعدة",
+        "Представители Талибана заявили, что Исламского государства здесь нет.",
+        9,
+        "ru",
+    ),
 }
 # query → articles it matches, newest first
 EXPECTED = {
-    "ISIS-K": ["seed"],
+    "ISIS-K": ["seed", "spellings"],  # #ISISK joined (matching rule 1)
+    "القاعدة": ["spellings"],  # with a proclitic (rule 5)
+    "Талибан": ["spellings"],  # inflected (rule 6)
+    '"Исламское государство"': ["spellings"],
     "Kandahar NEAR/2 Kabul": ["seed"],
     "Kabul": ["seed", "slash", "old"],  # kabul.com is no URL token to the index
     "Daesh": ["slash"],
@@ -91,7 +100,7 @@ EXPECTED = {
     "crisis": ["crisis"],
     "floods AND NOT Kabul": ["floods"],
     "(Taliban OR Kabul) AND NOT ISIS": ["old"],
-    "NOT Kabul": ["fa", "ru", "floods", "crisis", "hyphen", "ur"],
+    "NOT Kabul": ["fa", "ru", "floods", "crisis", "hyphen", "ur", "spellings"],
     "ISIS NEAR/0 Daesh": ["slash"],
     '"economic crisis" OR "relief agencies"': ["floods", "crisis"],
 }
@@ -285,8 +294,17 @@ async def test_articles_too_long_for_a_tsvector_are_always_candidates(
 
 
 def test_preselection_takes_positive_terms_only_when_the_query_needs_one() -> None:
-    assert preselection(parse_query('"ISIS-K" NEAR/5 Kabul')) == [("isis", "k"), ("kabul",)]
-    assert preselection(parse_query("Taliban’s AND NOT Herat")) == [("taliban", "s")]
+    assert preselection(parse_query('"ISIS-K" NEAR/5 Kabul')) == [
+        ("isis", "k"),
+        ("isisk",),
+        ("kabul",),
+    ]
+    assert preselection(parse_query("Taliban’s AND NOT Herat")) == [("talibans",), ("taliban", "s")]
+    assert preselection(parse_query('"Исламское государство"')) == [
+        ("исламское", "государство"),
+        ("исламск",),
+    ]
+    assert ("للقاعده",) in (preselection(parse_query("القاعدة")) or [])
     assert preselection(parse_query("NOT Herat")) is None
     assert preselection(parse_query("Kabul OR NOT Herat")) is None
     assert fts5_query([("isis", "k"), ("kabul",)]) == '"isis k" * OR "kabul" *'

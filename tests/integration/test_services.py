@@ -93,7 +93,7 @@ async def test_alert_show_has_deliveries_and_every_copy_and_the_webhook_shape(
     payload = alert_json(alert)
     assert set(payload) == {
         "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article",
-        "story",
+        "story", "evidence",
     }  # fmt: skip
     assert payload["story"] == {"id": story, "articles": 2}
     shown = to_json(detail)

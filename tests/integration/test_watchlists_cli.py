@@ -127,13 +127,26 @@ def test_test_prints_the_json_shape_for_a_file(offline: Path) -> None:
     found = _json(_monitor(offline, "watchlists", "test", "--json", str(SEED_FILE)))
     assert [f["watchlist"] for f in found] == ["isis-k", "muttaqi-near"]
     for element in found:
-        assert set(element) == {"watchlist", "matches", "snippets"}
+        assert set(element) == {"watchlist", "matches", "snippets", "hits"}
         assert all(set(m) == {"term", "actor", "count"} for m in element["matches"])
+        assert all(set(h) == {"term", "actor", "start", "end", "rule"} for h in element["hits"])
     assert found[0]["matches"] == [
         {"term": "ISIS-K", "actor": "ISIS-Khorasan", "count": 5},
         {"term": "ISIS-Khorasan", "actor": "ISIS-Khorasan", "count": 4},
     ]
     assert "ISIS-K’s Expansion" in found[0]["snippets"][0]
+
+
+def test_test_json_says_which_rule_produced_each_hit(offline: Path) -> None:
+    text = "ISKP and #ISISK, then Isis K. Thompson; IS K and داعش \u200bخراسان"
+    (found,) = _json(_monitor(offline, "watchlists", "test", "--json", "-", stdin=text))
+    whole = "\n\n" + text
+    hits = [(whole[h["start"] : h["end"]], h["term"], h["rule"]) for h in found["hits"]]
+    assert hits == [
+        ("ISKP", "ISKP", "exact"),
+        ("ISISK", "ISIS-K", "joined"),
+        ("داعش \u200bخراسان", "داعش خراسان", "invisible"),
+    ]
 
 
 def test_test_reads_stdin_and_prints_an_empty_array_when_nothing_matches(offline: Path) -> None:

@@ -21,6 +21,7 @@ from monitor.metrics import Metrics
 from monitor.models import Article
 from monitor.notify.outbox import alert_builder
 from monitor.pipeline import dedupe
+from monitor.pipeline.evidence import snapshot_of
 from monitor.services import Monitor
 from monitor.services.context import Context
 from monitor.storage.articles import StoreResult, store_article
@@ -81,6 +82,7 @@ def article(feed_id: int, guid: str, title: str, text: str, *, at: datetime = NO
         content_hash=dedupe.content_hash(title + text),
         signature=dedupe.pack_fingerprint(print_),
         bands=print_.bands,
+        snapshot=snapshot_of(text, None, 0),  # no page fetched: the text is the evidence
     )
 
 

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    before: Callable[[], None] | None = None  # runs in the server thread before answering
 
 
 class FeedServer:
@@ -104,6 +106,8 @@ class FeedServer:
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
+        if route.before is not None:
+            route.before()
         if route.delay:
             time.sleep(route.delay)
         etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'

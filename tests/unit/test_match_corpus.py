@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import pickle
+import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.config import WatchlistConfig
 from monitor.errors import ConfigError
-from monitor.models import TermCount, WatchlistMatch
+from monitor.models import Hit, TermCount, WatchlistMatch
 from monitor.pipeline.match import Matcher, search_text
-from monitor.pipeline.normalize import term_form
 from monitor.pipeline.snippets import ELLIPSIS, build_snippets, highlight_spans
 from tests.support.match_cases import CASES, ISIS_K_ACTOR, Case
 
@@ -50,9 +54,10 @@ def test_case(case: Case) -> None:
     assert len(found) == 1, f"{case.id}: expected a match"
     assert {m.term for m in found[0].matches} == set(case.hits)
     text = "\n\n" + case.text
-    for hit in found[0].hits:
-        published = term_form(text[hit.start : hit.end]).key
-        assert published.startswith(hit.normalized), (published, hit)
+    for hit in found[0].hits:  # the hit's offsets hold its term, whole: matched alone, it hits
+        alone = text[hit.start : hit.end]
+        (again,) = _run(replace(case, text=alone))
+        assert (hit.term, 2, 2 + len(alone)) in {(h.term, h.start, h.end) for h in again.hits}
 
 
 def _seed() -> tuple[str, str]:
@@ -299,3 +304,45 @@ def test_matcher_survives_pickling_for_a_process_pool() -> None:
     matcher = Matcher.compile([_watchlist(actors=[ISIS_K_ACTOR], query="Kabul NEAR/2 attack")])
     copy = pickle.loads(pickle.dumps(matcher))
     assert copy.match("", "ISKP attack in Kabul") == matcher.match("", "ISKP attack in Kabul")
+
+
+def _global_window(text: str, start: int, end: int) -> str:
+    """The snippet window as first written: every word of the text indexed, then 30 around."""
+    words = [m.span() for m in re.finditer(r"\S+", text)]
+    ends = [e for _, e in words]
+    first = bisect.bisect_right(ends, start)
+    last = min(bisect.bisect_left(ends, end), len(words) - 1)
+    begin = max(0, first - 12)
+    stop = min(len(words), max(last + 1, begin + 30))
+    a, b = min(words[begin][0], start), max(words[stop - 1][1], end)
+    if b - a > 600:
+        a, b = max(a, start - 200), min(b, end + 200)
+        shown = _shown(text[a:b])
+        return (
+            (ELLIPSIS if text[:a].strip() else "") + shown + (ELLIPSIS if text[b:].strip() else "")
+        )
+    shown = _shown(text[a:b])
+    return (ELLIPSIS if begin > 0 else "") + shown + (ELLIPSIS if stop < len(words) else "")
+
+
+def _shown(part: str) -> str:
+    """A snippet's text: whitespace runs as one space, a blank line as " — "."""
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", part))
+    return " — ".join(p for p in paragraphs if p)
+
+
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghij", min_size=1, max_size=60), min_size=1, max_size=400
+    ),
+    spaces=st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", "\t "]), min_size=1),
+    at=st.integers(min_value=0),
+)
+def test_snippet_window_looks_only_near_the_hit_and_cuts_as_the_whole_text_would(
+    words: list[str], spaces: list[str], at: int
+) -> None:
+    text = "".join(w + spaces[i % len(spaces)] for i, w in enumerate(words))
+    index = at % len(words)
+    start = sum(len(w) + len(spaces[i % len(spaces)]) for i, w in enumerate(words[:index]))
+    hit = Hit("t", None, "t", start, start + len(words[index]))
+    assert build_snippets(text, [hit]) == (_global_window(text, hit.start, hit.end),)

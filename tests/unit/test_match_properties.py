@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import snowballstemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,9 @@ def _matched(term: str, text: str) -> bool:
     return bool(_matcher(term).match("", text))
 
 
+DASH_LIKE = {*DASHES, " - ", " – ", "\u200b"}  # a dash, or nothing (a zero-width space)
+
+
 @given(
     words=WORDS,
     separators=st.lists(st.sampled_from(SEPARATORS), min_size=2, max_size=2),
@@ -55,12 +59,48 @@ def test_a_match_survives_dash_apostrophe_space_and_punctuation_variants(
     right: str,
     title_case: bool,
 ) -> None:
+    """Rule 1: a dash of the term matches any dash, nothing, or a space; the space (and any
+    other separator) only in the term's exact case."""
     term = "-".join(words)
     shown = [w.title() if title_case else w for w in words]
-    joined = shown[0] + "".join(separators[i % 2] + w for i, w in enumerate(shown[1:]))
+    used = [separators[i % 2] for i in range(len(words) - 1)]
+    joined = shown[0] + "".join(sep + w for sep, w in zip(used, shown[1:], strict=True))
     possessive = possessive if words[-1][-1] in LATIN else ""  # an English possessive
     text = f"{left} {before}{joined}{possessive}{after} {right}"
-    assert _matched(term, text), (term, text)
+    at = 2 + len(left) + 1 + len(before)
+    starts = {hit.start for m in _matcher(term).match("", text) for hit in m.hits}
+    exact_case = shown == words
+    if exact_case or all(sep in DASH_LIKE for sep in used):
+        assert at in starts, (term, text)
+    else:
+        assert at not in starts, (term, text)
+
+
+# Every proclitic combination rule 5 names (ك does not occur in ARABIC).
+CLITICS = {
+    "و",
+    "ف",
+    "ب",
+    "ل",
+    "ال",
+    "وال",
+    "فال",
+    "بال",
+    "لل",
+    "ول",
+    "فل",
+    "وب",
+    "فب",
+    "ولل",
+    "فلل",
+}
+CLITICS |= {"وبال", "فبال"}
+RUSSIAN = snowballstemmer.stemmer("russian")
+
+
+def _inflected(word: str, longer: str) -> bool:
+    """Rule 6: `longer` has the Snowball stem of `word`, or its stem is `word` itself."""
+    return len(word) >= 4 and RUSSIAN.stemWord(longer) in (RUSSIAN.stemWord(word), word)
 
 
 @given(
@@ -73,12 +113,21 @@ def test_a_match_survives_dash_apostrophe_space_and_punctuation_variants(
 def test_no_term_matches_strictly_inside_a_longer_word(
     word: str, prefix: str, suffix: str, left: str, right: str
 ) -> None:
-    if suffix in ("s", "es"):  # an English plural of the term, which matches by design
-        suffix += "x"
+    """Only a proclitic before an Arabic term (rule 5), an inflection after a Russian word
+    (rule 6) or an English plural make a longer word that matches."""
     if not prefix + suffix:
         return
-    text = f"{left} {prefix}{word}{suffix} {right}"
-    assert not _matched(word, text), (word, text)
+    longer = prefix + word + suffix
+    text = f"{left} {longer} {right}"
+    if not _matched(word, text):
+        return
+    if word[0] in ARABIC:
+        allowed = not suffix and prefix in CLITICS and len(word) >= 3
+    elif word[0] in CYRILLIC:
+        allowed = not prefix and _inflected(word, word + suffix)
+    else:
+        allowed = not prefix and suffix in ("s", "es")
+    assert allowed, (word, text)
 
 
 @given(
@@ -153,3 +202,67 @@ def test_original_spans_stay_in_bounds_and_in_order(text: str) -> None:
     spans = [norm.original_span(i, i + 1) for i in range(len(norm.text))]
     assert all(0 <= a <= b <= len(text) for a, b in spans)
     assert [a for a, _ in spans] == sorted(a for a, _ in spans)
+
+
+ACCENTED = {"a": "āáàäå", "e": "éèēë", "i": "īíï", "o": "ōóöø", "u": "ūúü", "c": "ç", "n": "ñ"}
+ACCENTED |= {"s": "š", "z": "ž", "l": "ł", "d": "đ", "h": "ḥ"}
+INSIDE = ["", "", "\u00ad", "\u200b", "\u200d", "\u2060", "\u200e", "\u200f", "\ufeff", "ʿ", "ʾ"]
+
+
+@given(
+    word=_word(LATIN),
+    accents=st.lists(st.integers(min_value=0, max_value=9), min_size=8, max_size=8),
+    inside=st.lists(st.sampled_from(INSIDE), min_size=8, max_size=8),
+    combining=st.booleans(),
+    left=FILLER,
+    right=FILLER,
+)
+def test_folding_keeps_a_hits_offsets_on_the_original_text(
+    word: str,
+    accents: list[int],
+    inside: list[str],
+    combining: bool,
+    left: str,
+    right: str,
+) -> None:
+    """Rules 2 and 3: diacritics, transliteration marks and invisible characters inside the
+    text's spelling fold away, and the hit still covers exactly that spelling."""
+    letters = []
+    for i, letter in enumerate(word):
+        variants = ACCENTED.get(letter, "")
+        shown = variants[accents[i] % len(variants)] if variants and accents[i] < 5 else letter
+        if combining and shown == letter:
+            shown += "\u0301"
+        letters.append(shown + (inside[i] if i < len(word) - 1 else ""))
+    shown = "".join(letters)
+    text = f"{left} {shown} {right}"
+    at = 2 + len(left) + 1
+    hits = {(h.start, h.end) for m in _matcher(word).match("", text) for h in m.hits}
+    assert (at, at + len(shown)) in hits, (word, shown)
+
+
+ARABIC_INSIDE = ["", "", "\u0640", "\u064e", "\u0650", "\u0651", "\u200d", "\u00ad"]
+# The word must not start with ال (the article then is the term's own) nor with a letter that
+# makes a prefix ambiguous (وو…).
+ARABIC_WORD = st.text(alphabet="بتثجحخدذرزسشصضطظعغقمنهی", min_size=3, max_size=7)
+
+
+@given(
+    word=ARABIC_WORD,
+    clitic=st.sampled_from(sorted(CLITICS)),
+    inside=st.lists(st.sampled_from(ARABIC_INSIDE), min_size=8, max_size=8),
+    left=FILLER,
+    right=FILLER,
+)
+def test_a_clitic_hit_covers_the_whole_written_word(
+    word: str, clitic: str, inside: list[str], left: str, right: str
+) -> None:
+    """Rule 5 with rules 2 and 3 around it: tatweel, harakat and invisible characters inside
+    the written word, and the hit covers exactly that word, proclitics included."""
+    written = clitic + "".join(
+        c + (inside[i] if i < len(word) - 1 else "") for i, c in enumerate(word)
+    )
+    text = f"{left} {written} {right}"
+    at = 2 + len(left) + 1
+    hits = {(h.start, h.end) for m in _matcher(word).match("", text) for h in m.hits}
+    assert (at, at + len(written)) in hits, (word, written)

@@ -17,9 +17,11 @@ from monitor.pipeline.normalize import (
 @pytest.mark.parametrize(
     ("text", "form"),
     [
-        ("ISIS-K’s Expansion", "isis k's expansion"),
-        ("ISIS–K ISIS—K ISIS‑K ISIS−K", "isis k isis k isis k isis k"),
-        ("ISIS - K", "isis k"),
+        ("ISIS-K’s Expansion", "isis-ks expansion"),
+        ("ISIS–K ISIS—K ISIS‑K ISIS−K", "isis-k isis-k isis-k isis-k"),
+        ("ISIS - K", "isis-k"),
+        ("a -\n- b", "a-b"),
+        ("a -\n\n b", "a\n\nb"),
         ("a  b\t\tc\u00a0d", "a b c d"),
         ("a\nb", "a\nb"),
         ("a \n b", "a b"),
@@ -52,14 +54,15 @@ def test_matching_form(text: str, form: str) -> None:
 
 def test_cased_form_keeps_case_at_the_same_offsets() -> None:
     norm = normalize("ISIS–K’s  Expansion")
-    assert norm.cased == "ISIS K's Expansion"
+    assert norm.cased == "ISIS-Ks Expansion"
     assert len(norm.cased) == len(norm.text)
 
 
 @pytest.mark.parametrize(
     ("form", "view"),
     [
-        ("isis k's expansion", "isis k's expansion"),
+        ("isis-ks expansion", "isis ks expansion"),
+        ("l'etat", "l etat"),
         ("(isis), k.", " isis   k "),
         ("'isis' don't militants'", " isis  don t militants "),
         ("a\nb a\n\nb", "a b a  b"),
@@ -77,7 +80,7 @@ def test_word_view(form: str, view: str) -> None:
     ("text", "key"),
     [
         ("ISIS-K", "isis k"),
-        ("ISIS–K’s", "isis k's"),
+        ("ISIS–K’s", "isis ks"),
         (" Kabul ", "kabul"),
         ("U.S. Army", "u s  army"),
         ("داعـش خراسان", "داعش خراسان"),
@@ -120,9 +123,9 @@ def test_acronym_rule(text: str, acronym: bool) -> None:
 @pytest.mark.parametrize(
     ("key", "variants"),
     [
-        ("attack", ("attack", "attacks", "attack's")),
-        ("church", ("church", "churchs", "church's", "churches")),
-        ("isis", ("isis", "isiss", "isis's", "isises")),
+        ("attack", ("attack", "attacks")),
+        ("church", ("church", "churchs", "churches")),
+        ("isis", ("isis", "isiss", "isises")),
         ("kabul 2024", ("kabul 2024",)),
         ("داعش", ("داعش",)),
         ("игил", ("игил",)),
@@ -172,5 +175,5 @@ def test_offsets_of_an_empty_text() -> None:
 
 def test_nfkc_composition_after_removed_character() -> None:
     # Removing the ZWJ leaves e + combining acute, which NFKC composes on a second pass.
-    assert normalize_text("e\u200d\u0301x") == "éx"
-    assert normalize_text(normalize_text("e\u200d\u0301x")) == "éx"
+    assert normalize_text("e\u200d\u0301x") == "ex"  # composed, then the accent folded
+    assert normalize_text("ş\u200d\u0327x") == "sx"

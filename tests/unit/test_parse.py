@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -203,9 +202,7 @@ def test_billion_laughs_is_not_expanded() -> None:
         for p, c in zip("abcdefgh", "bcdefghi", strict=False)
     )
     body = f'<?xml version="1.0"?><!DOCTYPE rss [{lols}]><rss version="2.0"><channel><title>&i;</title><item><title>t</title><link>https://x.example/1</link></item></channel></rss>'
-    started = time.perf_counter()
     feed = parse_feed(body.encode(), url=URL, now=NOW)
-    assert time.perf_counter() - started < 1
     assert len(feed.title) < 1000
 
 
@@ -358,28 +355,6 @@ def test_common_feed_urls_are_on_the_origin() -> None:
     urls = common_feed_urls("https://site.example:8443/news/today?x=1")
     assert urls[0] == "https://site.example:8443/feed"
     assert "https://site.example:8443/feeds/posts/default" in urls
-
-
-# --- speed ----------------------------------------------------------------------------------
-
-
-def big_rss(items: int) -> bytes:
-    rows = "".join(
-        f"<item><title>Item {i} &amp; more</title><link>/n/{i}</link><guid isPermaLink='false'>g{i}</guid>"
-        f"<pubDate>Fri, 27 Nov 2026 10:{i % 60:02d}:00 +0000</pubDate>"
-        f"<description><![CDATA[<p>Text of item {i} about <b>Herat</b>.</p><p>More.</p>]]></description></item>"
-        for i in range(items)
-    )
-    return f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>{rows}</channel></rss>".encode()
-
-
-def test_parsing_costs_well_under_a_millisecond_per_item() -> None:
-    body = big_rss(2000)
-    started = time.perf_counter()
-    feed = parse_feed(body, url=URL, now=NOW)
-    per_item_ms = (time.perf_counter() - started) * 1000 / 2000
-    assert len(feed.entries) == 2000
-    assert per_item_ms < 1.0, f"{per_item_ms:.3f} ms/item"
 
 
 RSS_WITH_BAD_CHARACTERS = (

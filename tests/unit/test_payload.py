@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.config import ChannelConfig, settings_from_dict
-from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
+from monitor.models import AlertContext, Article, EvidenceRef, TermCount, WatchlistMatch
 from monitor.notify.digest import HeldRow, Rollup
 from monitor.notify.payload import (
     alert_id,
@@ -108,7 +109,8 @@ def test_payload_has_exactly_the_documented_keys() -> None:
     alert, rows = alert_rows(make_match(), make_context(), make_channels(), NOW)
     payload = json.loads(rows[0]["body"])
     assert list(payload) == [
-        "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article", "story"
+        "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article",
+        "story", "evidence",
     ]  # fmt: skip
     assert payload["id"] == alert["id"] == alert_id(INSTALLATION, "isis-k", 45)
     assert payload["type"] == "alert.created"
@@ -151,6 +153,40 @@ def test_alert_row_matches_the_alerts_table() -> None:
             "feed_url": "https://news.example/rss",
             "feed_name": "Example News",
         },
+        "watchlist_version": None,
+    }
+
+
+def test_evidence_names_each_kept_page_the_version_and_the_export_command() -> None:
+    kept = EvidenceRef(
+        article_id=123,
+        url="https://news.example/a/1",
+        final_url="https://news.example/a/1?amp=0",
+        status=200,
+        fetched_at=NOW,
+        response_sha256="ab" * 32,
+        text_sha256="cd" * 32,
+        truncated=False,
+    )
+    context = replace(make_context(), evidence=(kept,))
+    alert, rows = alert_rows(replace(make_match(), version=2), context, make_channels(), NOW)
+    assert alert["watchlist_version"] == 2
+    assert json.loads(rows[0]["body"])["evidence"] == {
+        "watchlist_version": 2,
+        "articles": [
+            {
+                "article_id": 123,
+                "url": "https://news.example/a/1",
+                "final_url": "https://news.example/a/1?amp=0",
+                "status": 200,
+                "fetched_at": "2026-11-27T16:30:05Z",
+                "response_sha256": "ab" * 32,
+                "text_sha256": "cd" * 32,
+                "truncated": False,
+            }
+        ],
+        "export": f"monitor evidence export {alert['id']} -o {alert['id']}.warc.gz",
+        "api": f"/api/v1/alerts/{alert['id']}/evidence",
     }
 
 
@@ -229,9 +265,10 @@ def test_derive_id_length() -> None:
 
 
 def test_highlight_marks_terms_in_their_written_variants() -> None:
-    text = "ISIS‑K and isis k claimed it; ISKP’s men; crisis in Kabul; ISIS-Khorasan"
+    text = "ISIS‑K, #ISISK and isis k claimed it; ISKP’s men; crisis in Kabul; ISIS-Khorasan"
     marked = [piece for piece, hit in highlight(text, ["ISIS-K", "ISKP", "ISIS-Khorasan"]) if hit]
-    assert marked == ["ISIS‑K", "isis k", "ISKP’s", "ISIS-Khorasan"]
+    # `isis k` is no hit of ISIS-K: a dash read as a space needs the term's exact case
+    assert marked == ["ISIS‑K", "ISISK", "ISKP’s", "ISIS-Khorasan"]
 
 
 def test_highlight_without_terms_is_the_text() -> None:

@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/v1/alerts/{alert_id}/triage"): Row(
         "analyst", 200, f"/api/v1/alerts/{ALERT}/triage", {"state": "acknowledged"}
     ),
+    ("GET", "/api/v1/alerts/{alert_id}/evidence"): Row(
+        "viewer", 200, f"/api/v1/alerts/{ALERT}/evidence"
+    ),
     ("POST", "/api/v1/alerts/{alert_id}/retry"): Row(
         "analyst", 200, f"/api/v1/alerts/{ALERT}/retry"
     ),
@@ -74,6 +77,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/watchlists/{name}/preview"): Row(
         "analyst", 200, "/api/v1/watchlists/isis-k/preview?days=3"
     ),
+    ("GET", "/api/v1/trends"): Row("viewer", 200, "/api/v1/trends?watchlist=isis-k&by=hour"),
+    ("GET", "/api/v1/trends/episodes"): Row("viewer", 200),
     ("GET", "/api/v1/channels"): Row("viewer", 200),
     ("POST", "/api/v1/channels/{name}/test"): Row("admin", 200, "/api/v1/channels/desk-log/test"),
     ("GET", "/api/v1/status"): Row("viewer", 200),

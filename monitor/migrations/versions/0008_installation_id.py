@@ -1,7 +1,7 @@
 """installation: one random id per database, mixed into alert ids; entry errors; feed notes
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06 07:00:00
 
 Alert ids were derived from (watchlist, story number) alone, so two databases (a rebuilt
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

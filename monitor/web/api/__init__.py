@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from monitor.web.api import accounts, alerts, articles, channels, feeds, status, stories, watchlists
+from monitor.web.api import (
+    accounts,
+    alerts,
+    articles,
+    channels,
+    feeds,
+    status,
+    stories,
+    trends,
+    watchlists,
+)
 
 router = APIRouter(prefix="/api/v1")
-for _module in (alerts, stories, articles, feeds, watchlists, channels, status, accounts):
+for _module in (alerts, stories, articles, feeds, watchlists, trends, channels, status, accounts):
     router.include_router(_module.router)

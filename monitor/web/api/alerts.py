@@ -1,17 +1,24 @@
-"""`/api/v1/alerts`: list (filters, cursor pages), show, triage, retry deliveries."""
+"""`/api/v1/alerts`: list (filters, cursor pages), show, triage, retry deliveries, export the
+evidence."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from monitor.services.shapes import to_json
 from monitor.web.api import schemas
 from monitor.web.api.common import Analyst, Facade, Limit, Since, Viewer, errors, since_time
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-AlertId = Annotated[str, Path(max_length=40, description="an alert id (alt_…)")]
+AlertId = Annotated[str, PathParam(max_length=40, description="an alert id (alt_…)")]
 
 
 @router.get("", response_model=schemas.AlertPage, responses=errors(400))
@@ -67,3 +74,45 @@ async def retry_alert(m: Facade, who: Analyst, alert_id: AlertId) -> dict[str, A
         actor=who.name, action="alert.retry", target=f"alert:{alert_id}", after={"requeued": count}
     )
     return {"requeued": count}
+
+
+EVIDENCE_TYPES = {"warc": "application/warc", "zip": "application/zip"}
+
+
+@router.get(
+    "/{alert_id}/evidence",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "the evidence file",
+            "content": {media: {} for media in EVIDENCE_TYPES.values()},
+        },
+        **errors(404),
+    },
+)
+async def export_evidence(
+    m: Facade,
+    who: Viewer,
+    alert_id: AlertId,
+    format: Annotated[
+        Literal["warc", "zip"],
+        Query(description="warc: WARC 1.1, gzip per record; zip: the WARC, pages, text, manifest"),
+    ] = "warc",
+) -> FileResponse:
+    """The alert's evidence, as `monitor evidence export` writes it; audited."""
+    folder = Path(tempfile.mkdtemp(prefix="evidence-"))
+    warc = folder / f"{alert_id}.warc.gz"
+    bundle = folder / f"{alert_id}.zip" if format == "zip" else None
+    try:
+        await m.evidence.export(alert_id, warc, bundle=bundle)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    await m.audit.record(actor=who.name, action="evidence.export", target=f"alert:{alert_id}")
+    path = bundle or warc
+    return FileResponse(
+        path,
+        media_type=EVIDENCE_TYPES[format],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

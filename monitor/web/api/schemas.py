@@ -5,7 +5,7 @@ key added there without a field here fails the API tests (extra keys are forbidd
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,6 +66,29 @@ class Triage(Out):
     at: Timestamp | None
 
 
+class EvidencePage(Out):
+    """One kept page: sha256 of the body as received and of the text as stored."""
+
+    article_id: int | None
+    url: str
+    final_url: str | None
+    status: int | None
+    fetched_at: Timestamp
+    response_sha256: str | None
+    text_sha256: str
+    truncated: bool
+
+
+class Evidence(Out):
+    """What was kept for the alert's story, the watchlist version that raised it, and how
+    to export it (the CLI command and this API's route)."""
+
+    watchlist_version: int | None
+    articles: list[EvidencePage]
+    export: str
+    api: str
+
+
 class Alert(Out):
     """The alert payload (the webhook body's facts) with deliveries and triage."""
 
@@ -78,6 +101,7 @@ class Alert(Out):
     snippets: list[str]
     article: AlertArticle
     story: StoryRef
+    evidence: Evidence
     deliveries: list[Delivery]
     triage: Triage
 
@@ -226,10 +250,50 @@ class Watchlist(Out):
     precision: Precision
 
 
+class TrendPoint(Out):
+    start: Timestamp
+    stories: int
+    outlets: int
+    expected: float | None = Field(description="stories the surge test expected")
+    band: list[int] | None = Field(description="[low, high]: 95 % Poisson band of expected")
+    surge: bool = Field(description="a surge episode was raised in this bucket")
+
+
+class TrendEpisode(Out):
+    id: str
+    type: Literal["watchlist.surge", "watchlist.quiet", "coverage.quiet"]
+    subject: str
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    payload: dict[str, Any] = Field(description="the alert payload the channels were sent")
+
+
+class WatchlistTrend(Out):
+    watchlist: str
+    actor: str | None
+    actors: list[str]
+    by: Literal["hour", "day"]
+    surge_detection: bool
+    points: list[TrendPoint]
+    episodes: list[TrendEpisode]
+
+
+class TestHit(Out):
+    """One hit of a tested text: offsets into `title + "\n\n" + text` and the matching rule
+    that produced it (`exact`, or rule names joined by `+`: README "Matching rules")."""
+
+    term: str
+    actor: str | None
+    start: int
+    end: int
+    rule: str
+
+
 class WatchlistMatch(Out):
     watchlist: str
     matches: list[TermCount]
     snippets: list[str]
+    hits: list[TestHit]
 
 
 class WatchlistTest(Out):

@@ -1,11 +1,12 @@
-"""The alerts inbox (filters in the URL, cursor pages), one alert explained (story timeline,
+"""The alerts inbox (filters in the URL, cursor pages; surge and quiet episodes above the
+alerts, their own kind), one alert explained (story timeline,
 matched terms, marked snippets, deliveries, triage, audit trail), and triage itself."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,8 @@ from monitor.web.console.render import redirect, render
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 50
+EPISODES = 10
+EPISODE_SPAN = timedelta(days=7)  # when the inbox's filters name no period
 _DONE = {
     "acknowledged": "Acknowledged.",
     "dismissed": "Dismissed.",
@@ -92,6 +95,8 @@ async def inbox(
         return error_page(request, who, 400, "Bad filter", str(e))
     outlets = await console_of(request).outlets([a.story.id for a in page.items])
     newest = page.items[0].created_at if page.items and not cursor else now
+    asked = None if cursor else _episode_query(filters, now)
+    episodes = await monitor.trends.episodes(**asked) if asked else ()
     context = who.page(
         request,
         title="Alerts",
@@ -100,6 +105,7 @@ async def inbox(
         cursor=cursor,
         next_url=f"{base}?{filters.query(cursor=page.next_cursor)}" if page.next_cursor else "",
         outlets=outlets,
+        episodes=episodes,
         filters=filters,
         states=STATES,
         watchlists=[w.name for w in monitor.settings.watchlists],
@@ -109,6 +115,22 @@ async def inbox(
         + filters.query(after=newest.isoformat()),
     )
     return render(request, "console/inbox.html", context)
+
+
+def _episode_query(filters: InboxFilter, now: datetime) -> dict[str, Any] | None:
+    """Which surges and silences the inbox shows above its first page (`Trends.episodes`
+    arguments): those of the filtered watchlist (or all) within the filtered period (or the
+    last week); none when the filters ask for a triage state or a language, which episodes
+    do not have. The filters were checked by `InboxFilter.arguments` already."""
+    if filters.state or filters.language:
+        return None
+    since = parse_since(filters.since, now)
+    return {
+        "since": now - since if since else EPISODE_SPAN,
+        "subject": filters.watchlist or None,
+        "limit": EPISODES,
+        "now": now,
+    }
 
 
 @router.get("/alerts/{alert_id}", name="console.alert")

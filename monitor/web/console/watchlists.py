@@ -1,15 +1,18 @@
-"""Watchlists: each definition as loaded, alerts per day over 30 days (server-side SVG),
-precision from triage, a test box (pasted text or a URL, nothing stored or sent) and a
-preview (a dry-run backfill over the last N days)."""
+"""Watchlists: each definition as loaded, alerts per day over 30 days and stories per day or
+hour with the expected band and surge markers (server-side SVG), its surge and quiet
+episodes, precision from triage, a test box (pasted text or a URL, nothing stored or sent)
+and a preview (a dry-run backfill over the last N days)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from monitor.errors import MonitorError
-from monitor.web.console.chart import bar_chart
+from monitor.services.trends import Bucket
+from monitor.web.console.chart import bar_chart, trend_chart
 from monitor.web.console.deps import CheckedForm, Viewer, console_of, monitor_of, require
 from monitor.web.console.pages import ConsoleRoute, error_page
 from monitor.web.console.render import render
@@ -18,6 +21,7 @@ router = APIRouter(route_class=ConsoleRoute)
 CHART_DAYS = 30
 PREVIEW_DAYS = (1, 7, 30, 90)
 MAX_TEST = 200_000
+TREND_SPANS = {"day": timedelta(days=30), "hour": timedelta(hours=72)}
 
 
 @router.get("/watchlists", name="console.watchlists")
@@ -28,8 +32,10 @@ async def watchlists(request: Request, who: Viewer) -> Response:
 
 
 @router.get("/watchlists/{name}", name="console.watchlist")
-async def watchlist(request: Request, who: Viewer, name: str, preview: int = 0) -> Response:
-    context = await _page(request, who, name)
+async def watchlist(
+    request: Request, who: Viewer, name: str, preview: int = 0, by: str = "day"
+) -> Response:
+    context = await _page(request, who, name, by)
     if context is None:
         return error_page(
             request, who, 404, "No such watchlist", f"No watchlist {name!r} is configured."
@@ -62,7 +68,7 @@ async def watchlist_test(request: Request, who: Viewer, form: CheckedForm, name:
     return render(request, "console/watchlist.html", context)
 
 
-async def _page(request: Request, who: Viewer, name: str) -> dict[str, Any] | None:
+async def _page(request: Request, who: Viewer, name: str, by: str = "day") -> dict[str, Any] | None:
     monitor = monitor_of(request)
     definition = next((w for w in monitor.settings.watchlists if w.name == name), None)
     summary = next((w for w in await monitor.watchlists.list() if w.name == name), None)
@@ -70,6 +76,8 @@ async def _page(request: Request, who: Viewer, name: str) -> dict[str, Any] | No
         return None
     days = await console_of(request).alerts_per_day(name, days=CHART_DAYS)
     precision = (await monitor.triage.precision()).get(name)
+    bucket: Bucket = "hour" if by == "hour" else "day"
+    (trend,) = await monitor.trends.series(name, since=TREND_SPANS[bucket], by=bucket)
     return who.page(
         request,
         title=f"Watchlist {name}",
@@ -84,6 +92,8 @@ async def _page(request: Request, who: Viewer, name: str) -> dict[str, Any] | No
             ],
         },
         chart=bar_chart(days),
+        trend=trend,
+        trend_chart=trend_chart(trend.points, bucket),
         precision={
             "triaged": precision.triaged if precision else 0,
             "false_positives": precision.false_positives if precision else 0,
