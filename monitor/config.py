@@ -38,7 +38,7 @@ from pydantic_settings import (
 )
 
 from monitor.errors import ConfigError
-from monitor.units import parse_duration, parse_size
+from monitor.units import format_duration, parse_duration, parse_size
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
 PLAIN_SECTIONS = ("database", "polling", "delivery", "server", "retention", "stories", "evidence")
@@ -109,6 +109,31 @@ class PollingConfig(_Section):
     tick: Duration = timedelta(seconds=5)
     silent_factor: float = Field(default=4.0, gt=1)
     silent_channel: str = ""
+    # New entries taken per poll; the rest are taken by the next polls (a 100,000-item feed
+    # must not hold a worker, its memory and its event loop for minutes).
+    max_entries_per_poll: int = Field(default=500, ge=1, le=1_000_000)
+    # A worker whose heartbeat (written every tick) is this old is dead: its leases are free.
+    # Unset: 4 ticks, at least 20 s (`dead_after`).
+    worker_timeout: OptionalDuration = None
+
+    @model_validator(mode="after")
+    def _intervals(self) -> PollingConfig:
+        if self.min_interval > self.max_interval:
+            raise ValueError(
+                f"min_interval ({format_duration(self.min_interval)}) is longer than"
+                f" max_interval ({format_duration(self.max_interval)})"
+            )
+        if self.worker_timeout is not None and self.worker_timeout < 2 * self.tick:
+            raise ValueError(
+                f"worker_timeout ({format_duration(self.worker_timeout)}) must be at least"
+                f" twice the tick ({format_duration(self.tick)}): a live worker beats every tick"
+            )
+        return self
+
+    @property
+    def dead_after(self) -> timedelta:
+        """How old a worker's heartbeat is when its leases become free to claim."""
+        return self.worker_timeout or max(timedelta(seconds=20), 4 * self.tick)
 
     @field_validator("allow_networks")
     @classmethod
@@ -435,24 +460,42 @@ class Settings(BaseSettings):
 
 def _location(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for item in loc:
+    for position, item in enumerate(loc):
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("log", "email", "webhook") and parts and parts[-1].startswith("channels."):
+        elif position == 2 and loc[0] == "channels" and item in ("log", "email", "webhook"):
             continue  # the discriminator tag pydantic inserts, not a key the user wrote
         else:
             parts.append(("." if parts else "") + str(item))
     return "".join(parts)
 
 
+# Pydantic's wording for a wrong type, in the words of a TOML file.
+_TYPE_MESSAGES = {
+    "tuple_type": 'must be a list, e.g. ["a", "b"]',
+    "list_type": 'must be a list, e.g. ["a", "b"]',
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "string_type": "must be a string in quotes",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+}
+
+
 def _explain(error: ValidationError, source: str) -> ConfigError:
     first = error.errors()[0]
     key = _location(first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "missing":
-        message = "required key is missing"
+    message = _TYPE_MESSAGES.get(first["type"]) or (
+        first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+    )
     return ConfigError(f"{source}: {key}: {message}")
 
 

@@ -22,6 +22,8 @@ MonitorError                 base of everything raised on purpose
 
 from __future__ import annotations
 
+import copy
+
 
 class MonitorError(Exception):
     """Base class of every error feed-monitor raises on purpose."""
@@ -41,6 +43,13 @@ class FetchError(MonitorError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def naming(self, url: str) -> FetchError:
+        """The same error, its line prefixed with the URL: for a user who gave the URL to a
+        command (`HTTP 404` alone does not say what was missing)."""
+        named = copy.copy(self)
+        named.args = (f"{url}: {self}",)
+        return named
 
 
 class FetchTimeout(FetchError):

@@ -123,7 +123,15 @@ class Housekeeping:
     ) -> bool:
         now = self.clock.now()
         return await run_singleton(
-            self.engine, name, self.owner, now, SINGLETON_LEASE, every, job, clock=self.clock.now
+            self.engine,
+            name,
+            self.owner,
+            now,
+            SINGLETON_LEASE,
+            every,
+            job,
+            clock=self.clock.now,
+            dead_after=self.settings.polling.dead_after,
         )
 
     def periodic_jobs(self) -> list[PeriodicJob]:

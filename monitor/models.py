@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (no UTF-8 encoding exists).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database text column holds (NUL, lone surrogates) replaced by
+    U+FFFD: one character for one, so offsets into the text stay right."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,19 @@ class Article:
     bands: tuple[str, ...] = ()  # LSH band keys of the signature
     snapshot: Snapshot | None = None  # kept as evidence if the article's story alerts
 
+    def storable(self) -> Article:
+        """This article with every text field `storable`."""
+        return replace(
+            self,
+            guid=storable(self.guid),
+            url=storable(self.url),
+            canonical_url=storable(self.canonical_url),
+            title=storable(self.title),
+            author=storable(self.author),
+            summary=storable(self.summary),
+            text=storable(self.text),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -213,6 +236,10 @@ class WatchlistMatch:
     hits: tuple[Hit, ...] = field(default=())
     version: int | None = None  # the recorded watchlist version that matched
 
+    def storable(self) -> WatchlistMatch:
+        """This match with its snippets `storable` (they quote the article)."""
+        return replace(self, snippets=tuple(map(storable, self.snippets)))
+
 
 @dataclass(frozen=True, slots=True)
 class EvidenceRef:
@@ -238,6 +265,7 @@ class AlertContext:
     feed_name: str
     story_id: int
     story_articles: int
+    installation: str  # the database's random id, part of every alert id
     evidence: tuple[EvidenceRef, ...] = ()
 
 
@@ -254,7 +282,8 @@ class OutboxMessage:
     body: str  # JSON, sent unchanged on every attempt
     alert_id: str | None = None
     row_id: int | None = None
-    attempts: int = 0  # attempts made before this one
+    attempts: int = 0  # attempts made before this one, all told (kept across `alerts retry`)
+    retried_from: int = 0  # `attempts` when it was last requeued: the budget counts from here
     created_at: datetime | None = None
 
     @property

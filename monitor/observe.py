@@ -15,7 +15,6 @@ from monitor import metrics
 from monitor.errors import FetchError, HTTPStatusError
 from monitor.models import Article, Response, WatchlistMatch
 from monitor.notify.base import OutboxMessage
-from monitor.notify.payload import alert_id
 
 
 class PollResult(Protocol):
@@ -35,7 +34,7 @@ class StoreOutcome(Protocol):
     @property
     def duplicate_of(self) -> str | None: ...
     @property
-    def alert_ids(self) -> tuple[str, ...]: ...
+    def alerted(self) -> tuple[str, ...]: ...
 
 
 def poll_outcome(report: PollResult) -> str:
@@ -93,10 +92,8 @@ def stored(
     )
     for match in found:
         metrics.matched(match.watchlist)
-        if result.story_id is not None and alert_id(match.watchlist, result.story_id) in set(
-            result.alert_ids
-        ):
-            metrics.alert_raised(match.watchlist)
+    for watchlist in result.alerted:
+        metrics.alert_raised(watchlist)
 
 
 def _published_at(message: OutboxMessage) -> datetime | None:

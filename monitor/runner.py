@@ -14,7 +14,7 @@ import structlog
 from monitor.app import Runtime, load_settings, open_runtime
 from monitor.config import Settings
 from monitor.scheduler import RoundReport, Service, run_round
-from monitor.services.ingest import PollReport
+from monitor.services.polls import PollReport
 from monitor.storage.engine import is_sqlite, single_writer
 from monitor.storage.feeds import clear_stale_leases
 
@@ -79,6 +79,8 @@ async def serve(settings: Settings, config_file: Path, *, say: Say) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop_requested.set)
     loop.add_signal_handler(signal.SIGINT, stop_requested.set)
+    # SIGHUP's default action ends the process: until the runtime can reload, say so instead.
+    loop.add_signal_handler(signal.SIGHUP, say, "reload ignored: the service is still starting")
     with single_writer(settings.database.url):
         async with open_runtime(settings) as runtime:
             await _clear_leases_if_sqlite(runtime)

@@ -22,7 +22,7 @@ from monitor.errors import one_line
 from monitor.housekeeping import Housekeeping
 from monitor.models import Feed
 from monitor.server import StatusServer, serve_status
-from monitor.services.ingest import PollReport
+from monitor.services.polls import PollReport
 from monitor.storage import feeds as feed_store
 from monitor.storage.heartbeats import beat
 from monitor.storage.listen import OUTBOX_CHANNEL, listen
@@ -81,6 +81,7 @@ class Poller:
                 limit=self.capacity,
                 all_feeds=all_feeds,
                 not_polled_since=not_polled_since,
+                dead_after=rt.settings.polling.dead_after,
                 fetch_articles=rt.settings.polling.fetch_articles,
             )
 
@@ -129,6 +130,33 @@ async def run_round(
             progress(poll)
 
     await beat(runtime.engine, runtime.owner, started)
+    beating = asyncio.create_task(_keep_beating(runtime), name="heartbeat")
+    try:
+        await _poll_round(runtime, poller, all_feeds, started, done)
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
+    return report
+
+
+async def _keep_beating(runtime: Runtime) -> None:
+    """Beat every tick while a round runs, so other workers never take this one for dead."""
+    while True:
+        await asyncio.sleep(runtime.settings.polling.tick.total_seconds())
+        try:
+            await beat(runtime.engine, runtime.owner, runtime.clock.now())
+        except Exception as e:  # the database is away for a moment: the next beat retries
+            log.warning("heartbeat failed", error=str(e).splitlines()[0] if str(e) else repr(e))
+
+
+async def _poll_round(
+    runtime: Runtime,
+    poller: Poller,
+    all_feeds: bool,
+    started: datetime,
+    done: Callable[[PollReport], None],
+) -> None:
     # Claim in batches of at least half the slots: each claim is a transaction (a scan of
     # the due feeds), and claiming after every single completion made that the round's cost.
     batch = max(1, runtime.settings.polling.concurrency // 2)
@@ -145,8 +173,6 @@ async def run_round(
         if not poller.in_flight:
             break
         await asyncio.wait(list(poller.in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
-    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
-    return report
 
 
 class Service:
@@ -233,6 +259,10 @@ class Service:
     async def run(self) -> None:
         """Tick until `stop()`; then finish or release claimed work within shutdown_timeout."""
         settings = self.runtime.settings
+        # Beat before anything can claim (a delivery woken by NOTIFY, a singleton job): a
+        # worker killed in its first second must leave a heartbeat for its leases to be
+        # taken over when it goes stale; leases of a holder that never beat wait out the lease.
+        await beat(self.runtime.engine, self.runtime.owner, self.runtime.clock.now())
         self._job(self.tick, settings.polling.tick.total_seconds(), "tick")
         self._job(self.deliver, self.delivery_every, "deliver")
         for name, seconds, job in self.runtime.delivery.periodic_jobs():

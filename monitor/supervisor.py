@@ -10,7 +10,11 @@ and stops them:
   cannot help;
 - SIGTERM/SIGINT is forwarded to every worker; the supervisor waits for them up to
   `delivery.shutdown_timeout` plus a margin, SIGKILLs stragglers, and exits 0 when every
-  worker stopped cleanly;
+  worker stopped cleanly; SIGHUP is forwarded (each worker reloads);
+- workers die with the supervisor (SIGTERM from the kernel when it is SIGKILLed), so none
+  outlives it holding its port;
+- a worker that cannot listen on its port exits 2 like a config error: everything stops
+  with that one line instead of restarting forever;
 - with `[server] enabled`, worker i listens on `server.port + i`.
 
 SQLite serves one process, so `--workers` above 1 on SQLite is refused (exit 2).
@@ -32,6 +36,7 @@ import structlog
 
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
+from monitor.lifetime import SUPERVISOR_ENV
 from monitor.storage.engine import sqlite_path
 
 log = structlog.get_logger("monitor.supervisor")
@@ -118,9 +123,17 @@ class Supervisor:
         codes = [slot.last_exit for slot in self.slots if slot.last_exit is not None]
         return 0 if all(code in CLEAN_EXITS for code in codes) else 1
 
+    def forward(self, signum: int) -> None:
+        """Pass a signal (SIGHUP: reload) on to every running worker."""
+        log.info("forwarding signal to workers", signal=signal.Signals(signum).name)
+        self._signal_all(signum)
+
     async def _start(self, slot: Slot) -> asyncio.subprocess.Process:
         argv = list(self.command(slot.index))
-        process = await asyncio.create_subprocess_exec(*argv, env=dict(self.env(slot.index)))
+        # The worker asks the kernel for SIGTERM when this process dies (`lifetime`), so a
+        # SIGKILLed supervisor leaves no worker holding its port.
+        env = dict(self.env(slot.index)) | {SUPERVISOR_ENV: str(os.getpid())}
+        process = await asyncio.create_subprocess_exec(*argv, env=env)
         slot.process, slot.started_at = process, time.monotonic()
         log.info("worker started", worker=slot.index, pid=process.pid)
         return process
@@ -223,6 +236,7 @@ async def _run_with_signals(supervisor: Supervisor) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, supervisor.stop)
+    loop.add_signal_handler(signal.SIGHUP, supervisor.forward, signal.SIGHUP)
     log.info("supervisor started", workers=len(supervisor.slots), pid=os.getpid())
     code = await supervisor.run()
     log.info("supervisor stopped", exit=code)

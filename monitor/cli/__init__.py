@@ -64,7 +64,16 @@ def _global(
         str | None,
         typer.Option("--log-format", help="json or console (default: console on a TTY)."),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More logging: `run -v` logs a line per poll (status, entries, new, skipped"
+            " and why); other commands: -v info, -vv debug.",
+        ),
+    ] = 0,
 ) -> None:
     if log_format not in (None, "json", "console"):
         raise typer.BadParameter("must be json or console", param_hint="--log-format")
@@ -76,6 +85,11 @@ def options(ctx: typer.Context) -> Options:
     obj = ctx.find_root().obj
     assert isinstance(obj, Options)
     return obj
+
+
+def counted(count: int, word: str, plural: str = "") -> str:
+    """ "1 article", "2 articles" (`plural` for words not made with -s)."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from monitor.cli import call, fail, out, print_json, since_option
+from monitor.cli import call, counted, fail, out, print_json, since_option
 from monitor.cli.accounts import actor
 from monitor.errors import DeliveryError
 from monitor.services import Monitor
@@ -22,6 +22,8 @@ from monitor.units import iso_z
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
+ID_WIDTH = len("alt_") + 16
+TIME_WIDTH = len("2026-11-27T16:30:00Z")
 
 
 def register(app: typer.Typer) -> None:
@@ -85,7 +87,15 @@ def list_alerts(
         print_json([alert_json(a) for a in page.items])
         return
     table = Table(
-        "id", "created", "watchlist", "severity", "matches", "story", "article", "deliveries"
+        # Ids and times are never cut, in a pipe or a narrow terminal: they are copied.
+        Column("id", no_wrap=True, min_width=ID_WIDTH),
+        Column("created", no_wrap=True, min_width=TIME_WIDTH),
+        "watchlist",
+        "severity",
+        "matches",
+        "story",
+        "article",
+        "deliveries",
     )
     for alert in page.items:
         data = alert_json(alert)
@@ -108,7 +118,7 @@ def list_alerts(
 @alerts_app.command("show")
 def show_alert(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…), or a unique prefix of it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One alert: matches, snippets, article, story and every delivery with attempts and last error."""
@@ -138,7 +148,10 @@ def _print_alert(alert: Alert) -> None:
         ),
         highlight=False,
     )
-    out.print(safe(f"story #{alert.story.id}: {alert.story.articles} articles"), highlight=False)
+    out.print(
+        safe(f"story #{alert.story.id}: {counted(alert.story.articles, 'article')}"),
+        highlight=False,
+    )
     triage = alert.triage
     verdict = f" by {triage.by}" if triage.by else ""
     note = f": {triage.note}" if triage.note else ""
@@ -175,8 +188,14 @@ def _print_evidence(alert: Alert) -> None:
 def _delivery_line(d: Delivery) -> str:
     shown = to_json(d)
     error = f"  last error: {d.last_error}" if d.last_error else ""
-    when = shown["sent_at"] or f"next attempt {shown['next_attempt_at']}"
-    return f"  delivery {d.channel}: {d.status} after {d.attempts} attempts, {when}{error}"
+    when = {
+        "sent": f"sent {shown['sent_at']}",
+        "dead": "no further attempts (`monitor alerts retry` requeues it)",
+        "rolled": "rolled into a digest",
+        "held": f"held until {shown['next_attempt_at']}",
+    }.get(d.status, f"next attempt {shown['next_attempt_at']}")
+    tried = counted(d.attempts, "attempt")
+    return f"  delivery {d.channel}: {d.status} after {tried}, {when}{error}"
 
 
 @alerts_app.command("triage")
@@ -206,7 +225,8 @@ def retry(
     """Requeue an alert's failed deliveries (or all dead-lettered ones); sent ones are never resent."""
     count = call(ctx, lambda m: m.alerts.retry(alert_id, dead=dead))
     out.print(
-        f"requeued {count} deliveries; the running service (or `monitor run --once`) sends them"
+        f"requeued {counted(count, 'delivery', 'deliveries')}; the running service"
+        " (or `monitor run --once`) sends them"
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli import call, err, out, print_json, since_option
+from monitor.cli import call, counted, err, out, print_json, since_option
 from monitor.cli.marks import highlighted
 from monitor.services.records import FoundArticle
 from monitor.services.shapes import to_json
@@ -73,7 +73,7 @@ def show_article(
         safe(
             f"{article.url}\n{article.feed.name or article.feed.url}  "
             f"published {shown['published_at'] or '?'}  language {article.language or '?'}  "
-            f"story {detail.story.id} ({detail.story.articles} articles)"
+            f"story {detail.story.id} ({counted(detail.story.articles, 'article')})"
         ),
         highlight=False,
     )
@@ -104,7 +104,8 @@ def search_articles(
     for found in result.articles:
         _print_found(found, list(result.words))
     err.print(
-        f"{len(result.articles)} found; {result.candidates} articles read ({result.method})",
+        f"{len(result.articles)} found; {counted(result.candidates, 'article')} read"
+        f" ({result.method})",
         style="dim",
         highlight=False,
     )
@@ -164,7 +165,7 @@ def show_story(
     out.print(
         safe(
             f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
-            f"{story.articles} articles from {len(story.outlets)} outlets"
+            f"{counted(story.articles, 'article')} from {counted(len(story.outlets), 'outlet')}"
         ),
         highlight=False,
     )

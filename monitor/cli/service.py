@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
-from monitor.cli import call, err, fail, load, options, out, print_json, run_async
+from monitor.cli import call, counted, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
@@ -61,11 +62,16 @@ def run(
     if once:
         report = run_async(lambda: _once(settings, all_feeds))
         out.print(
-            f"polled {len(report.polls)} feeds: {report.stored} articles stored, "
-            f"{report.alerts} alerts, {report.delivered} messages delivered, {report.errors} feed errors",
+            f"polled {counted(len(report.polls), 'feed')}: "
+            f"{counted(report.stored, 'article')} stored, {counted(report.alerts, 'alert')}, "
+            f"{counted(report.delivered, 'message')} delivered, "
+            f"{counted(report.errors, 'feed error')}",
             highlight=False,
         )
         return
+    from monitor.lifetime import follow_supervisor
+
+    follow_supervisor(os.environ)
     run_async(lambda: _serve(settings, opts.config))
 
 
@@ -83,8 +89,9 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
             totals["errors"] += poll.error is not None
             status.update(
                 safe(
-                    f"polled {totals['feeds']} feeds: {totals['stored']} articles stored,"
-                    f" {totals['errors']} errors (last: {poll.url})",
+                    f"polled {counted(totals['feeds'], 'feed')}: "
+                    f"{counted(totals['stored'], 'article')} stored,"
+                    f" {counted(totals['errors'], 'error')} (last: {poll.url})",
                     limit=TITLE_CHARS,
                 )
             )
@@ -93,9 +100,13 @@ async def _once(settings: Settings, all_feeds: bool) -> RoundReport:
 
 
 async def _serve(settings: Settings, config_file: Path) -> None:
+    import structlog
+
     from monitor.runner import serve
 
-    await serve(settings, config_file, say=lambda line: err.print(safe(line), highlight=False))
+    # Reload and start-up notices are log lines, JSON lines too in `--log-format json`.
+    log = structlog.get_logger("monitor.service")
+    await serve(settings, config_file, say=lambda line: log.info(line))
 
 
 def demo(
@@ -141,20 +152,21 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-feed health: state, last poll, last success, last error, next poll, articles."""
-    report = call(ctx, lambda m: m.health.status())
+    report = call(ctx, lambda m: m.health.status(), migrate=False)
     if as_json:
         print_json(to_json(report.feeds))
         return
+    # Times fold rather than end in "…" in a pipe or a narrow terminal: never cut.
     table = Table(
         "id",
         "name",
         "state",
-        "last poll",
-        "last success",
-        "next poll",
+        Column("last poll", overflow="fold"),
+        Column("last success", overflow="fold"),
+        Column("next poll", overflow="fold"),
         "every",
         "articles",
-        "last error",
+        "last error / note",
     )
     for feed in report.feeds:
         f = to_json(feed)
@@ -175,7 +187,7 @@ def status(
                 f["next_poll_at"] or "-",
                 every,
                 feed.articles,
-                safe(feed.last_error, limit=ERROR_CHARS),
+                safe(feed.last_error or feed.note, limit=ERROR_CHARS),
             )
         )
     out.print(table)

@@ -11,6 +11,7 @@ verification always stays on. SMTP 5xx answers are permanent failures (dead-lett
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -70,6 +71,19 @@ def _match_list(payload: Mapping[str, Any]) -> list[str]:
     ]
 
 
+# Right-to-left letters: Hebrew, Arabic (with Persian, Pashto, Urdu), Syriac, Thaana, N'Ko
+# and the Arabic presentation forms.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _dir(text: str) -> str:
+    """` dir="rtl"` for text written mostly right to left (an Arabic or Persian headline or
+    snippet), so mail clients lay it out and punctuate it correctly; else nothing."""
+    letters = len(_LETTER.findall(text))
+    return ' dir="rtl"' if letters and len(_RTL.findall(text)) * 2 > letters else ""
+
+
 def alert_subject(payload: Mapping[str, Any]) -> str:
     """`[HIGH] isis-k: <headline>`."""
     title = payload.get("article", {}).get("title") or "(untitled)"
@@ -126,14 +140,16 @@ def alert_html(payload: Mapping[str, Any], zone: ZoneInfo) -> str:
     article, terms = payload.get("article", {}), matched_terms(payload)
     feed, url = article.get("feed", {}), escape(article.get("url", ""))
     snippets = "".join(
-        f"<blockquote>{_marked_html(s, terms)}</blockquote>" for s in payload.get("snippets", ())
+        f"<blockquote{_dir(s)}>{_marked_html(s, terms)}</blockquote>"
+        for s in payload.get("snippets", ())
     )
+    title = article.get("title") or "(untitled)"
     matched = ", ".join(escape(item) for item in _match_list(payload))
     return (
         "<!doctype html><html><body>"
         f"<p><strong>[{escape(str(payload['severity']).upper())}]</strong>"
         f" watchlist <strong>{escape(payload['watchlist'])}</strong></p>"
-        f'<h2><a href="{url}">{escape(article.get("title") or "(untitled)")}</a></h2>'
+        f'<h2{_dir(title)}><a href="{url}">{escape(title)}</a></h2>'
         f"<p>Matched: {matched}</p>{snippets}"
         f'<p>Source: <a href="{escape(feed.get("url", ""))}">'
         f"{escape(feed.get('name') or feed.get('url', ''))}</a><br>"

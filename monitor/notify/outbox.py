@@ -151,6 +151,7 @@ class DeliveryWorker:
                 lease=self.lease,
                 limit=self.batch,
                 channels=channels,
+                dead_after=self.settings.polling.dead_after,
             )
 
     async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> int:
@@ -220,25 +221,31 @@ class DeliveryWorker:
             await store.release(conn, [_row(message)], self.owner)
 
     async def _disable(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
+        # Messages in flight together all meet the 410: the channel is disabled (and said so)
+        # once, by the first of them.
+        first = message.channel not in self._gone
         self._gone.add(message.channel)
         reason = f"{one_line(error, limit=500)}: channel disabled"
         async with self.engine.begin() as conn:
-            await store.disable_channel(conn, message.channel, reason, now)
+            if first:
+                await store.disable_channel(conn, message.channel, reason, now)
             await store.mark_failed(conn, _row(message), reason, now)
         observe.delivery_failed(message, "disabled")
-        log.error("channel disabled", channel=message.channel, id=message.event_id, reason=reason)
+        if first:
+            log.error("channel disabled", channel=message.channel, reason=reason)
 
     async def _failed(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
         attempts, text = message.attempts + 1, one_line(error, limit=500)
         fields = {"channel": message.channel, "id": message.event_id, "attempts": attempts}
         async with self.engine.begin() as conn:
-            if error.permanent or attempts >= self.settings.delivery.max_attempts:
+            budget_used = attempts - message.retried_from
+            if error.permanent or budget_used >= self.settings.delivery.max_attempts:
                 await store.dead_letter(conn, _row(message), text)
                 observe.delivery_failed(message, "dead")
                 log.error("delivery dead-lettered", error=text, **fields)
                 return
             delay = retry_delay(
-                attempts,
+                budget_used,
                 base=self.settings.delivery.retry_base,
                 cap=self.settings.delivery.retry_max,
                 jitter=self._rand(),

@@ -37,9 +37,10 @@ def derive_id(prefix: str, *parts: str, length: int = 16) -> str:
     return prefix + base64.b32encode(digest).decode("ascii").translate(_CROCKFORD)[:length]
 
 
-def alert_id(watchlist: str, story_id: int) -> str:
-    """The alert id of a (watchlist, story): the same on every retry, restart and re-run."""
-    return derive_id("alt_", watchlist, str(story_id))
+def alert_id(installation: str, watchlist: str, story_id: int) -> str:
+    """The alert id of a (watchlist, story) in one database: the same on every retry, restart
+    and re-run, and never the id of an alert of another database (`installation` is random)."""
+    return derive_id("alt_", installation, watchlist, str(story_id))
 
 
 def channel_message_id(alert: str, channel: str) -> str:
@@ -81,7 +82,7 @@ class ArticleRef:
 def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> dict[str, Any]:
     """The `alerts` row of a watchlist match on an article of a story."""
     return {
-        "id": alert_id(match.watchlist, context.story_id),
+        "id": alert_id(context.installation, match.watchlist, context.story_id),
         "watchlist": match.watchlist,
         "story_id": context.story_id,
         "article_id": context.article_id,
@@ -89,7 +90,20 @@ def alert_row(match: WatchlistMatch, context: AlertContext, now: datetime) -> di
         "matches": [{"term": m.term, "actor": m.actor, "count": m.count} for m in match.matches],
         "snippets": [clip(s, SNIPPET_CHARS) for s in match.snippets],
         "created_at": now,
+        "article_snapshot": article_snapshot(ArticleRef.from_context(context)),
         "watchlist_version": match.version,
+    }
+
+
+def article_snapshot(article: ArticleRef) -> dict[str, Any]:
+    """What an alert keeps of its article, for when the article is deleted."""
+    return {
+        "url": article.url,
+        "title": article.title,
+        "published_at": iso_z(article.published_at),
+        "language": article.language,
+        "feed_url": article.feed_url,
+        "feed_name": article.feed_name,
     }
 
 

@@ -208,3 +208,10 @@ class _CanonicalFinder(HTMLParser):
             self.og_url = self.og_url or found.get("content", "")
         elif tag == "base":
             self.base = self.base or found.get("href", "")
+
+
+def linkless_key(feed_url: str, guid: str) -> str:
+    """The URL key of an entry without a link: the feed's URL with the entry's guid as its
+    fragment, so such entries (guid-only bulletins) dedupe by guid and content, never all
+    collapse into the feed's URL."""
+    return f"{feed_url}#entry={quote(guid, safe='')}"

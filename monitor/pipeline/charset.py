@@ -44,6 +44,23 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]
 _SCAN = 200_000  # characters scanned for mojibake
 
 
+# C0 controls other than tab, newline, form feed and carriage return, and DEL: text has few.
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 32), 127])
+_BINARY_SAMPLE = 8192
+
+
+def looks_binary(body: bytes) -> bool:
+    """Whether a body served as text is binary: a NUL or more than 1 % control bytes in its
+    first 8 kB (UTF-16/32 text, recognised by its byte-order mark, is text)."""
+    sample = body[:_BINARY_SAMPLE]
+    if not sample or bom_encoding(sample) is not None:
+        return False
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls * 100 > len(sample)
+
+
 def bom_encoding(body: bytes) -> str | None:
     """The encoding a byte-order mark announces, if there is one."""
     return next((codec for bom, codec in _BOMS if body.startswith(bom)), None)

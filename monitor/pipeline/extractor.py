@@ -15,12 +15,9 @@ a retiring pool's workers never sit beside the new ones (≈ 50 MB each).
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +27,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from monitor.errors import ExtractError
+from monitor.lifetime import expect_pool_children, join_pool
 from monitor.models import Extracted
 
 _T = TypeVar("_T")
@@ -54,26 +52,9 @@ def detect_text_language(text: str, limit: int) -> str:
 def _quiet_worker() -> None:
     """Worker start-up: die with the forkserver, and silence library loggers that would
     write to stderr in every process."""
-    die_with_parent()
+    join_pool()
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Have Linux SIGKILL this process when its parent dies. The forkserver (whose parent is
-    the service) and the pool workers (whose parent is the forkserver) call it, so a
-    SIGKILLed or OOM-killed service does not leave its pool behind, ≈ 140 MB a process,
-    every time the supervisor restarts it. Elsewhere than Linux it does nothing."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # no prctl: the pool outlives a killed service
-        return
 
 
 def _default_workers() -> int:
@@ -137,6 +118,7 @@ class Extractor:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        expect_pool_children()
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=_pool_context(),
@@ -171,6 +153,16 @@ class Extractor:
         except BrokenProcessPool as exc:
             self._replace_broken(pool)
             raise ExtractError(f"extraction worker died on {url}") from exc
+
+    async def run(self, job: Callable[[], _T]) -> _T:
+        """Run other CPU-heavy work (a big feed's parse) in a worker, off the event loop and
+        its GIL; a worker that dies raises ExtractError."""
+        pool, future = await self._submit(job)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            self._replace_broken(pool)
+            raise ExtractError("a pool worker died") from exc
 
     async def detect_language(self, text: str, *, limit: int) -> str:
         """The language of the text's first `limit` characters, detected in a worker ("" when

@@ -124,6 +124,16 @@ def search_text(query: str, title: str, body: str) -> list[Hit] | None:
     return list(found[0].hits) if found else None
 
 
+def matching_body(text: str, feed_text: str) -> str:
+    """The body an article is matched on: its text, then the feed's own text (summary or
+    content) unless the text already holds it, so a page that extracted badly or not at all
+    never hides what the feed said. Hit offsets past the text point into the feed's text."""
+    feed_words = " ".join(feed_text.split())
+    if not feed_words or feed_words in " ".join(text.split()):
+        return text
+    return f"{text}\n\n{feed_text}"
+
+
 @lru_cache(maxsize=64)
 def _search_matcher(query: str) -> Matcher:
     builder = _Builder()

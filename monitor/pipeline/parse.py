@@ -32,11 +32,11 @@ import feedparser
 import xxhash
 
 from monitor.errors import ParseError, one_line
-from monitor.models import Entry, ParsedFeed
+from monitor.models import Entry, ParsedFeed, storable
 from monitor.pipeline.charset import decode_xml
 from monitor.pipeline.dates import parse_date
 from monitor.pipeline.discover import find_feed_links
-from monitor.pipeline.plaintext import html_to_text, plain_title, storable
+from monitor.pipeline.plaintext import html_to_text, plain_title
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1"
 MAX_JSON_DEPTH = 64
@@ -44,6 +44,7 @@ _HEAD = 2048
 _MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z][\w:.-]*)")
 _FEED_ROOTS = frozenset({b"rss", b"rdf:rdf", b"rdf", b"feed", b"channel"})
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 
 
 def body_fingerprint(body: bytes) -> str:
@@ -111,20 +112,38 @@ def _not_a_feed(body: bytes, url: str, content_type: str) -> ParseError:
 
 
 def _parse_xml_feed(text: str, url: str, now: datetime, content_type: str) -> ParsedFeed:
-    result = feedparser.parse(
-        io.BytesIO(text.encode("utf-8")),
-        # No Content-Location: feedparser would "resolve" guids such as "qv-5512" against it.
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(storable(_CHAR_REF.sub(_valid_char_ref, text)).encode("utf-8")),
+            # No Content-Location: feedparser would "resolve" guids such as "qv-5512" against it.
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (ValueError, RecursionError) as e:  # UnicodeError is a ValueError
+        raise ParseError(f"feed failed to parse: {type(e).__name__}: {_first_line(e)}") from e
     warning = _bozo_text(result.get("bozo_exception")) if result.get("bozo") else ""
     if not result.get("version") and not result.entries:
-        raise ParseError(f"not a feed: {warning or content_type or 'no RSS, Atom or RDF root'}")
+        if warning:
+            raise ParseError(f"feed failed to parse: {warning}")
+        raise ParseError(f"not a feed: {content_type or 'no RSS, Atom or RDF root'}")
     feed = result.feed
     link = _absolute(feed.get("link", ""), url)
     entries = finish_entries((_xml_entry(raw, url, now) for raw in result.entries), now)
-    return ParsedFeed(plain_title(feed.get("title", "")), link, entries, warning)
+    return ParsedFeed(storable(plain_title(feed.get("title", ""))), link, entries, warning)
+
+
+def _valid_char_ref(found: re.Match[str]) -> str:
+    """A numeric character reference, or U+FFFD's when it names no storable character (NUL, a
+    surrogate, past U+10FFFF): feedparser's fallback parser raises on those."""
+    value = int(found.group(1), 16) if found.group(1) else int(found.group(2))
+    if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        return "&#xFFFD;"
+    return found.group(0)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [""])[0][:200]
 
 
 def _bozo_text(error: object) -> str:
@@ -137,9 +156,13 @@ def _xml_entry(raw: dict[str, Any], base: str, now: datetime) -> Entry | None:
     get = dict.get  # not FeedParserDict.get: its legacy key aliases warn and guess
     contents = get(raw, "content") or []
     content = max((str(c.get("value", "")) for c in contents), key=len, default="")
+    guid = str(get(raw, "id") or "")
+    link = str(get(raw, "link") or "")
+    if link == guid and not get(raw, "links") and not guid.startswith(("http://", "https://")):
+        link = ""  # feedparser took a bare guid ("bulletin-7") for a link relative to the feed
     return make_entry(
-        guid=str(get(raw, "id") or ""),
-        link=str(get(raw, "link") or ""),
+        guid=guid,
+        link=link,
         base=base,
         title=str(get(raw, "title") or ""),
         author=str(get(raw, "author") or ""),
@@ -167,11 +190,13 @@ def _first_date(parsed: Iterable[Any], raw: Iterable[Any], now: datetime) -> dat
 
 
 def _parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
-    too_deep = ParseError(f"not a feed: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    too_deep = ParseError(
+        f"feed failed to parse: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+    )
     try:
         data = json.loads(body)
     except ValueError as e:
-        raise ParseError(f"not a feed: invalid JSON ({e})") from e
+        raise ParseError(f"feed failed to parse: invalid JSON ({e})") from e
     except RecursionError as e:  # the decoder recurses once per level
         raise too_deep from e
     if json_depth(data) > MAX_JSON_DEPTH:
@@ -183,7 +208,7 @@ def _parse_json_feed(body: bytes, url: str, now: datetime) -> ParsedFeed:
     raw_items = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     entries = finish_entries((_json_entry(item, url, now) for item in raw_items), now)
     link = _absolute(_text(data, "home_page_url"), url)
-    return ParsedFeed(plain_title(_text(data, "title")), link, entries)
+    return ParsedFeed(storable(plain_title(_text(data, "title"))), link, entries)
 
 
 def json_depth(value: Any) -> int:
@@ -260,7 +285,15 @@ def make_entry(
         if not (title_text or summary or content):
             return None
         guid = "hash:" + xxhash.xxh3_64_hexdigest(f"{title_text}\n{summary or content}".encode())
-    return Entry(guid, url, title_text, plain_title(author), published, summary, content)
+    return Entry(
+        storable(guid),
+        storable(url),
+        storable(title_text),
+        storable(plain_title(author)),
+        published,
+        storable(summary),
+        storable(content),
+    )
 
 
 def finish_entries(entries: Iterable[Entry | None], now: datetime) -> tuple[Entry, ...]:

@@ -13,7 +13,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from monitor.models import storable
 
 _BLOCKS = frozenset(
     [
@@ -118,11 +118,6 @@ class _TextCollector(HTMLParser):
 def _tidy(text: str) -> str:
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def storable(text: str) -> str:
-    """`text` with NUL and lone surrogates replaced by U+FFFD."""
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def html_to_text(fragment: str) -> str:

@@ -1,6 +1,7 @@
 """Keyword-in-context snippets around hits, and where to mark matched words inside a snippet.
 
-Snippets are plain text cut from the original article (whitespace runs shown as one space):
+Snippets are plain text cut from the original article (whitespace runs shown as one space, a
+blank line — the title's end, a paragraph's — as " — "):
 about 30 words around each of the strongest hits, cut on word boundaries, with "…" where the
 text goes on. `highlight_spans` finds the matched terms again inside a finished snippet, so a
 renderer that only has the stored snippet and the terms (an email built from an alert payload)
@@ -29,6 +30,8 @@ WORDS_BEFORE = 12
 MAX_SNIPPETS = 3
 _MAX_CHARS = 600  # scripts written without spaces: fall back to a window of characters
 _WORD = re.compile(r"\S+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+PARAGRAPH_BREAK = " — "
 _MARGIN = 500  # characters around a hit first looked at for its window
 
 Window = tuple[int, int, bool, bool]  # start, end, text goes on before, text goes on after
@@ -113,7 +116,10 @@ class SnippetText:
 
     def _render(self, window: Window) -> str:
         start, end, before, after = window
-        body = " ".join(self.text[start:end].split())
+        # A blank line (between the title and the body, or two paragraphs) stays a visible
+        # break, " — ", not one space that runs the headline into the first sentence.
+        paragraphs = (" ".join(p.split()) for p in _PARAGRAPH.split(self.text[start:end]))
+        body = PARAGRAPH_BREAK.join(p for p in paragraphs if p)
         return clip(
             (ELLIPSIS if before else "") + body + (ELLIPSIS if after else ""), SNIPPET_CHARS
         )

@@ -4,8 +4,9 @@ copy-on-write. Without it each worker loaded its own ≈ 90 MB copy of the model
 whenever the pool was swapped. The forkserver also asks to die with the service."""
 
 import monitor.pipeline.extract  # noqa: F401 - trafilatura and lxml, imported once here
-from monitor.pipeline.extractor import die_with_parent
+from monitor.lifetime import expect_pool_children, join_pool
 from monitor.pipeline.language import warm_up
 
-die_with_parent()
+join_pool()
+expect_pool_children()
 warm_up()

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from monitor.errors import InvalidRequest, NotFound
 from monitor.models import EvidenceRef, TermCount
 from monitor.services.context import Context
@@ -62,6 +64,30 @@ def delivery(row: Any) -> Delivery:
     )
 
 
+def _article(row: Any) -> AlertArticle:
+    """The alert's article: the stored one, else what the alert kept of it (the article was
+    deleted with its feed, or by retention)."""
+    if row.article_id is not None:
+        return AlertArticle(
+            id=row.article_id,
+            url=row.article_url or "",
+            title=row.article_title or "",
+            published_at=row.article_published_at,
+            language=row.article_language or "",
+            feed=FeedRef(row.feed_url or "", row.feed_name or ""),
+        )
+    kept = row.article_snapshot or {}
+    published = kept.get("published_at")
+    return AlertArticle(
+        id=None,
+        url=str(kept.get("url") or ""),
+        title=str(kept.get("title") or ""),
+        published_at=datetime.fromisoformat(published) if published else None,
+        language=str(kept.get("language") or ""),
+        feed=FeedRef(str(kept.get("feed_url") or ""), str(kept.get("feed_name") or "")),
+    )
+
+
 def alert_record(
     row: Any, deliveries: tuple[Delivery, ...] = (), evidence: Sequence[EvidenceRef] = ()
 ) -> Alert:
@@ -73,14 +99,7 @@ def alert_record(
         severity=row.severity,
         matches=tuple(TermCount(m["term"], m["actor"], int(m["count"])) for m in row.matches),
         snippets=tuple(row.snippets),
-        article=AlertArticle(
-            id=row.article_id,
-            url=row.article_url or "",
-            title=row.article_title or "",
-            published_at=row.article_published_at,
-            language=row.article_language or "",
-            feed=FeedRef(row.feed_url or "", row.feed_name or ""),
-        ),
+        article=_article(row),
         story=StoryRef(row.story_id, int(row.story_articles or 1)),
         deliveries=deliveries,
         triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
@@ -115,6 +134,8 @@ class Alerts:
         after = decode_cursor(cursor) if cursor else None
         wanted = AlertFilter(since, watchlist, status, language, after, triage)
         async with self.ctx.read() as conn:
+            if watchlist:
+                await self._known_watchlist(conn, watchlist)
             rows = await store.list_alerts(conn, wanted, limit=limit + 1)
             sent = await store.deliveries(conn, [row.id for row in rows[:limit]])
             kept = await story_evidence(conn, [row.story_id for row in rows[:limit]])
@@ -127,9 +148,31 @@ class Alerts:
         more = len(rows) > limit
         return AlertPage(items, encode_cursor(items[-1]) if more and items else None)
 
+    async def _known_watchlist(self, conn: AsyncConnection, watchlist: str) -> None:
+        """InvalidRequest for a watchlist neither configured nor ever alerted."""
+        names = [w.name for w in self.ctx.settings.watchlists]
+        if watchlist in names or await store.has_watchlist(conn, watchlist):
+            return
+        raise InvalidRequest(
+            f"no watchlist {watchlist!r} (configured: {', '.join(names) or 'none'})"
+        )
+
+    async def resolve(self, conn: AsyncConnection, given: str) -> str:
+        """The full id of the alert `given` names: its id, or a prefix of exactly one id.
+        NotFound when none matches, InvalidRequest when several do."""
+        found = await store.ids_starting(conn, given, limit=3)
+        if given in found or len(found) == 1:
+            return given if given in found else found[0]
+        if not found:
+            raise NotFound(f"no alert {given!r} (see `monitor alerts list`)")
+        shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
+        raise InvalidRequest(f"alert id {given!r} is ambiguous ({shown}): give more characters")
+
     async def get(self, alert_id: str) -> Alert:
-        """One alert with its deliveries; NotFound when there is none."""
+        """One alert (by id or a unique prefix of it) with its deliveries; NotFound when
+        there is none."""
         async with self.ctx.read() as conn:
+            alert_id = await self.resolve(conn, alert_id)
             row = await store.get_alert(conn, alert_id)
             if row is None:
                 raise NotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
@@ -154,8 +197,10 @@ class Alerts:
         has nothing to retry."""
         if not alert_id and not dead:
             raise InvalidRequest("give an alert id or --dead")
-        ids = (alert_id,) if alert_id else ()
         async with self.ctx.write() as conn:
+            if alert_id and alert_id.startswith("alt_") and "." not in alert_id:
+                alert_id = await self.resolve(conn, alert_id)
+            ids = (alert_id,) if alert_id else ()
             count = await requeue(conn, self.ctx.clock.now(), ids=ids, dead=dead)
         if alert_id and not count:
             raise NotFound(f"nothing to retry for {alert_id!r} (unknown, or already sent)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from monitor.errors import Conflict, InvalidRequest, NotFound, ParseError
+from monitor.errors import Conflict, FetchError, InvalidRequest, NotFound, ParseError
 from monitor.pipeline.discover import discover_feed
 from monitor.pipeline.opml import Outline, read_opml, write_opml
 from monitor.services.context import Context
@@ -40,6 +40,7 @@ def feed_status(row: Any, silent: bool) -> FeedStatus:
         interval_seconds=_interval(row),
         articles=int(row.articles),
         silent=silent,
+        note=row.note,
     )
 
 
@@ -70,8 +71,11 @@ class Feeds:
             raise InvalidRequest(f"{url}: not an http:// or https:// URL")
         feed_url = url
         if discover:
-            async with self.ctx.fetcher() as fetcher:
-                feed_url = await discover_feed(fetcher, url, now=self.ctx.clock.now())
+            try:
+                async with self.ctx.fetcher() as fetcher:
+                    feed_url = await discover_feed(fetcher, url, now=self.ctx.clock.now())
+            except FetchError as e:
+                raise e.naming(url) from e
         async with self.ctx.write() as conn:
             added = await store.add_feed(
                 conn, feed_url, name=name, tags=_tags(tags), now=self.ctx.clock.now()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.errors import StorageError
 from monitor.services.context import Context
 from monitor.services.records import Health, Heartbeat, OutboxBacklog, Status
-from monitor.storage.engine import migration_state
+from monitor.storage.engine import migration_state, missing_database
 from monitor.storage.heartbeats import heartbeat_rows
 from monitor.storage.queries import outbox_backlog
 
@@ -75,6 +75,9 @@ def stale_heartbeat(newest: datetime | None, now: datetime, max_age: timedelta) 
 
 
 async def _database_problem(engine: AsyncEngine, timeout: float) -> str | None:
+    missing = missing_database(engine)
+    if missing:
+        return missing
     try:
         async with asyncio.timeout(timeout):
             current, head = await migration_state(engine)
@@ -141,8 +144,19 @@ class HealthService:
             return backlog(await outbox_backlog(conn))
 
     async def status(self) -> Status:
-        """Feeds' health, the outbox backlog, workers' heartbeats and overall health."""
+        """Feeds' health, the outbox backlog, workers' heartbeats and overall health.
+        StorageError when the database is not set up to the code's migrations."""
         from monitor.services.feeds import Feeds
+
+        missing = missing_database(self.ctx.engine)
+        if missing:
+            raise StorageError(missing)
+        current, head = await migration_state(self.ctx.engine)
+        if current != head:
+            raise StorageError(
+                f"the database is not set up (migrations at {current or 'none'}, code at"
+                f" {head}): run `monitor db upgrade`"
+            )
 
         return Status(
             await Feeds(self.ctx).list(),

@@ -9,9 +9,11 @@ after every new entry is stored, so a crash mid-poll re-reads the feed in full n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor import observe
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError
+from monitor.errors import ExtractError, FetchError, HTTPStatusError, ParseError, one_line
 from monitor.models import (
     Article,
     Capture,
@@ -34,31 +36,27 @@ from monitor.models import (
     WatchlistMatch,
 )
 from monitor.pipeline import canonical, dedupe, schedule
+from monitor.pipeline.charset import looks_binary
 from monitor.pipeline.evidence import snapshot_of
 from monitor.pipeline.extractor import Extractor
 from monitor.pipeline.fetch import PAGE_ACCEPT, Fetcher
 from monitor.pipeline.language import FEED_SAMPLE_CHARS
-from monitor.pipeline.match import Matcher
+from monitor.pipeline.match import Matcher, matching_body
 from monitor.pipeline.parse import body_fingerprint, parse_feed
-from monitor.storage.articles import AlertBuilder, StoreResult, seen_guids, store_article
+from monitor.services.polls import PollReport, log_poll, poll_note
+from monitor.storage.articles import (
+    AlertBuilder,
+    StoreResult,
+    record_failed_entry,
+    seen_guids,
+    store_article,
+)
+from monitor.storage.engine import database_unavailable
 from monitor.storage.feeds import PollOutcome, PollRecorder
 from monitor.textcaps import AUTHOR_CHARS, ERROR_CHARS, SUMMARY_CHARS, TITLE_CHARS, clip
 
 log = structlog.get_logger("monitor.ingest")
-_PARSE_IN_THREAD_BYTES = 256_000
-
-
-@dataclass(frozen=True, slots=True)
-class PollReport:
-    """What one poll did, for logs, metrics and `run --once` output."""
-
-    feed_id: int
-    url: str
-    stored: int = 0
-    duplicates: int = 0
-    alerts: int = 0
-    error: str | None = None
-    not_modified: bool = False
+_PARSE_IN_POOL_BYTES = 256_000
 
 
 @dataclass
@@ -94,12 +92,23 @@ class Ingestor:
         except (FetchError, ParseError) as e:
             observe.failure("feed", e)
             report, outcome = (
-                PollReport(feed.id, feed.url, error=clip(str(e), ERROR_CHARS)),
+                PollReport(
+                    feed.id,
+                    feed.url,
+                    error=clip(str(e), ERROR_CHARS),
+                    status=getattr(e, "status", None),
+                ),
                 self._failure(feed, e, started),
             )
             log.warning("feed failed", feed=feed.url, error=clip(str(e), ERROR_CHARS))
+        except Exception as e:  # a bug or the database: still one line, and the lease goes
+            line = f"poll failed: {type(e).__name__}: {one_line(e, limit=300)}"
+            log.exception("feed failed", feed=feed.url, error=line)
+            report = PollReport(feed.id, feed.url, error=line)
+            outcome = self._failure(feed, e, started, line=line)
         await self.recorder.record(feed.id, outcome, self.clock.now())
         observe.poll(report)
+        log_poll(report)
         return report
 
     async def _poll(self, feed: Feed, now: datetime) -> tuple[PollReport, PollOutcome]:
@@ -114,13 +123,14 @@ class Ingestor:
         )
         observe.response("feed", response)
         if response.not_modified:
-            return PollReport(feed.id, feed.url, not_modified=True), self._success(
+            return PollReport(feed.id, feed.url, not_modified=True, status=304), self._success(
                 feed, response, now, 0
             )
         body_hash = body_fingerprint(response.body)
         if body_hash == feed.last_body_hash:
             outcome = self._success(feed, response, now, 0, body_hash=body_hash)
-            return PollReport(feed.id, feed.url, not_modified=True), outcome
+            unchanged = PollReport(feed.id, feed.url, not_modified=True, status=response.status)
+            return unchanged, outcome
         parsed = await self._parse(response, now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed: {parsed.warning}")
@@ -133,12 +143,23 @@ class Ingestor:
             body_hash=body_hash,
             title=clip(parsed.title, TITLE_CHARS),
         )
+        outcome = dataclasses.replace(outcome, read_entries=True, note=report.note)
+        if report.deferred:
+            # Keep the old validators and body hash, so the next poll reads the body again
+            # and takes the next entries; and come back soon rather than at the usual time.
+            outcome = dataclasses.replace(
+                outcome,
+                keep_validators=True,
+                body_hash=None,
+                next_poll_at=min(outcome.next_poll_at, now + polling.min_interval),
+            )
         if parsed.warning:
             log.info("feed recovered from malformed XML", feed=feed.url, warning=parsed.warning)
-        return report, outcome
+        return dataclasses.replace(report, status=response.status), outcome
 
     async def _parse(self, response: Response, now: datetime) -> ParsedFeed:
-        """Parse the feed; a large body is parsed in a thread so the loop keeps serving."""
+        """Parse the feed; a large body is parsed in a pool worker, so neither the parse nor
+        its hold on the GIL keeps the event loop (health, other feeds) waiting."""
         parse = functools.partial(
             parse_feed,
             response.body,
@@ -147,48 +168,111 @@ class Ingestor:
             charset=response.charset,
             now=now,
         )
-        if len(response.body) > _PARSE_IN_THREAD_BYTES:
-            return await asyncio.to_thread(parse)
+        if len(response.body) > _PARSE_IN_POOL_BYTES:
+            try:
+                return await self.extractor.run(parse)
+            except ExtractError as e:
+                raise ParseError(f"feed failed to parse: {e}") from e
         return parse()
 
     async def _new_entries(
         self, feed: Feed, entries: Sequence[Entry], now: datetime
-    ) -> list[Entry]:
+    ) -> tuple[list[Entry], dict[str, int]]:
+        """The entries not seen before, oldest first, and how many were skipped and why."""
         max_age = self.settings.polling.max_entry_age
+        recent = entries
         if max_age is not None:
-            entries = [
+            recent = [
                 e for e in entries if e.published_at is None or e.published_at >= now - max_age
             ]
         async with self.engine.connect() as conn:
-            seen = await seen_guids(conn, feed.id, [e.guid for e in entries])
-        fresh = [e for e in entries if e.guid not in seen]
+            seen = await seen_guids(conn, feed.id, [e.guid for e in recent])
+        fresh = [e for e in recent if e.guid not in seen]
+        skipped = {"seen": len(recent) - len(fresh), "too_old": len(entries) - len(recent)}
         # Oldest first, so a story's first article is the one published first.
-        return sorted(fresh, key=lambda e: (e.published_at is None, e.published_at or now))
+        ordered = sorted(fresh, key=lambda e: (e.published_at is None, e.published_at or now))
+        return ordered, skipped
 
     async def _store_entries(
         self, feed: Feed, entries: Sequence[Entry], now: datetime
     ) -> PollReport:
-        fresh = await self._new_entries(feed, entries, now)
+        fresh, skipped = await self._new_entries(feed, entries, now)
+        cap = self.settings.polling.max_entries_per_poll
+        taken, deferred = fresh[:cap], len(fresh) - min(len(fresh), cap)
         stored = duplicates = alerts = 0
-        # All pages are fetched and extracted at once; each article is stored as soon as it
-        # and every older one are ready, so storing overlaps the extraction of the rest
-        # (storing only after the whole feed was extracted left the pool idle meanwhile).
-        articles = [asyncio.ensure_future(self._article(feed, e)) for e in fresh]
+        failures: list[str] = []
+        async for entry, outcome in self._articles(feed, taken):
+            if isinstance(outcome, BaseException):
+                failures.append(await self._entry_failed(feed, entry, outcome, now))
+                continue
+            stored += outcome.article_id is not None
+            duplicates += outcome.duplicate_of is not None
+            alerts += len(outcome.alert_ids)
+        if deferred:
+            log.info("entries deferred", feed=feed.url, taken=len(taken), deferred=deferred)
+        return PollReport(
+            feed.id,
+            feed.url,
+            stored=stored,
+            duplicates=duplicates,
+            alerts=alerts,
+            failed=len(failures),
+            deferred=deferred,
+            note=poll_note(failures, len(taken), deferred),
+            entries=len(entries),
+            new=len(fresh),
+            skipped=tuple(sorted((why, n) for why, n in skipped.items() if n)),
+        )
+
+    async def _articles(
+        self, feed: Feed, entries: Sequence[Entry]
+    ) -> AsyncIterator[tuple[Entry, StoreResult | Exception]]:
+        """Each entry's store result (or the error that failed it alone), in order.
+
+        At most `polling.concurrency` entries are in flight at once: their pages fetch and
+        extract together and each is stored as soon as it and every older one are ready, so
+        storing overlaps extraction; a window rather than every entry at once keeps memory
+        flat and the event loop's ready queue short on a feed of 100,000 items.
+        """
+        window: deque[tuple[Entry, asyncio.Future[Article]]] = deque()
+        upcoming = iter(entries)
         try:
-            for article in articles:
-                result = await self._store(feed, await article)
-                stored += result.article_id is not None
-                duplicates += result.duplicate_of is not None
-                alerts += len(result.alert_ids)
+            while True:
+                while len(window) < self.settings.polling.concurrency:
+                    entry = next(upcoming, None)
+                    if entry is None:
+                        break
+                    window.append((entry, asyncio.ensure_future(self._article(feed, entry))))
+                if not window:
+                    return
+                entry, article = window.popleft()
+                try:
+                    yield entry, await self._store(feed, await article)
+                except Exception as e:
+                    if database_unavailable(e):
+                        raise
+                    yield entry, e
         finally:
-            _settle(articles)
-        return PollReport(feed.id, feed.url, stored=stored, duplicates=duplicates, alerts=alerts)
+            _settle([article for _, article in window])
+
+    async def _entry_failed(self, feed: Feed, entry: Entry, error: Exception, now: datetime) -> str:
+        """Record one entry that could not be stored; the feed's other entries go on."""
+        line = (
+            f"entry {entry.guid!r} not stored: {type(error).__name__}: {one_line(error, limit=300)}"
+        )
+        log.warning("entry failed", feed=feed.url, guid=entry.guid, error=line)
+        await record_failed_entry(self.engine, feed.id, entry.guid, now, line)
+        return line
 
     async def _article(self, feed: Feed, entry: Entry) -> Article:
         extracted, capture = await self._extract(feed, entry)
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
-        canonical_url = canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+        canonical_url = (
+            canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+            if entry.url
+            else canonical.linkless_key(feed.url, entry.guid)
+        )
         # A page's language comes with its extraction; the feed's own text goes to the pool
         # too, on a bounded prefix: the service process never loads the language model.
         language = (
@@ -206,7 +290,7 @@ class Ingestor:
             author=clip(entry.author or extracted.author, AUTHOR_CHARS),
             published_at=entry.published_at or extracted.published_at,
             fetched_at=self.clock.now(),
-            summary=clip(entry.summary, SUMMARY_CHARS),
+            summary=clip(entry.summary or entry.content, SUMMARY_CHARS),
             text=text,
             language=language,
             # An empty body would collide with every other empty body: hash the URL instead.
@@ -234,6 +318,10 @@ class Ingestor:
                 observe.response("page", page)
                 if "html" not in page.content_type and page.content_type:
                     raise ExtractError(f"not a page: {page.content_type}")
+                if looks_binary(page.body):
+                    raise ExtractError(
+                        f"not a page: binary content served as {page.content_type or 'text'}"
+                    )
                 with observe.extraction():
                     extracted = await self.extractor.extract(
                         page.body, url=page.url, charset=page.charset
@@ -250,7 +338,10 @@ class Ingestor:
         found: list[WatchlistMatch] = [
             replace(match, version=self.versions.get(match.watchlist))
             for match in self.matcher.match(
-                article.title, article.text, feed_tags=feed.tags, language=article.language
+                article.title,
+                matching_body(article.text, article.summary),
+                feed_tags=feed.tags,
+                language=article.language,
             )
         ]
         threshold = self.settings.stories.threshold
@@ -312,7 +403,9 @@ class Ingestor:
             mean_gap_seconds=decided.mean_gap_seconds,
         )
 
-    def _failure(self, feed: Feed, error: Exception, now: datetime) -> PollOutcome:
+    def _failure(
+        self, feed: Feed, error: Exception, now: datetime, *, line: str | None = None
+    ) -> PollOutcome:
         decided = schedule.after_failure(
             feed.schedule,
             self.settings.polling,
@@ -324,7 +417,7 @@ class Ingestor:
         return PollOutcome(
             next_poll_at=decided.next_poll_at,
             state=decided.state,
-            error=clip(str(error), ERROR_CHARS),
+            error=clip(line or str(error), ERROR_CHARS),
             first_404_at=decided.first_404_at,
             retry_after_until=decided.retry_after_until,
         )

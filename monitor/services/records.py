@@ -197,6 +197,7 @@ class FeedStatus:
     interval_seconds: float | None
     articles: int
     silent: bool
+    note: str | None = None  # what the last poll that read the feed left undone
 
     @property
     def source(self) -> str:

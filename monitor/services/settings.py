@@ -32,8 +32,9 @@ def compile_matcher(settings: Settings) -> Matcher:
 
 @contextlib.asynccontextmanager
 async def open_engine(settings: Settings, *, migrate: bool = True) -> AsyncIterator[AsyncEngine]:
-    """The database engine, upgraded to the latest migration unless told otherwise."""
-    engine = create_engine(settings.database.url)
+    """The database engine, upgraded to the latest migration unless told otherwise (without
+    `migrate` not even a SQLite file's folder is created: such commands only read)."""
+    engine = create_engine(settings.database.url, create_folder=migrate)
     try:
         if migrate:
             await upgrade(engine)

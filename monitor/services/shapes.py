@@ -25,6 +25,7 @@ from monitor.services.records import (
     ArticleDetail,
     BackfillReport,
     Channel,
+    Delivery,
     FeedStatus,
     FoundArticle,
     Health,
@@ -151,6 +152,15 @@ def _alert_page(record: AlertPage) -> dict[str, Any]:
 def _alert_detail(record: AlertDetail) -> dict[str, Any]:
     copies = to_json(record.story.items) if record.story else []
     return _alert(record.alert) | {"copies": copies}
+
+
+@to_json.register
+def _delivery(record: Delivery) -> dict[str, Any]:
+    # Only a delivery still to be tried has a next attempt (not a sent, dead or rolled one).
+    waiting = record.status in ("pending", "held")
+    return _fields(record) | {
+        "next_attempt_at": to_json(record.next_attempt_at) if waiting else None
+    }
 
 
 @to_json.register

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitor.config import WatchlistConfig
-from monitor.errors import InvalidRequest, NotConfigured
+from monitor.errors import FetchError, InvalidRequest, NotConfigured
 from monitor.notify.outbox import alert_builder
 from monitor.pipeline.fetch import PAGE_ACCEPT
 from monitor.pipeline.language import detect_language
@@ -86,8 +86,11 @@ class Watchlists:
         if not url.startswith(("http://", "https://")):
             raise InvalidRequest(f"{url}: not an http:// or https:// URL")
         polling = self.ctx.settings.polling
-        async with self.ctx.fetcher() as fetcher:
-            page = await fetcher.get(url, max_bytes=polling.max_page_bytes, accept=PAGE_ACCEPT)
+        try:
+            async with self.ctx.fetcher() as fetcher:
+                page = await fetcher.get(url, max_bytes=polling.max_page_bytes, accept=PAGE_ACCEPT)
+        except FetchError as e:
+            raise e.naming(url) from e
         # Imported here, not with the module: trafilatura is ≈ 60 MB the service never needs.
         from monitor.pipeline.extract import extract_article
 

@@ -77,6 +77,24 @@ async def list_alerts(conn: AsyncConnection, wanted: AlertFilter, *, limit: int)
     return list(await conn.execute(query))
 
 
+async def ids_starting(conn: AsyncConnection, prefix: str, *, limit: int) -> list[str]:
+    """Up to `limit` alert ids that start with `prefix`, in order."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = (
+        select(alerts.c.id)
+        .where(alerts.c.id.like(escaped + "%", escape="\\"))
+        .order_by(alerts.c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def has_watchlist(conn: AsyncConnection, watchlist: str) -> bool:
+    """Whether any alert was raised for `watchlist` (configured now or not)."""
+    query = select(alerts.c.id).where(alerts.c.watchlist == watchlist).limit(1)
+    return (await conn.scalar(query)) is not None
+
+
 async def get_alert(conn: AsyncConnection, alert_id: str) -> Any | None:
     """One alert row, or None."""
     return (await conn.execute(_alerts_query().where(alerts.c.id == alert_id))).first()

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch
+from monitor.errors import StorageError
+from monitor.models import AlertContext, Article, EvidenceRef, Snapshot, WatchlistMatch, storable
 from monitor.storage.dialect import greatest, insert_ignore, xact_locks
 from monitor.storage.evidence import keep_evidence, payload_evidence
 from monitor.storage.tables import (
@@ -27,6 +28,7 @@ from monitor.storage.tables import (
     articles,
     entries,
     feeds,
+    installation,
     matches,
     outbox,
     stories,
@@ -48,6 +50,7 @@ class StoreResult:
     duplicate_of: str | None = None  # "guid" | "url" | "hash" when dropped
     new_story: bool = False
     alert_ids: tuple[str, ...] = ()
+    alerted: tuple[str, ...] = ()  # the watchlists of `alert_ids`, in the same order
 
 
 MAX_CANDIDATES = 32
@@ -68,6 +71,18 @@ async def mark_seen(
         )
     )
     return bool(result.rowcount)
+
+
+async def record_failed_entry(
+    engine: AsyncEngine, feed_id: int, guid: str, now: datetime, error: str
+) -> None:
+    """Record an entry that could not be stored, so it is not retried on every poll."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert_ignore(conn, entries).values(
+                feed_id=feed_id, guid=storable(guid), seen_at=now, error=storable(error)[:500]
+            )
+        )
 
 
 async def seen_guids(conn: AsyncConnection, feed_id: int, guids: Sequence[str]) -> set[str]:
@@ -247,8 +262,23 @@ async def alert_context(
     ).one()
     count = await conn.scalar(select(stories.c.article_count).where(stories.c.id == story_id))
     return AlertContext(
-        article_id, article, feed.url, feed.name, story_id, int(count or 1), evidence
+        article_id,
+        article,
+        feed.url,
+        feed.name,
+        story_id,
+        int(count or 1),
+        installation=await installation_id(conn),
+        evidence=tuple(evidence),
     )
+
+
+async def installation_id(conn: AsyncConnection) -> str:
+    """This database's random id (migration 0008), which makes its alert ids its own."""
+    value = await conn.scalar(select(installation.c.id).limit(1))
+    if value is None:
+        raise StorageError("the database has no installation id; run `monitor db upgrade`")
+    return str(value)
 
 
 async def insert_alerts(
@@ -256,15 +286,16 @@ async def insert_alerts(
     found: Sequence[WatchlistMatch],
     context: AlertContext,
     build: AlertBuilder,
-) -> tuple[str, ...]:
-    """Insert one alert per (watchlist, story) and its outbox rows, only where it is new."""
+) -> tuple[tuple[str, str], ...]:
+    """Insert one alert per (watchlist, story) and its outbox rows, only where it is new;
+    return the (watchlist, alert id) pairs created."""
     created = []
     for match in found:
         alert_row, outbox_rows = build(match, context)
         result = await conn.execute(insert_ignore(conn, alerts).values(**alert_row))
         if not result.rowcount:
             continue  # this story already alerted this watchlist
-        created.append(alert_row["id"])
+        created.append((match.watchlist, str(alert_row["id"])))
         if outbox_rows:
             await conn.execute(insert_ignore(conn, outbox), outbox_rows)
     return tuple(created)
@@ -349,18 +380,25 @@ async def _store_once(
                 .values(representative_article_id=article_id)
             )
         await _index_bands(conn, article, article_id, story_id, new_story)
-        alert_ids: tuple[str, ...] = ()
+        created: tuple[tuple[str, str], ...] = ()
         feed = None
         if found:
             await insert_matches(conn, article_id, found, article)
             evidence = await payload_evidence(conn, article, article_id, story_id, new_story)
             context = await alert_context(conn, article, article_id, story_id, evidence)
-            alert_ids = await insert_alerts(conn, found, context, build)
+            created = await insert_alerts(conn, found, context, build)
             feed = (context.feed_url, context.feed_name)
         await keep_evidence(
             conn, article, article_id, story_id, matched=bool(found), new_story=new_story, feed=feed
         )
-        return StoreResult(article_id, story_id, None, new_story, alert_ids)
+        return StoreResult(
+            article_id,
+            story_id,
+            None,
+            new_story,
+            tuple(alert for _, alert in created),
+            tuple(watchlist for watchlist, _ in created),
+        )
 
 
 async def store_article(
@@ -372,7 +410,12 @@ async def store_article(
     build: AlertBuilder,
     window: timedelta,
 ) -> StoreResult:
-    """Store an article with its story, matches, alerts and outbox rows in one transaction."""
+    """Store an article with its story, matches, alerts and outbox rows in one transaction.
+
+    Text the database cannot hold (NUL, lone surrogates) is replaced here, whatever the
+    caller passed, so one odd character never makes an article unstorable."""
+    article = article.storable()
+    found = [match.storable() for match in found]
     async with _writer(engine):
         try:
             return await _store_once(engine, article, found, pick=pick, build=build, window=window)

@@ -14,8 +14,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.errors import StorageError, one_line
@@ -50,20 +50,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
-    """An AsyncEngine for `url`; creates the SQLite file's folder; `schema` sets search_path on PG."""
+def create_engine(
+    url: str, *, schema: str | None = None, pool_size: int = 10, create_folder: bool = True
+) -> AsyncEngine:
+    """An AsyncEngine for `url`; creates the SQLite file's folder (unless told not to);
+    `schema` sets search_path on PG."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {"timeout": 10}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
+    parsed, ssl = _ssl_from_query(make_url(url))
+    if ssl is not None:
+        connect_args["ssl"] = ssl
     return create_async_engine(
-        url, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
+        parsed, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
     )
+
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _ssl_from_query(url: URL) -> tuple[URL, str | None]:
+    """libpq's `?sslmode=…` (what PostgreSQL URLs carry) as asyncpg's `ssl` argument; asyncpg
+    takes no `sslmode` keyword and would fail with a traceback. StorageError for a mode
+    PostgreSQL does not have."""
+    mode = url.query.get("sslmode") or url.query.get("ssl")
+    if mode is None:
+        return url, None
+    if not isinstance(mode, str) or mode not in SSL_MODES:
+        raise StorageError(
+            f"database.url: sslmode must be one of {', '.join(SSL_MODES)}, not {mode!r}"
+        )
+    return url.difference_update_query(["sslmode", "ssl"]), mode
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:
@@ -130,9 +154,26 @@ def _where(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+def missing_database(engine: AsyncEngine) -> str | None:
+    """One line when the engine's SQLite file is not there (connecting would create it)."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None or path.exists():
+        return None
+    return f"no database at {path}: run `monitor db upgrade` (or `monitor run`) first"
+
+
 def describe_error(error: BaseException) -> str:
     """One line for a database error: the driver's own message (no SQL, no traceback)."""
     return one_line(getattr(error, "orig", None) or error.__cause__ or error)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be used at all (down, locked, connection
+    lost) rather than that it refused this one row: the first fails the whole poll, the
+    second only the entry that caused it."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError, OSError, TimeoutError))
 
 
 @contextlib.contextmanager

@@ -50,6 +50,8 @@ class PollOutcome:
     retry_after_until: datetime | None = None
     first_404_at: datetime | None = None
     keep_validators: bool = True  # 304: keep the stored etag/last_modified
+    read_entries: bool = False  # the body was parsed: `note` replaces the stored note
+    note: str | None = None  # entries failed or deferred, one line
 
 
 def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
@@ -203,11 +205,13 @@ async def claim_due(
     all_feeds: bool = False,
     not_polled_since: datetime | None = None,
     fetch_articles: bool = True,
+    dead_after: timedelta | None = None,
 ) -> list[Feed]:
     """Lease up to `limit` due feeds to `owner`; rows no other worker holds (SKIP LOCKED on
     PG). With `not_polled_since` (a round's start), only feeds not polled since then: a
     round visits each feed once, whatever the poll did to its next_poll_at. `fetch_articles`
-    is the default for feeds that do not say."""
+    is the default for feeds that do not say. With `dead_after`, feeds leased to a worker
+    whose heartbeat is that old are free too."""
     async with engine.begin() as conn:
         rows = await leases.claim(
             conn,
@@ -220,6 +224,7 @@ async def claim_due(
             lease=lease,
             kind="feed",
             returning=list(feeds.c),
+            dead_after=dead_after,
         )
         ordered = sorted(rows, key=lambda row: (row.next_poll_at, row.id))
         return [feed_record(row, fetch_articles) for row in ordered]
@@ -299,6 +304,8 @@ def _poll_values(outcome: PollOutcome, now: datetime) -> dict[str, Any]:
             values["title"] = outcome.title
         if outcome.new_entries:
             values["last_new_at"] = now
+        if outcome.read_entries:
+            values["note"] = outcome.note
         values["mean_gap_seconds"] = outcome.mean_gap_seconds
     else:
         values |= {"error_count": _INCREMENT, "last_error": outcome.error, "last_error_at": now}

@@ -6,6 +6,13 @@ its rows when their lease runs out, and another worker takes them. Claiming sele
 eligible rows (SKIP LOCKED on PostgreSQL, so concurrent claimers take different rows), then
 sets the lease in one guarded UPDATE … RETURNING that re-checks eligibility and freedom; a
 takeover of an expired lease is counted in the `lease_steals` metric.
+
+A worker that died does not hold its leases until they run out: every worker writes a
+heartbeat each tick (`heartbeats.beat_at`), and with `dead_after` (`polling.worker_timeout`,
+a small multiple of the tick) a lease whose holder's heartbeat is that old is free too, so a
+SIGKILLed worker's feeds, outbox rows and singleton jobs are taken over within seconds, not
+minutes. A holder that never wrote a heartbeat keeps its lease until it expires, and a
+claimant never takes its own leases this way.
 """
 
 from __future__ import annotations
@@ -14,18 +21,42 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor import metrics
 from monitor.storage.dialect import skip_locked
+from monitor.storage.tables import heartbeats
 
 NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
 
 
-def free(table: Table, now: datetime) -> ColumnElement[bool]:
-    """No lease, or an expired one: the row may be claimed."""
-    return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+def free(
+    table: Table,
+    now: datetime,
+    *,
+    owner: str | None = None,
+    dead_after: timedelta | None = None,
+) -> ColumnElement[bool]:
+    """No lease, an expired one, or (with `dead_after`) one held by another worker whose
+    heartbeat stopped that long ago: the row may be claimed."""
+    return or_(
+        table.c.lease_until.is_(None),
+        table.c.lease_until < now,
+        holder_dead(table, now=now, owner=owner, dead_after=dead_after),
+    )
+
+
+def holder_dead(
+    table: Table, *, now: datetime, owner: str | None, dead_after: timedelta | None
+) -> ColumnElement[bool]:
+    """The row's lease holder is another worker whose heartbeat is `dead_after` old."""
+    if dead_after is None or owner is None:
+        return false()
+    stale = exists().where(
+        heartbeats.c.worker == table.c.lease_owner, heartbeats.c.beat_at < now - dead_after
+    )
+    return and_(table.c.lease_owner != owner, stale)
 
 
 def held(table: Table, now: datetime) -> ColumnElement[bool]:
@@ -45,11 +76,13 @@ async def claim(
     lease: timedelta,
     kind: str,
     returning: Sequence[Any] = (),
+    dead_after: timedelta | None = None,
 ) -> list[Any]:
     """Lease up to `limit` free rows that are `eligible` to `owner`, in `order_by` order;
-    the rows as UPDATE … RETURNING gives them (`returning` columns, else the key)."""
+    the rows as UPDATE … RETURNING gives them (`returning` columns, else the key). With
+    `dead_after`, rows leased to a worker whose heartbeat is that old are free too."""
     key = table.primary_key.columns.values()[0]
-    wanted = and_(eligible, free(table, now))
+    wanted = and_(eligible, free(table, now, owner=owner, dead_after=dead_after))
     query = select(key, table.c.lease_owner).where(wanted).order_by(*order_by).limit(limit)
     selected = list(await conn.execute(skip_locked(conn, query)))
     if not selected:

@@ -32,6 +32,7 @@ _MESSAGE_COLUMNS = (
     outbox.c.kind,
     outbox.c.body,
     outbox.c.attempts,
+    outbox.c.retried_from,
     outbox.c.created_at,
     outbox.c.next_attempt_at,
 )
@@ -50,6 +51,7 @@ def _message(row: Any) -> OutboxMessage:
         alert_id=row.alert_id,
         row_id=row.id,
         attempts=row.attempts,
+        retried_from=row.retried_from,
         created_at=row.created_at,
     )
 
@@ -70,8 +72,10 @@ async def claim_due(
     lease: timedelta,
     limit: int,
     channels: Collection[str],
+    dead_after: timedelta | None = None,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows of `channels` to `owner`, oldest due first."""
+    """Lease up to `limit` due rows of `channels` to `owner`, oldest due first (with
+    `dead_after`, rows leased to a worker whose heartbeat is that old are free too)."""
     if not channels:
         return []
     rows = await leases.claim(
@@ -85,6 +89,7 @@ async def claim_due(
         lease=lease,
         kind="outbox",
         returning=_MESSAGE_COLUMNS,
+        dead_after=dead_after,
     )
     ordered = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
     return [_message(row) for row in ordered]
@@ -155,7 +160,8 @@ async def requeue(
     result = await conn.execute(
         update(outbox)
         .where(or_(*wanted))
-        .values(status="pending", attempts=0, next_attempt_at=now)
+        # The attempts so far stay (the history); the next ones get a fresh budget.
+        .values(status="pending", retried_from=outbox.c.attempts, next_attempt_at=now)
         .values(NO_LEASE)
     )
     return int(result.rowcount)

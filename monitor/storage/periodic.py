@@ -29,9 +29,15 @@ Job = Callable[[datetime], Awaitable[Any]]
 
 
 async def acquire(
-    engine: AsyncEngine, name: str, owner: str, now: datetime, lease: timedelta
+    engine: AsyncEngine,
+    name: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    dead_after: timedelta | None = None,
 ) -> bool:
-    """Take the job's lease if it is due and nobody holds an unexpired lease on it."""
+    """Take the job's lease if it is due and nobody holds an unexpired lease on it (with
+    `dead_after`, a lease of a worker whose heartbeat is that old counts as free)."""
     due = or_(periodic_tasks.c.next_run_at.is_(None), periodic_tasks.c.next_run_at <= now)
     async with engine.begin() as conn:
         await conn.execute(insert_ignore(conn, periodic_tasks).values(name=name))
@@ -45,6 +51,7 @@ async def acquire(
             owner=owner,
             lease=lease,
             kind="job",
+            dead_after=dead_after,
         )
         return bool(taken)
 
@@ -109,6 +116,7 @@ async def run_singleton(
     *,
     retry: timedelta = timedelta(minutes=5),
     clock: Callable[[], datetime] | None = None,
+    dead_after: timedelta | None = None,
 ) -> bool:
     """Run `job(now)` here if it is due and no other process is running it; True if it ran.
 
@@ -116,7 +124,7 @@ async def run_singleton(
     `retry` (or `every`, if shorter) and the error propagates. With `clock`, the lease is
     renewed while the job runs, however long it takes.
     """
-    if not await acquire(engine, name, owner, now, lease):
+    if not await acquire(engine, name, owner, now, lease, dead_after):
         return False
     done = asyncio.Event()
     renewing = (

@@ -107,6 +107,8 @@ feeds = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("last_error_at", UTCDateTime),
+    # What the last poll that read the feed left undone: entries that failed, entries deferred.
+    Column("note", Text),
     Column("first_404_at", UTCDateTime),
     Column("last_poll_at", UTCDateTime),
     Column("last_success_at", UTCDateTime),
@@ -167,6 +169,7 @@ entries = Table(
     Column("guid", Text, nullable=False),
     Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="SET NULL")),
     Column("duplicate_of", String(16)),  # NULL, or the dedupe key that dropped it
+    Column("error", Text),  # why the entry could not be stored (its feed's other entries were)
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("feed_id", "guid", name="uq_entries_feed_guid"),
 )
@@ -203,7 +206,8 @@ matches = Table(
     Column("actor", Text),
     Column("normalized", Text, nullable=False),
     Column("count", Integer, nullable=False),
-    Column("offsets", JSON, nullable=False),  # [[start, end], ...] into title + "\n\n" + text
+    # [[start, end], ...] into title + "\n\n" + text (+ "\n\n" + summary: match.matching_body)
+    Column("offsets", JSON, nullable=False),
     Column("language", String(16), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("article_id", "watchlist", "term", name="uq_matches_article_watchlist_term"),
@@ -227,6 +231,9 @@ alerts = Table(
     Column("triage_note", Text),
     Column("triage_by", Text),
     Column("triage_at", UTCDateTime),
+    # The article's url, title, published_at, language, feed_url, feed_name when the alert was
+    # raised: shown once the article is gone (`feeds remove`, retention).
+    Column("article_snapshot", JSON),
     UniqueConstraint("watchlist", "story_id", name="uq_alerts_watchlist_story"),
 )
 Index("ix_alerts_created_at", alerts.c.created_at)
@@ -302,6 +309,8 @@ outbox = Table(
     # pending | held (waits for a digest or a throttle summary) | sent | dead | rolled (in a digest)
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # `attempts` when last requeued (`alerts retry`): attempts count on, the budget restarts
+    Column("retried_from", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime),
@@ -327,6 +336,15 @@ heartbeats = Table(
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
     Column("beat_at", UTCDateTime, nullable=False),
+)
+
+# One row, written by migration 0008: this database's random id, mixed into alert ids so no
+# two databases (a rebuild, a second installation, the demo) ever hand out the same id.
+installation = Table(
+    "installation",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Cluster-wide singleton jobs (digests, retention, stats): one lease row per job.

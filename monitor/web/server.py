@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 
 GRACE = 2.0  # seconds for requests in flight to finish at stop
 
@@ -76,8 +76,10 @@ class WebServer:
             sock.bind(address)
             sock.listen(128)
         except OSError as e:
-            raise MonitorError(
-                f"cannot listen on {self.host}:{self.port}: {e.strerror or e}"
+            # A config problem (exit 2), not a crash to restart from: another process has
+            # the port, or the host is not this machine's.
+            raise ConfigError(
+                f"server: cannot listen on {self.host}:{self.port}: {e.strerror or e}"
             ) from e
         return sock
 

@@ -73,6 +73,7 @@ def test_run_once_then_status_articles_and_health(server: FeedServer, tmp_path: 
     result = monitor(config, "run", "--once")
     assert result.returncode == 0, result.stderr
     assert "4 articles stored" in result.stdout
+    assert "polled 1 feed:" in result.stdout
     assert (tmp_path / "data" / "m.db").exists()  # relative to the config file's folder
     status = json.loads(monitor(config, "status", "--json").stdout)
     assert status[0]["url"] == server.url("/rss")

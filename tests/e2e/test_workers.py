@@ -1,7 +1,9 @@
 """Several `monitor run` worker processes on one PostgreSQL database, against a local feed
 server and webhook receiver: each feed polled once per round, each article stored once,
-each alert delivered once; SIGKILLed workers lose nothing; SIGTERM stops in time and leaves
-no lease held; `run --workers N` restarts a killed worker.
+each alert delivered once; SIGKILLed workers (some within their first seconds) lose nothing,
+their work is taken over once their heartbeat stops (not when their 5 min lease ends) and
+their extraction pools die with them; SIGTERM stops in time and leaves no lease held;
+`run --workers N` restarts a killed worker.
 
 CI sizes are small; `pytest -m slow tests/e2e` runs the full sizes (300 feeds, 10 kills).
 """
@@ -45,6 +47,7 @@ from tests.support.feedserver import FeedServer
 from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver, free_port
 
 SHUTDOWN_TIMEOUT = 5.0
+POLLED_AFTER_RESTART = 60.0  # seconds; the lease a dead worker holds is 5 min
 STOP_MARGIN = 5.0  # process exit after the graceful budget: interpreter teardown, pool
 
 
@@ -219,9 +222,10 @@ async def test_three_workers_at_full_size(tmp_path: Path) -> None:
 
 async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
     rng = random.Random(seed)
-    # A short lease so a killed worker's feeds come back quickly; slow pages so kills land
-    # while polls, extractions and deliveries are in flight.
-    async with rig(tmp_path, n_feeds, lease="4s", page_delay=0.05) as r:
+    # The default 5 min lease: a killed worker's feeds, outbox rows and jobs come back because
+    # its heartbeat stops (`polling.worker_timeout`, 20 s), not because the lease runs out.
+    # Slow pages so kills land while polls, extractions and deliveries are in flight.
+    async with rig(tmp_path, n_feeds, lease="5m", page_delay=0.05) as r:
         start = _now()
         for _ in range(3):
             r.cluster.start()
@@ -232,8 +236,18 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
                 await make_all_due(r.engine, start)
             await asyncio.sleep(rng.uniform(0.2, 2.0))  # a random moment of the round
             victim = rng.randrange(3)
-            r.cluster.kill(victim)
-            r.cluster.start(victim)
+            await _kill_and_restart(r, victim)
+            if rng.random() < 0.4:  # and again within its first seconds of start-up
+                await asyncio.sleep(rng.uniform(0.3, 3.0))
+                await _kill_and_restart(r, victim)
+            # Every feed, the dead worker's too, polled well before its 5 min lease ends
+            # (the target is 30 s after the restart; the bound leaves room for a busy machine).
+            await wait_until(
+                lambda since=start: _all_polled_since(r.engine, since),
+                timeout=POLLED_AFTER_RESTART,
+                cluster=r.cluster,
+                what="every feed polled after the restart",
+            )
             await r.wait_round(start, timeout=120)
 
         await _assert_each_article_once(r)
@@ -244,6 +258,43 @@ async def _chaos(tmp_path: Path, n_feeds: int, kills: int, seed: int) -> None:
         repeats = sum(n - 1 for n in delivered.values())
         assert repeats <= kills * 16
         await _assert_stopped_cleanly(r)
+
+
+async def _kill_and_restart(r: Rig, index: int) -> None:
+    """SIGKILL worker `index`, check its extraction pool dies with it, start it again."""
+    pid = r.cluster.workers[index].pid
+    r.cluster.kill(index)
+    await wait_until(
+        lambda: _no_pool_of(pid), timeout=20, cluster=r.cluster, what=f"the pool of {pid} gone"
+    )
+    r.cluster.start(index)
+
+
+async def _no_pool_of(pid: int) -> bool:
+    """No live process was started by the extraction pool of worker `pid` (its forkserver
+    names `pid` as its parent in the environment, `monitor.lifetime`)."""
+    mark = f"MONITOR_POOL_PARENT={pid}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                state = (entry / "stat").read_text().split(") ", 1)[1][0]
+                if state != "Z":
+                    return False
+        except (FileNotFoundError, PermissionError, ProcessLookupError, IndexError):
+            continue
+    return True
+
+
+async def _all_polled_since(engine: AsyncEngine, since: datetime) -> bool:
+    unpolled = await scalar(
+        engine,
+        select(func.count()).where(
+            (feeds.c.last_poll_at.is_(None)) | (feeds.c.last_poll_at < since)
+        ),
+    )
+    return unpolled == 0
 
 
 async def test_sigkilled_workers_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from monitor.config import Settings, settings_from_dict
 from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.registry import build_notifiers, send_test
 from monitor.pipeline.fetch import Fetcher
+from monitor.services.alerts import delivery as delivery_record
+from monitor.services.shapes import to_json
 from monitor.storage import outbox as store
 from monitor.storage.tables import channel_state, outbox
 from tests.support.notify import (
@@ -175,6 +177,23 @@ async def test_410_disables_the_channel(
     assert len(receiver.accepted()) == 3
 
 
+async def test_a_410_met_by_many_deliveries_at_once_disables_the_channel_once(
+    engine: AsyncEngine, client: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with WebhookReceiver(statuses=[410] * 6).running() as receiver:
+        settings = hook_settings(receiver.url, monkeypatch)
+        await seed_alerts(engine, dict(settings.channels), NOW, 6)
+        delivery = DeliveryWorker(
+            engine=engine, notifiers=build_notifiers(settings, client), settings=settings,
+            clock=FrozenClock(NOW), owner="test-worker", concurrency=6,
+        )  # fmt: skip
+        with capture_logs() as logs:
+            assert await delivery.run_once(NOW) == 0
+    assert len(receiver.received) > 1  # several were in flight when the first 410 came back
+    disabled = [e for e in logs if e["event"] == "channel disabled"]
+    assert len(disabled) == 1
+
+
 async def test_channels_test_sends_a_signed_test_event(
     client: Fetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,3 +242,26 @@ async def test_ssrf_guard_refuses_a_loopback_webhook_unless_allowed(
     [row] = await outbox_rows(engine)
     assert row.status == "dead"  # a refused target is permanent: no retries
     assert "127.0.0.1" in row.last_error
+
+
+async def test_a_retried_delivery_keeps_its_attempts_and_gets_a_fresh_budget(
+    engine: AsyncEngine, client: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with WebhookReceiver(statuses=[500] * 10).running() as receiver:
+        settings = hook_settings(receiver.url, monkeypatch, max_attempts=2)
+        [alert] = await seed_alerts(engine, dict(settings.channels), NOW, 1)
+        delivery = worker(engine, settings, client)
+        later = NOW + timedelta(hours=1)
+        await delivery.run_once(NOW)
+        await delivery.run_once(later)  # the second failure: dead-lettered
+        [dead] = await outbox_rows(engine)
+        async with engine.begin() as conn:
+            assert await store.requeue(conn, later, ids=[alert]) == 1
+        await delivery.run_once(later)  # one more failure after the retry
+        [retried] = await outbox_rows(engine)
+    shown = to_json(delivery_record(dead))
+
+    assert (dead.status, dead.attempts) == ("dead", 2)
+    assert shown["next_attempt_at"] is None  # a dead-lettered delivery has no next attempt
+    assert (retried.status, retried.attempts) == ("pending", 3)  # history kept, budget fresh
+    assert len(receiver.received) == 3

@@ -409,7 +409,7 @@ SCENARIOS: list[Scenario] = [
         "/hostile/json-not-feed",
         "not a feed: JSON without a jsonfeed.org version",
     ),
-    Scenario("truncated json feed", "/hostile/invalid-json", "not a feed: invalid JSON"),
+    Scenario("truncated json feed", "/hostile/invalid-json", "feed failed to parse: invalid JSON"),
 ]
 
 

@@ -28,10 +28,12 @@ from monitor.config import ChannelConfig, PollingConfig
 from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
 from monitor.notify.payload import alert_rows
 from monitor.pipeline.fetch import Fetcher
+from monitor.storage.articles import installation_id
 from monitor.storage.tables import alerts, articles, feeds, outbox, stories
 
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NOW = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+INSTALLATION = "5f0c2a7e9b1d4c3a8e6f0b2d4a6c8e0f"
 
 
 @contextlib.asynccontextmanager
@@ -282,7 +284,13 @@ def make_context(story_id: int = 45, article_id: int = 123, now: datetime = NOW)
         content_hash="h",
     )
     return AlertContext(
-        article_id, article, "https://news.example/rss", "Example News", story_id, 3
+        article_id,
+        article,
+        "https://news.example/rss",
+        "Example News",
+        story_id,
+        3,
+        installation=INSTALLATION,
     )
 
 
@@ -362,6 +370,7 @@ async def seed_alerts(
                 "Example News",
                 story_id,
                 1,
+                installation=await installation_id(conn),
             )
             match = make_match(names, watchlists[n % len(watchlists)])
             alert, rows = alert_rows(match, context, channels, now)

@@ -89,7 +89,7 @@ def test_seed_article_snippets_are_kwic_from_the_original_text() -> None:
     (found,) = matcher.match(*_seed())
     assert 1 <= len(found.snippets) <= 3
     for snippet in found.snippets:
-        words = snippet.strip(ELLIPSIS).split()
+        words = [w for w in snippet.strip(ELLIPSIS).split() if w != "—"]  # "—": a paragraph break
         assert 20 <= len(words) <= 32
         assert "ISIS-K" in snippet
         assert snippet.startswith(ELLIPSIS)
@@ -317,12 +317,18 @@ def _global_window(text: str, start: int, end: int) -> str:
     a, b = min(words[begin][0], start), max(words[stop - 1][1], end)
     if b - a > 600:
         a, b = max(a, start - 200), min(b, end + 200)
-        shown = " ".join(text[a:b].split())
+        shown = _shown(text[a:b])
         return (
             (ELLIPSIS if text[:a].strip() else "") + shown + (ELLIPSIS if text[b:].strip() else "")
         )
-    shown = " ".join(text[a:b].split())
+    shown = _shown(text[a:b])
     return (ELLIPSIS if begin > 0 else "") + shown + (ELLIPSIS if stop < len(words) else "")
+
+
+def _shown(part: str) -> str:
+    """A snippet's text: whitespace runs as one space, a blank line as " — "."""
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", part))
+    return " — ".join(p for p in paragraphs if p)
 
 
 @given(

@@ -397,3 +397,64 @@ def test_common_feed_urls_are_on_the_origin() -> None:
     urls = common_feed_urls("https://site.example:8443/news/today?x=1")
     assert urls[0] == "https://site.example:8443/feed"
     assert "https://site.example:8443/feeds/posts/default" in urls
+
+
+RSS_WITH_BAD_CHARACTERS = (
+    b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+    b"<item><guid>bad</guid><title>lone &#xD800; surrogate &#55296; and &#0; NUL</title>"
+    b"<description>NUL \x00 inside</description></item>"
+    b"<item><guid>good</guid><title>ISIS-K claims attack &#x1F600;</title></item>"
+    b"</channel></rss>"
+)
+
+
+def test_character_references_to_unstorable_characters_do_not_fail_the_feed() -> None:
+    parsed = parse_feed(RSS_WITH_BAD_CHARACTERS, url=URL, now=NOW)
+
+    assert [e.guid for e in parsed.entries] == ["bad", "good"]
+    bad, good = parsed.entries
+    assert bad.title == "lone \ufffd surrogate \ufffd and \ufffd NUL"
+    assert "\x00" not in bad.summary
+    assert good.title == "ISIS-K claims attack \U0001f600"
+
+
+def test_json_feed_strings_are_cleaned_of_lone_surrogates_and_nul() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "t\\ud800", "items": ['
+        b'{"id": "a\\u0000", "title": "lone \\ud800 here", "content_text": "NUL \\u0000 here"},'
+        b'{"id": "b", "title": "pair \\ud83d\\ude00 kept"}]}'
+    )
+    parsed = parse_feed(body, url=URL, now=NOW)
+
+    texts = [parsed.title] + [f"{e.guid}{e.title}{e.summary}{e.content}" for e in parsed.entries]
+    assert all(s.encode("utf-8") for s in texts)  # no lone surrogate left: encodes cleanly
+    assert not any("\x00" in s for s in texts)
+    assert parsed.entries[0].title == "lone \ufffd here"
+    assert parsed.entries[1].title == "pair \U0001f600 kept"
+
+
+def test_json_nested_too_deeply_is_one_parse_error() -> None:
+    depth = 200_000
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + b"[" * depth
+    body += b"]" * depth + b"]}"
+    with pytest.raises(
+        ParseError, match=r"^feed failed to parse: JSON nested too deeply \(at most \d+ levels\)$"
+    ):
+        parse_feed(body, url=URL, now=NOW)
+
+
+def test_a_bare_guid_is_not_taken_for_a_link() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><guid>bulletin-7</guid><description>first</description></item>"
+        b"<item><guid>g2</guid><link>/news/2</link><description>second</description></item>"
+        b"<item><guid>https://news.example/3</guid><description>third</description></item>"
+        b"</channel></rss>"
+    )
+    parsed = parse_feed(body, url="https://news.example/rss", now=NOW)
+
+    assert [(e.guid, e.url) for e in parsed.entries] == [
+        ("bulletin-7", ""),
+        ("g2", "https://news.example/news/2"),
+        ("https://news.example/3", "https://news.example/3"),
+    ]

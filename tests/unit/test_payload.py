@@ -23,6 +23,7 @@ from monitor.notify.payload import (
     rollup_row,
 )
 
+INSTALLATION = "5f0c2a7e9b1d4c3a8e6f0b2d4a6c8e0f"
 NOW = datetime(2026, 11, 27, 16, 30, 5, 123456, tzinfo=UTC)
 ID_PATTERN = re.compile(r"^alt_[0-9a-hjkmnp-tv-z]{16}$")
 
@@ -43,7 +44,13 @@ def make_context(story_id: int = 45, article_id: int = 123) -> AlertContext:
         content_hash="h",
     )
     return AlertContext(
-        article_id, article, "https://news.example/rss", "Example News", story_id, 3
+        article_id,
+        article,
+        "https://news.example/rss",
+        "Example News",
+        story_id,
+        3,
+        installation=INSTALLATION,
     )
 
 
@@ -68,18 +75,34 @@ def make_channels() -> dict[str, ChannelConfig]:
     return dict(settings_from_dict(raw, base=Path("."), check_secrets=False).channels)
 
 
-def test_alert_id_is_derived_from_watchlist_and_story() -> None:
-    first = alert_id("isis-k", 45)
+def test_alert_id_is_derived_from_installation_watchlist_and_story() -> None:
+    first = alert_id(INSTALLATION, "isis-k", 45)
     assert ID_PATTERN.match(first)
-    assert first == alert_id("isis-k", 45)
-    assert (
-        len({first, alert_id("isis-k", 46), alert_id("isis-k2", 45), alert_id("isis-k4", 5)}) == 4
-    )
+    assert first == alert_id(INSTALLATION, "isis-k", 45)
+    others = {
+        alert_id(INSTALLATION, "isis-k", 46),
+        alert_id(INSTALLATION, "isis-k2", 45),
+        alert_id(INSTALLATION, "isis-k4", 5),
+        alert_id("0" * 32, "isis-k", 45),
+    }
+    assert len({first} | others) == 5
 
 
-@given(watchlist=st.text(min_size=1), story=st.integers(min_value=1, max_value=2**62))
-def test_alert_ids_always_have_the_documented_shape(watchlist: str, story: int) -> None:
-    assert ID_PATTERN.match(alert_id(watchlist, story))
+@given(
+    installation=st.text(min_size=1),
+    watchlist=st.text(min_size=1),
+    story=st.integers(min_value=1, max_value=2**62),
+)
+def test_alert_ids_always_have_the_documented_shape(
+    installation: str, watchlist: str, story: int
+) -> None:
+    assert ID_PATTERN.match(alert_id(installation, watchlist, story))
+
+
+def test_two_databases_never_share_an_alert_id_for_the_same_watchlist_and_story() -> None:
+    mine = {alert_id(INSTALLATION, "isis-k", story) for story in range(1, 2001)}
+    theirs = {alert_id("f" * 32, "isis-k", story) for story in range(1, 2001)}
+    assert mine.isdisjoint(theirs)
 
 
 def test_payload_has_exactly_the_documented_keys() -> None:
@@ -89,7 +112,7 @@ def test_payload_has_exactly_the_documented_keys() -> None:
         "id", "type", "created_at", "watchlist", "severity", "matches", "snippets", "article",
         "story", "evidence",
     ]  # fmt: skip
-    assert payload["id"] == alert["id"] == alert_id("isis-k", 45)
+    assert payload["id"] == alert["id"] == alert_id(INSTALLATION, "isis-k", 45)
     assert payload["type"] == "alert.created"
     assert payload["created_at"] == "2026-11-27T16:30:05Z"
     assert payload["matches"] == [
@@ -111,7 +134,7 @@ def test_payload_has_exactly_the_documented_keys() -> None:
 def test_alert_row_matches_the_alerts_table() -> None:
     alert, _ = alert_rows(make_match(), make_context(), make_channels(), NOW)
     assert alert == {
-        "id": alert_id("isis-k", 45),
+        "id": alert_id(INSTALLATION, "isis-k", 45),
         "watchlist": "isis-k",
         "story_id": 45,
         "article_id": 123,
@@ -122,6 +145,14 @@ def test_alert_row_matches_the_alerts_table() -> None:
         ],
         "snippets": ["…aiding the expansion of ISIS-K. Without…"],
         "created_at": NOW,
+        "article_snapshot": {
+            "url": "https://news.example/a/1",
+            "title": "Pakistan accuses neighbours of aiding ISIS-K",
+            "published_at": "2026-11-27T15:00:00Z",
+            "language": "en",
+            "feed_url": "https://news.example/rss",
+            "feed_name": "Example News",
+        },
         "watchlist_version": None,
     }
 

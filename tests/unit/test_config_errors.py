@@ -1,0 +1,77 @@
+"""A bad config is one line naming the file, the key and what is wrong, in words a TOML
+user knows; never a traceback (OverflowError, RecursionError) or pydantic's wording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import load_config, settings_from_dict
+from monitor.errors import ConfigError
+
+
+def _error(raw: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(raw, base=Path("."), source="monitor.toml", check_secrets=False)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_min_interval_longer_than_max_interval_is_refused() -> None:
+    message = _error({"polling": {"min_interval": "6h", "max_interval": "2m"}})
+    assert message == "monitor.toml: polling: min_interval (6h) is longer than max_interval (2m)"
+
+
+def test_a_typo_in_a_channel_key_names_the_key_as_written() -> None:
+    raw = {"channels": {"ops": {"type": "email", "smtp_hots": "x", "from": "a@b", "to": ["c@d"]}}}
+    assert _error(raw) == "monitor.toml: channels.ops.smtp_hots: unknown key"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"feeds": [{"url": "http://x.test/", "tags": "af"}]}, "feeds[0].tags: must be a list"),
+        ({"polling": {"concurrency": "many"}}, "polling.concurrency: must be a whole number"),
+        ({"polling": {"fetch_articles": "yes please"}}, "must be true or false"),
+        ({"watchlists": [{"name": "w", "severity": "dire"}]}, "must be 'low', 'medium'"),
+    ],
+)
+def test_wrong_types_are_said_in_toml_words(raw: dict[str, Any], expected: str) -> None:
+    message = _error(raw)
+    assert expected in message
+    assert "Input should be" not in message
+    assert "tuple" not in message
+
+
+def test_a_duration_too_long_for_a_timedelta_is_one_line() -> None:
+    message = _error({"polling": {"max_interval": "99999999999y"}})
+    assert message == (
+        "monitor.toml: polling.max_interval: '99999999999y' is too long a duration: at most 100y"
+    )
+
+
+def test_worker_timeout_shorter_than_two_ticks_is_refused() -> None:
+    message = _error({"polling": {"tick": "10s", "worker_timeout": "15s"}})
+    assert "worker_timeout (15s) must be at least twice the tick (10s)" in message
+
+
+def test_deeply_nested_toml_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.toml"
+    path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, check_secrets=False)
+    assert str(caught.value).startswith(f"{path}: nested too deeply: at most")
+
+
+def test_worker_timeout_defaults_to_four_ticks_and_at_least_20_seconds() -> None:
+    def dead_after(polling: dict[str, Any]) -> float:
+        raw = {"polling": polling}
+        settings = settings_from_dict(raw, base=Path("."), check_secrets=False)
+        return settings.polling.dead_after.total_seconds()
+
+    assert dead_after({}) == 20
+    assert dead_after({"tick": "30s"}) == 120  # a slow tick is no config error
+    assert dead_after({"tick": "1s", "worker_timeout": "5s"}) == 5
