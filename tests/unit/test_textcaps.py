@@ -72,7 +72,9 @@ def _context(title: str) -> AlertContext:
         language="en",
         content_hash="h",
     )
-    return AlertContext(123, article, "https://news.example/rss", "F" * 3_000_000, 45, 1)
+    return AlertContext(
+        123, article, "https://news.example/rss", "F" * 3_000_000, 45, 1, "inst_test"
+    )
 
 
 def test_a_5mb_title_makes_a_small_webhook_body_and_a_small_mail() -> None:
