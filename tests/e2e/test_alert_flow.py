@@ -132,7 +132,12 @@ def test_four_outlets_one_story_one_alert_per_watchlist(
             "snippets",
             "article",
             "story",
+            "evidence",
         }
+        # the alerting article's page was kept as evidence, with its digests
+        (kept,) = body["evidence"]["articles"]
+        assert kept["article_id"] == body["article"]["id"]
+        assert len(kept["response_sha256"]) == 64
         stories = json.loads(monitor(config, "stories", "list", "--json").stdout)
         assert [s["articles"] for s in stories] == [4]
         assert stories[0]["outlets"] == 4
