@@ -221,7 +221,8 @@ async def test_receiver_down_dead_letters_then_retry_delivers_once(
         assert await delivery.run_once(now + timedelta(hours=1)) == 0
     assert [r.id for r in receiver.accepted()] == [alert]
     [row] = await rows(engine)
-    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    # the history stays: three failed attempts, then the one that delivered
+    assert (row.status, row.attempts, row.last_error) == ("sent", 4, None)
 
 
 async def test_requeue_by_alert_id_never_resends_a_sent_row(engine: AsyncEngine) -> None:
