@@ -65,7 +65,7 @@ async def test_alerts_list_filters_and_pages_with_a_cursor(
     assert sorted(a.story.id for a in everything.items) == sorted(
         [stored["note"][1], stored["seed-af"][1]]
     )
-    assert [a.id for a in everything.items] == sorted((a.id for a in everything.items))
+    assert [a.id for a in everything.items] == sorted(a.id for a in everything.items)
     assert everything.next_cursor is None
     first = await monitor.alerts.list(limit=1)
     second = await monitor.alerts.list(limit=1, cursor=first.next_cursor)
