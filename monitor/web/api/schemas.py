@@ -192,6 +192,7 @@ class Feed(Out):
     tags: list[str]
     state: str
     last_error: str | None
+    note: str | None = Field(description="a health note: items skipped or left for the next poll")
     error_count: int
     last_poll_at: Timestamp | None
     last_success_at: Timestamp | None
