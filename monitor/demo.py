@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from monitor.config import Settings, settings_from_dict
 from monitor.textcaps import clip
@@ -90,6 +90,11 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
             "  (shown once; Ctrl-C stops)",
             highlight=False,
         )
+        console.print(
+            f"CLI on this database: MONITOR_DATABASE__URL={settings.database.url} monitor …"
+            f"  (API: http://127.0.0.1:{server.port}/api/v1)",
+            highlight=False,
+        )
         try:
             await stop.wait()
         finally:
@@ -120,8 +125,14 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
         + ", ".join(f"#{s.id} ×{s.articles}" for s in merged),
         highlight=False,
     )
+    # ids are never cut: they are what a user copies into `monitor alerts show`
     alert_table = Table(
-        "alert", "watchlist", "severity", "matches", "article", title=f"{len(alerts)} alerts"
+        Column("alert", no_wrap=True, min_width=len(alerts[0].id) if alerts else 5),
+        "watchlist",
+        "severity",
+        "matches",
+        "article",
+        title=f"{len(alerts)} alerts",
     )
     for alert in alerts:
         terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
@@ -131,6 +142,7 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
     console.print(alert_table)
     console.print(
         f"round: {len(report.polls)} feeds polled, {report.stored} articles stored, "
-        f"{report.alerts} alerts raised, {report.delivered} messages delivered, {report.errors} feed errors",
+        f"{report.alerts} alerts raised, {report.delivered} messages delivered (to the demo's log "
+        f"channel), {report.errors} feed errors",
         highlight=False,
     )
