@@ -93,7 +93,7 @@ def match_text(
             ctx, lambda m: m.watchlists.test_text(body, feed_tags=feed_tags), migrate=False
         )
     if as_json:
-        print_json([match_json(m) for m in result.matches])
+        print_json([match_json(m, title=result.title) for m in result.matches])
     else:
         _print_matches(result)
     if result.unapplied:

@@ -168,15 +168,23 @@ def _feed(record: FeedStatus) -> dict[str, Any]:
     return _fields(record) | {"source": record.source}
 
 
-def match_json(match: WatchlistMatch) -> dict[str, Any]:
+def match_json(match: WatchlistMatch, *, title: str = "") -> dict[str, Any]:
     """One watchlist that matched a tested text (`watchlists test --json` element); each hit
-    with its offsets into `title + "\n\n" + body` and the matching rule that produced it."""
+    with the matching rule that produced it and its offsets into the tested text — into
+    `title + "\n\n" + body` when the test had a title (a fetched page), else into the body."""
+    shift = 0 if title else len("\n\n")  # the matcher reads title + "\n\n" + body
     return {
         "watchlist": match.watchlist,
         "matches": _terms(match.matches),
         "snippets": list(match.snippets),
         "hits": [
-            {"term": h.term, "actor": h.actor, "start": h.start, "end": h.end, "rule": h.rule}
+            {
+                "term": h.term,
+                "actor": h.actor,
+                "start": h.start - shift,
+                "end": h.end - shift,
+                "rule": h.rule,
+            }
             for h in match.hits
         ],
     }
@@ -186,7 +194,7 @@ def match_json(match: WatchlistMatch) -> dict[str, Any]:
 def _test(record: WatchlistTest) -> dict[str, Any]:
     return {
         "language": record.language,
-        "matches": [match_json(m) for m in record.matches],
+        "matches": [match_json(m, title=record.title) for m in record.matches],
         "unapplied": list(record.unapplied),
     }
 

@@ -140,8 +140,7 @@ def test_test_prints_the_json_shape_for_a_file(offline: Path) -> None:
 def test_test_json_says_which_rule_produced_each_hit(offline: Path) -> None:
     text = "ISKP and #ISISK, then Isis K. Thompson; IS K and داعش \u200bخراسان"
     (found,) = _json(_monitor(offline, "watchlists", "test", "--json", "-", stdin=text))
-    whole = "\n\n" + text
-    hits = [(whole[h["start"] : h["end"]], h["term"], h["rule"]) for h in found["hits"]]
+    hits = [(text[h["start"] : h["end"]], h["term"], h["rule"]) for h in found["hits"]]
     assert hits == [
         ("ISKP", "ISKP", "exact"),
         ("ISISK", "ISIS-K", "joined"),
