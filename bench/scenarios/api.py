@@ -12,12 +12,14 @@ rare phrase in one article of fifty for the search. The server runs in the job's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -140,7 +142,10 @@ def _percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
 
 
-async def api_job(params: dict[str, Any]) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def served_store(params: dict[str, Any]) -> AsyncIterator[tuple[int, str, dict[str, Any]]]:
+    """A store filled with `params["alerts"]` alerts and `params["articles"]` articles, served
+    by the app on 127.0.0.1: yields its port, a viewer's token and the result being built."""
     backend, folder = params["backend"], Path(params["folder"])
     alert_count, article_count = int(params["alerts"]), int(params["articles"])
     result: dict[str, Any] = {"alerts": alert_count, "articles": article_count}
@@ -165,10 +170,15 @@ async def api_job(params: dict[str, Any]) -> dict[str, Any]:
         )
         await server.start()
         try:
-            result["load"] = await _load(server.port, token, alert_count, params)
+            yield server.port, token, result
         finally:
             await server.stop()
             await engine.dispose()
+
+
+async def api_job(params: dict[str, Any]) -> dict[str, Any]:
+    async with served_store(params) as (port, token, result):
+        result["load"] = await _load(port, token, result["alerts"], params)
     return result
 
 

@@ -17,21 +17,11 @@ import json
 import random
 import subprocess
 import sys
-import time
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from bench.context import Context
-from bench.databases import database, settings
 from bench.report import Row, Target, at_most
-from bench.scenarios.api import SIZES, _percentile, fill
-from monitor.clock import SystemClock
-from monitor.metrics import Metrics
-from monitor.server import StatusServer
-from monitor.services import Monitor
-from monitor.services.context import Context as UseCases
-from monitor.storage.engine import create_engine, upgrade
+from bench.scenarios.api import SIZES, _percentile, served_store
 
 NAME = "10 console"
 TARGETS: dict[str, Target] = {
@@ -43,34 +33,8 @@ TARGETS: dict[str, Target] = {
 
 
 async def console_job(params: dict[str, Any]) -> dict[str, Any]:
-    backend, folder = params["backend"], Path(params["folder"])
-    alert_count, article_count = int(params["alerts"]), int(params["articles"])
-    result: dict[str, Any] = {"alerts": alert_count, "articles": article_count}
-    async with database(backend, folder) as url:
-        engine = create_engine(url)
-        await upgrade(engine)
-        started = time.perf_counter()
-        await fill(engine, alert_count, article_count)
-        result["fill_seconds"] = time.perf_counter() - started
-        config = settings(url, [], folder)
-        monitor = Monitor.build(UseCases(config, engine, SystemClock()))
-        await monitor.users.add("bench", "viewer", "bench password", actor="bench")
-        token = (await monitor.tokens.create("bench", expires=None, actor="bench")).secret
-        server = StatusServer(
-            engine=engine,
-            metrics=Metrics(),
-            clock=SystemClock(),
-            host="127.0.0.1",
-            port=0,
-            max_tick_age=timedelta(seconds=30),
-            monitor=monitor,
-        )
-        await server.start()
-        try:
-            result["load"] = await _load(server.port, token, alert_count, params)
-        finally:
-            await server.stop()
-            await engine.dispose()
+    async with served_store(params) as (port, token, result):
+        result["load"] = await _load(port, token, result["alerts"], params)
     return result
 
 
