@@ -204,6 +204,14 @@ async def _load(port: int, token: str, alert_count: int, params: dict[str, Any])
             "/api/v1/articles/search?q=Khorasan AND attack&limit=20",
         ],
     }
+    return await run_load(port, token, paths, params)
+
+
+async def run_load(
+    port: int, token: str, paths: dict[str, list[str]], params: dict[str, Any]
+) -> Any:
+    """Send `params["requests"]` requests per named path group, 4 in flight, from another
+    process (`bench.apiload`), so the load generator does not share the server's loop."""
     load = {
         "base": f"http://127.0.0.1:{port}",
         "token": token,

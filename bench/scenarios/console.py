@@ -12,16 +12,12 @@ shows."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import random
-import subprocess
-import sys
 from typing import Any
 
 from bench.context import Context
 from bench.report import Row, Target, at_most
-from bench.scenarios.api import SIZES, _percentile, served_store
+from bench.scenarios.api import SIZES, _percentile, run_load, served_store
 
 NAME = "10 console"
 TARGETS: dict[str, Target] = {
@@ -47,18 +43,7 @@ async def _load(port: int, token: str, alert_count: int, params: dict[str, Any])
         "alert page": [f"/alerts/alt_{n:016d}" for n in shown],
         "search page": ['/search?q="Islamic State Khorasan"', "/search?q=Khorasan AND attack"],
     }
-    load = {
-        "base": f"http://127.0.0.1:{port}",
-        "token": token,
-        "paths": paths,
-        "requests": int(params["requests"]),
-        "concurrency": 4,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.apiload", json.dumps(load), stdout=subprocess.PIPE
-    )
-    output, _ = await process.communicate()
-    return json.loads(output)
+    return await run_load(port, token, paths, params)
 
 
 def _rows(backend: str, data: dict[str, Any]) -> list[Row]:
