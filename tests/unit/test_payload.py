@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.config import ChannelConfig, settings_from_dict
-from monitor.models import AlertContext, Article, EvidenceRef, TermCount, WatchlistMatch
+from monitor.models import AlertContext, EvidenceRef, TermCount, WatchlistMatch
 from monitor.notify.digest import HeldRow, Rollup
 from monitor.notify.payload import (
     alert_id,
@@ -22,6 +22,7 @@ from monitor.notify.payload import (
     highlight,
     rollup_row,
 )
+from tests.support.notify import make_context as support_context
 
 INSTALLATION = "5f0c2a7e9b1d4c3a8e6f0b2d4a6c8e0f"
 NOW = datetime(2026, 11, 27, 16, 30, 5, 123456, tzinfo=UTC)
@@ -29,29 +30,7 @@ ID_PATTERN = re.compile(r"^alt_[0-9a-hjkmnp-tv-z]{16}$")
 
 
 def make_context(story_id: int = 45, article_id: int = 123) -> AlertContext:
-    article = Article(
-        feed_id=7,
-        guid="g1",
-        url="https://news.example/a/1",
-        canonical_url="https://news.example/a/1",
-        title="Pakistan accuses neighbours of aiding ISIS-K",
-        author="",
-        published_at=datetime(2026, 11, 27, 15, 0, tzinfo=UTC),
-        fetched_at=NOW,
-        summary="",
-        text="…",
-        language="en",
-        content_hash="h",
-    )
-    return AlertContext(
-        article_id,
-        article,
-        "https://news.example/rss",
-        "Example News",
-        story_id,
-        3,
-        installation=INSTALLATION,
-    )
+    return support_context(story_id, article_id, NOW)
 
 
 def make_match(channels: tuple[str, ...] = ("desk", "hook")) -> WatchlistMatch:
