@@ -24,7 +24,7 @@ from bench.server import SiteServer
 from bench.site import SiteSpec
 from monitor.app import Runtime, open_runtime
 from monitor.scheduler import Service
-from monitor.storage.articles import store_article
+from monitor.storage.store import store_article
 
 NAME = "5b alert delivery"
 MARKER = "Khorasanwatch"  # a word every generated article carries, so each one alerts

@@ -26,8 +26,8 @@ from monitor.config import settings_from_dict
 from monitor.models import Article, Capture, Exchange, TermCount, WatchlistMatch
 from monitor.notify.outbox import alert_builder
 from monitor.pipeline.evidence import snapshot_of
-from monitor.storage.articles import store_article
 from monitor.storage.evidence import stored_bytes
+from monitor.storage.store import store_article
 from monitor.storage.tables import evidence_snapshots
 
 NAME = "11 evidence"

@@ -3,8 +3,8 @@ already in the window, and what the candidate index costs in memory.
 
 The window is filled with generated articles through the raw driver (their real band
 rows included), then each sample article is fingerprinted and assigned exactly as
-`store_article` does (band locks, candidate lookup in `story_bands`, pick, story row
-written) inside a transaction that is rolled back, so every sample sees the same window.
+the write path does for a batch of one (`storage.assign.assign_stories`: candidate lookup
+in `story_bands`, pick, story row written, the joined story locked) inside a transaction that is rolled back, so every sample sees the same window.
 Half the samples are syndicated copies of stored articles (they must join their story),
 half are new stories.
 """
@@ -28,7 +28,7 @@ from bench.report import Row, at_most
 from bench.scenarios.storage import NOW, WINDOW, migrated, pick
 from monitor.models import Article
 from monitor.pipeline import dedupe
-from monitor.storage.articles import _assign_story
+from monitor.storage.assign import Pending, assign_stories
 
 NAME = "6b story assignment"
 WORDS = 250  # a short news item; only its bands and signature matter to the index
@@ -91,7 +91,9 @@ async def stories_job(params: dict[str, Any]) -> dict[str, Any]:
                 dedupe.fingerprint(sample.text)
                 fingerprinted = time.perf_counter()
                 transaction = await conn.begin()
-                _, new_story = await _assign_story(conn, sample, pick, WINDOW)
+                assigned = Pending(0, sample, ())
+                await assign_stories(conn, [assigned], pick, WINDOW)
+                new_story = assigned.new_story
                 await transaction.rollback()
                 done = time.perf_counter()
                 fingerprint_ms.append((fingerprinted - started) * 1000)

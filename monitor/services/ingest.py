@@ -44,19 +44,16 @@ from monitor.pipeline.language import FEED_SAMPLE_CHARS
 from monitor.pipeline.match import Matcher, matching_body
 from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.services.polls import PollReport, log_poll, poll_note
-from monitor.storage.articles import (
-    AlertBuilder,
-    StoreResult,
-    record_failed_entry,
-    seen_guids,
-    store_article,
-)
+from monitor.storage.articles import AlertBuilder, record_failed_entry, seen_guids
 from monitor.storage.engine import database_unavailable
 from monitor.storage.feeds import PollOutcome, PollRecorder
+from monitor.storage.store import StoreResult, store_articles
 from monitor.textcaps import AUTHOR_CHARS, ERROR_CHARS, SUMMARY_CHARS, TITLE_CHARS, clip
 
 log = structlog.get_logger("monitor.ingest")
 _PARSE_IN_POOL_BYTES = 256_000
+# The most articles stored in one transaction (the ready ones of a poll's window).
+_STORE_BATCH = 100
 
 
 @dataclass
@@ -230,9 +227,10 @@ class Ingestor:
         """Each entry's store result (or the error that failed it alone), in order.
 
         At most `polling.concurrency` entries are in flight at once: their pages fetch and
-        extract together and each is stored as soon as it and every older one are ready, so
-        storing overlaps extraction; a window rather than every entry at once keeps memory
-        flat and the event loop's ready queue short on a feed of 100,000 items.
+        extract together, and the oldest ready ones are stored together as soon as the
+        oldest of all is ready (one transaction, `storage.store`), so storing overlaps
+        extraction; a window rather than every entry at once keeps memory flat and the event
+        loop's ready queue short on a feed of 100,000 items.
         """
         window: deque[tuple[Entry, asyncio.Future[Article]]] = deque()
         upcoming = iter(entries)
@@ -245,15 +243,57 @@ class Ingestor:
                     window.append((entry, asyncio.ensure_future(self._article(feed, entry))))
                 if not window:
                     return
-                entry, article = window.popleft()
-                try:
-                    yield entry, await self._store(feed, await article)
-                except Exception as e:
-                    if database_unavailable(e):
-                        raise
-                    yield entry, e
+                await asyncio.wait([window[0][1]])
+                ready = [window.popleft()]
+                while window and window[0][1].done() and len(ready) < _STORE_BATCH:
+                    ready.append(window.popleft())
+                for entry, outcome in zip(
+                    [e for e, _ in ready], await self._store_ready(feed, ready), strict=True
+                ):
+                    yield entry, outcome
         finally:
             _settle([article for _, article in window])
+
+    async def _store_ready(
+        self, feed: Feed, ready: Sequence[tuple[Entry, asyncio.Future[Article]]]
+    ) -> list[StoreResult | Exception]:
+        """Store the ready articles as one batch; an entry whose article could not be built
+        fails alone, unless the cause is one that fails the whole poll (the database, a
+        timeout: the entry is retried with the feed then, not recorded as failed)."""
+        outcomes: list[StoreResult | Exception] = []
+        built: list[tuple[int, Article]] = []
+        for i, (_, future) in enumerate(ready):
+            error = future.exception()
+            if error is None:
+                built.append((i, future.result()))
+                outcomes.append(StoreResult(None))  # its store result, below
+            elif isinstance(error, Exception) and not database_unavailable(error):
+                outcomes.append(error)
+            else:
+                raise error
+        stored = await self._store_all(feed, [article for _, article in built])
+        for (i, _), result in zip(built, stored, strict=True):
+            outcomes[i] = result
+        return outcomes
+
+    async def _store_all(
+        self, feed: Feed, batch: Sequence[Article]
+    ) -> list[StoreResult | Exception]:
+        """The batch in one transaction; if it fails, each article alone, so only the one
+        that cannot be stored fails (the database being unusable fails the poll)."""
+        if not batch:
+            return []
+        try:
+            return list(await self._store(feed, batch))
+        except Exception as e:
+            if database_unavailable(e):
+                raise
+            if len(batch) == 1:
+                return [e]
+        results: list[StoreResult | Exception] = []
+        for article in batch:
+            results.extend(await self._store_all(feed, [article]))
+        return results
 
     async def _entry_failed(self, feed: Feed, entry: Entry, error: Exception, now: datetime) -> str:
         """Record one entry that could not be stored; the feed's other entries go on."""
@@ -334,16 +374,7 @@ class Ingestor:
             )
             return Extracted(text=""), None
 
-    async def _store(self, feed: Feed, article: Article) -> StoreResult:
-        found: list[WatchlistMatch] = [
-            replace(match, version=self.versions.get(match.watchlist))
-            for match in self.matcher.match(
-                article.title,
-                matching_body(article.text, article.summary),
-                feed_tags=feed.tags,
-                language=article.language,
-            )
-        ]
+    async def _store(self, feed: Feed, batch: Sequence[Article]) -> list[StoreResult]:
         threshold = self.settings.stories.threshold
 
         def pick(candidates: Sequence[tuple[int, bytes]], new: Article) -> int | None:
@@ -354,25 +385,38 @@ class Ingestor:
             ]
             return dedupe.pick_story(options, mine, threshold)
 
-        result = await store_article(
+        found = [self._match(feed, article) for article in batch]
+        results = await store_articles(
             self.engine,
-            article,
-            found,
+            list(zip(batch, found, strict=True)),
             pick=pick,
             build=self.build_alert,
             window=self.settings.stories.window,
         )
-        observe.stored(result, article, found, now=self.clock.now())
-        if result.article_id is not None:
-            log.info(
-                "article stored",
-                feed=feed.url,
-                url=article.url,
-                article=result.article_id,
-                story=result.story_id,
-                alerts=list(result.alert_ids),
+        now = self.clock.now()
+        for article, matched, result in zip(batch, found, results, strict=True):
+            observe.stored(result, article, matched, now=now)
+            if result.article_id is not None:
+                log.info(
+                    "article stored",
+                    feed=feed.url,
+                    url=article.url,
+                    article=result.article_id,
+                    story=result.story_id,
+                    alerts=list(result.alert_ids),
+                )
+        return results
+
+    def _match(self, feed: Feed, article: Article) -> list[WatchlistMatch]:
+        return [
+            replace(match, version=self.versions.get(match.watchlist))
+            for match in self.matcher.match(
+                article.title,
+                matching_body(article.text, article.summary),
+                feed_tags=feed.tags,
+                language=article.language,
             )
-        return result
+        ]
 
     def _success(
         self,

@@ -17,9 +17,10 @@ from monitor.config import FeedConfig, LogChannelConfig
 from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
 from monitor.notify.payload import alert_rows
 from monitor.pipeline import dedupe
-from monitor.storage.articles import installation_id, store_article
+from monitor.storage.articles import installation_id
 from monitor.storage.engine import create_engine, upgrade
 from monitor.storage.feeds import sync_config_feeds
+from monitor.storage.store import store_article
 from monitor.storage.tables import alerts, feeds, outbox
 from tests.support.databases import pg_database
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,9 @@ from monitor.config import FeedConfig, LogChannelConfig
 from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
 from monitor.notify.payload import alert_rows
 from monitor.pipeline import dedupe
-from monitor.storage.articles import StoreResult, store_article
 from monitor.storage.feeds import claim_due, sync_config_feeds
-from monitor.storage.tables import alerts, articles, outbox, stories
+from monitor.storage.store import StoreResult, store_article, store_articles
+from monitor.storage.tables import alerts, articles, entries, outbox, stories, story_bands
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SEED = (Path(__file__).parents[1] / "fixtures" / "seed-article.txt").read_text(encoding="utf-8")
@@ -153,3 +154,120 @@ async def test_the_same_entry_twice_at_once_is_stored_once(engine: AsyncEngine) 
     results = await asyncio.gather(*(_store(engine, replace(article)) for _ in range(4)))
     assert sum(r.article_id is not None for r in results) == 1
     assert await _count(engine, articles) == 1
+
+
+async def _store_batch(
+    engine: AsyncEngine, batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]]
+) -> list[StoreResult]:
+    return await store_articles(engine, batch, pick=_pick, build=_build, window=timedelta(hours=72))
+
+
+def _copy(feed_id: int, guid: str, text: str, outlet: int) -> Article:
+    return _article(feed_id, guid, f"KABUL (Outlet {outlet}) - {text}\n\nRead more at {outlet}.")
+
+
+async def test_a_batch_drops_its_own_duplicates_and_joins_its_own_stories(
+    engine: AsyncEngine,
+) -> None:
+    f1, f2, f3 = await _feeds(engine, 3)
+    isis = [_match("isis-k")]
+    batch: list[tuple[Article, Sequence[WatchlistMatch]]] = [
+        (_copy(f1, "s1", SEED, 1), isis),
+        (_copy(f1, "o1", OTHER, 1), ()),
+        (_copy(f2, "s2", SEED, 2), isis),  # joins s1's story, opened earlier in the batch
+        (_copy(f2, "s1-url", OTHER, 7), ()),
+        (_article(f3, "u", SEED + " (updated)", url="http://outlet.test/s1"), isis),  # s1's URL
+        (_copy(f3, "h", SEED, 1), isis),  # s1's text under another guid: its hash
+        (_copy(f1, "s1", SEED, 9), isis),  # s1's guid again
+        (_copy(f3, "o3", OTHER, 3), ()),  # joins o1's story
+        (_copy(f3, "s3", SEED, 3), isis),
+    ]
+    results = await _store_batch(engine, batch)
+    dropped = [r.duplicate_of for r in results]
+    assert dropped == [None, None, None, None, "url", "hash", "guid", None, None]
+    s1, o1, s2, s1_url, _, _, _, o3, s3 = results
+    assert [r.new_story for r in (s1, o1, s2, s3)] == [True, True, False, False]
+    assert s1.story_id == s2.story_id == s3.story_id != o1.story_id
+    assert o3.story_id == o1.story_id == s1_url.story_id  # the same OTHER text, outlet 7
+    # one alert for the story, raised by its first article; the copies after it add none
+    assert [len(r.alert_ids) for r in (s1, s2, s3)] == [1, 0, 0]
+    async with engine.connect() as conn:
+        counts = dict((await conn.execute(select(stories.c.id, stories.c.article_count))).all())
+        story_rows = (
+            await conn.execute(select(stories.c.id, stories.c.representative_article_id))
+        ).all()
+        entry_rows = (await conn.execute(select(entries.c.guid, entries.c.duplicate_of))).all()
+        pairs = (await conn.execute(select(story_bands.c.story_id, story_bands.c.band_key))).all()
+    assert counts == {s1.story_id: 3, o1.story_id: 3}
+    assert dict(story_rows) == {s1.story_id: s1.article_id, o1.story_id: o1.article_id}
+    assert sorted(entry_rows, key=str) == sorted(
+        [
+            ("s1", None),
+            ("o1", None),
+            ("s2", None),
+            ("s1-url", None),
+            ("u", "url"),
+            ("h", "hash"),
+            ("o3", None),
+            ("s3", None),
+        ],
+        key=str,
+    )
+    assert len(pairs) == len(set(pairs))  # each band indexed once per story
+    assert await _count(engine, alerts) == 1
+    assert await _count(engine, outbox) == 1
+
+
+async def test_a_batch_joins_stored_stories_and_its_alerts_count_the_story_as_it_stood(
+    engine: AsyncEngine,
+) -> None:
+    f1, f2 = await _feeds(engine, 2)
+    stored = await _store(engine, _copy(f1, "first", SEED, 1))
+    assert stored.new_story
+    results = await _store_batch(
+        engine,
+        [
+            (_copy(f2, "second", SEED, 2), ()),
+            (_copy(f2, "third", SEED, 3), [_match("isis-k")]),  # the story's third article
+            (_copy(f2, "fourth", SEED, 4), [_match("isis-k")]),
+        ],
+    )
+    assert {r.story_id for r in results} == {stored.story_id}
+    assert [len(r.alert_ids) for r in results] == [0, 1, 0]
+    async with engine.connect() as conn:
+        count = await conn.scalar(select(stories.c.article_count))
+        (body,) = (await conn.execute(select(outbox.c.body))).scalars()
+    assert count == 4
+    payload = json.loads(body)
+    assert payload["story"] == {"id": stored.story_id, "articles": 3}
+    assert payload["article"]["id"] == results[1].article_id
+
+
+async def test_concurrent_batches_with_crossing_copies_make_one_story_each(
+    engine: AsyncEngine,
+) -> None:
+    """Two workers store copies of the same two stories in opposite orders at once, again
+    and again: no deadlock, one story per text, one alert per story."""
+    feed_ids = await _feeds(engine, 8)
+    texts = [SEED, OTHER]
+    for round_ in range(3):
+        batches = []
+        for worker in range(2):
+            feed_id = feed_ids[round_ * 2 + worker]
+            order = texts if worker == 0 else texts[::-1]
+            batches.append(
+                [
+                    (
+                        _copy(feed_id, f"{round_}-{worker}-{i}", text, 10 * round_ + worker),
+                        [_match("isis-k")],
+                    )
+                    for i, text in enumerate(order)
+                ]
+            )
+        await asyncio.gather(*(_store_batch(engine, b) for b in batches))
+    assert await _count(engine, stories) == 2
+    assert await _count(engine, articles) == 12
+    assert await _count(engine, alerts) == 2
+    async with engine.connect() as conn:
+        counts = sorted((await conn.execute(select(stories.c.article_count))).scalars())
+    assert counts == [6, 6]

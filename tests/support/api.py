@@ -24,8 +24,8 @@ from monitor.pipeline import dedupe
 from monitor.pipeline.evidence import snapshot_of
 from monitor.services import Monitor
 from monitor.services.context import Context
-from monitor.storage.articles import StoreResult, store_article
 from monitor.storage.feeds import sync_config_feeds
+from monitor.storage.store import StoreResult, store_article
 from monitor.web.app import create_app
 from monitor.web.limits import FailureLimiter
 from monitor.web.server import WebServer

@@ -14,8 +14,8 @@ from monitor.config import FeedConfig, LogChannelConfig
 from monitor.models import AlertContext, Article, WatchlistMatch
 from monitor.notify.payload import alert_rows
 from monitor.pipeline import dedupe
-from monitor.storage.articles import store_article
 from monitor.storage.feeds import sync_config_feeds
+from monitor.storage.store import store_article
 from monitor.storage.tables import feeds
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

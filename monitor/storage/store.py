@@ -1,0 +1,371 @@
+"""The article write path: the new articles of a poll stored together in one transaction.
+
+`store_articles` takes a batch (each article with its watchlist matches) and writes, for each
+article that is not a duplicate, its story (opened or joined), the article, its entry, its
+band keys, matches, alerts, outbox rows and evidence, all committed together: a crash leaves
+the whole batch unseen (the next poll fetches it again) or stored with its alerts and outbox
+rows — never a second alert, never a lost one.
+
+The batch reads what it needs in a handful of statements (the duplicate keys, the band-key
+candidates in the story window, the bands the candidate stories index) and writes each table
+with one executemany. Story assignment runs in memory over those rows plus the rows each
+article of the batch adds as it is assigned, so a later article of the batch is a duplicate
+of, or joins the story of, an earlier one exactly as if they had been stored one by one.
+
+Concurrency (PostgreSQL): the transaction first takes advisory locks on every key the batch
+could collide on — band keys, canonical URLs, content hashes, (feed, guid) — in one sorted
+statement, then the locks of the existing stories it joins, also sorted. Two workers storing
+copies of one story serialise and the second sees the first's rows; neither waits on the
+other while holding what the other needs, so they never deadlock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.models import AlertContext, Article, WatchlistMatch
+from monitor.storage.articles import AlertBuilder, insert_alerts, installation_id, match_rows
+from monitor.storage.assign import CHUNK, Pending, StoryPicker, assign_stories, in_chunks
+from monitor.storage.dialect import insert, insert_ignore, xact_locks
+from monitor.storage.evidence import keep_evidence, payload_evidence
+from monitor.storage.tables import alerts, articles, entries, feeds, matches, stories, story_bands
+
+_KEYS_LOCK_SPACE = 7  # advisory lock space of a batch's band keys and dedupe keys (and of
+# the band keys alone before batches, so an older worker and a newer one still serialise)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What storing one entry did."""
+
+    article_id: int | None  # None when the entry was a duplicate
+    story_id: int | None = None
+    duplicate_of: str | None = None  # "guid" | "url" | "hash" when dropped
+    new_story: bool = False
+    alert_ids: tuple[str, ...] = ()
+    alerted: tuple[str, ...] = ()  # the watchlists of `alert_ids`, in the same order
+
+
+class _Conflict(Exception):
+    """A concurrent writer stored the same article first; retry to see it as a duplicate."""
+
+
+async def store_articles(
+    engine: AsyncEngine,
+    batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]],
+    *,
+    pick: StoryPicker,
+    build: AlertBuilder,
+    window: timedelta,
+) -> list[StoreResult]:
+    """Store a batch of articles with their stories, matches, alerts and outbox rows in one
+    transaction; one result per article, in order. Raises if the batch cannot be stored (the
+    caller may then store its articles one by one to find the one that fails).
+
+    Text the database cannot hold (NUL, lone surrogates) is replaced here, whatever the
+    caller passed, so one odd character never makes an article unstorable."""
+    clean = [(a.storable(), [m.storable() for m in found]) for a, found in batch]
+    if not clean:
+        return []
+    async with _writer(engine):
+        try:
+            return await _store_once(engine, clean, pick, build, window)
+        except _Conflict:
+            # Another writer committed one of these articles between our check and insert.
+            return await _store_once(engine, clean, pick, build, window)
+
+
+async def store_article(
+    engine: AsyncEngine,
+    article: Article,
+    found: Sequence[WatchlistMatch],
+    *,
+    pick: StoryPicker,
+    build: AlertBuilder,
+    window: timedelta,
+) -> StoreResult:
+    """Store one article: a batch of one."""
+    (result,) = await store_articles(
+        engine, [(article, found)], pick=pick, build=build, window=window
+    )
+    return result
+
+
+async def _store_once(
+    engine: AsyncEngine,
+    batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]],
+    pick: StoryPicker,
+    build: AlertBuilder,
+    window: timedelta,
+) -> list[StoreResult]:
+    try:
+        async with engine.begin() as conn:
+            await xact_locks(conn, _KEYS_LOCK_SPACE, _lock_keys(a for a, _ in batch))
+            results, pending = await _sort_out(conn, batch)
+            if pending:
+                await assign_stories(conn, pending, pick, window)
+                await _write(conn, pending)
+                await _alert(conn, pending, build)
+    except IntegrityError as e:
+        raise _Conflict from e
+    for p in pending:
+        results[p.index] = StoreResult(
+            p.article_id,
+            p.story,
+            None,
+            p.new_story,
+            tuple(alert for _, alert in p.alerts),
+            tuple(watchlist for watchlist, _ in p.alerts),
+        )
+    return [r for r in results if r is not None]
+
+
+def _lock_keys(batch: Iterable[Article]) -> list[int]:
+    keys: set[str] = set()
+    for article in batch:
+        keys.update(article.bands)
+        keys.update((article.canonical_url, article.content_hash))
+        keys.add(f"{article.feed_id}\x00{article.guid}")
+    return [zlib.crc32(key.encode()) - 2**31 for key in keys]
+
+
+async def _sort_out(
+    conn: AsyncConnection, batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]]
+) -> tuple[list[StoreResult | None], list[Pending]]:
+    """Drop the duplicates (recording their entries as seen) and return the rest: an entry
+    seen before is a "guid" duplicate; an article whose canonical URL or content hash is
+    stored, or taken by an earlier article of the batch, is a "url" or "hash" duplicate."""
+    urls, hashes = await _stored_keys(conn, [a for a, _ in batch])
+    seen = await _seen_entries(conn, [a for a, _ in batch])
+    results: list[StoreResult | None] = [None] * len(batch)
+    pending: list[Pending] = []
+    dropped: list[dict[str, Any]] = []
+    for index, (article, found) in enumerate(batch):
+        entry = (article.feed_id, article.guid)
+        kind = (
+            "url"
+            if article.canonical_url in urls
+            else "hash"
+            if article.content_hash in hashes
+            else None
+        )
+        if entry in seen:
+            results[index] = StoreResult(None, duplicate_of="guid")
+            continue
+        seen.add(entry)
+        if kind:
+            results[index] = StoreResult(None, duplicate_of=kind)
+            dropped.append(_entry_row(article, None, kind))
+            continue
+        urls.add(article.canonical_url)
+        hashes.add(article.content_hash)
+        pending.append(Pending(index, article, found))
+    if dropped:
+        await conn.execute(insert_ignore(conn, entries), dropped)
+    return results, pending
+
+
+async def _stored_keys(
+    conn: AsyncConnection, batch: Sequence[Article]
+) -> tuple[set[str], set[str]]:
+    urls: set[str] = set()
+    hashes: set[str] = set()
+    for chunk in in_chunks(batch, CHUNK):
+        rows = await conn.execute(
+            select(articles.c.canonical_url, articles.c.content_hash).where(
+                or_(
+                    articles.c.canonical_url.in_([a.canonical_url for a in chunk]),
+                    articles.c.content_hash.in_([a.content_hash for a in chunk]),
+                )
+            )
+        )
+        for row in rows:
+            urls.add(row.canonical_url)
+            hashes.add(row.content_hash)
+    return urls, hashes
+
+
+async def _seen_entries(conn: AsyncConnection, batch: Sequence[Article]) -> set[tuple[int, str]]:
+    by_feed: dict[int, list[str]] = defaultdict(list)
+    for article in batch:
+        by_feed[article.feed_id].append(article.guid)
+    seen: set[tuple[int, str]] = set()
+    for feed_id, guids in by_feed.items():
+        for chunk in in_chunks(guids, CHUNK):
+            rows = await conn.execute(
+                select(entries.c.guid).where(
+                    entries.c.feed_id == feed_id, entries.c.guid.in_(chunk)
+                )
+            )
+            seen.update((feed_id, guid) for guid in rows.scalars())
+    return seen
+
+
+def _entry_row(
+    article: Article, article_id: int | None, duplicate_of: str | None
+) -> dict[str, Any]:
+    return {
+        "feed_id": article.feed_id,
+        "guid": article.guid,
+        "article_id": article_id,
+        "seen_at": article.fetched_at,
+        "duplicate_of": duplicate_of,
+    }
+
+
+async def _write(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
+    """Insert the articles, their entries, the new stories' representatives, the band keys
+    and the matches: one statement each."""
+    inserted = await conn.execute(
+        insert(conn, articles).returning(articles.c.id, sort_by_parameter_order=True),
+        [_article_values(p.article, p.story) for p in pending],
+    )
+    for p, article_id in zip(pending, inserted.scalars(), strict=True):
+        p.article_id = article_id
+    await conn.execute(
+        insert(conn, entries), [_entry_row(p.article, p.article_id, None) for p in pending]
+    )
+    opened = sorted((p.story, p.article_id) for p in pending if p.new_story)
+    if opened:
+        await conn.execute(
+            update(stories)
+            .where(stories.c.id == bindparam("story"))
+            .values(representative_article_id=bindparam("article")),
+            [{"story": s, "article": a} for s, a in opened],
+        )
+    bands = [
+        {
+            "band_key": band,
+            "article_id": p.article_id,
+            "story_id": p.story,
+            "created_at": p.article.fetched_at,
+        }
+        for p in pending
+        for band in p.bands
+    ]
+    if bands:
+        await conn.execute(insert_ignore(conn, story_bands), bands)
+    found = [row for p in pending for row in match_rows(p.article_id, p.found, p.article)]
+    if found:
+        await conn.execute(insert_ignore(conn, matches), found)
+
+
+def _article_values(article: Article, story_id: int) -> dict[str, Any]:
+    return {
+        "feed_id": article.feed_id,
+        "guid": article.guid,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "author": article.author,
+        "published_at": article.published_at,
+        "fetched_at": article.fetched_at,
+        "summary": article.summary,
+        "text": article.text,
+        "language": article.language,
+        "content_hash": article.content_hash,
+        "story_id": story_id,
+        "signature": article.signature or None,
+    }
+
+
+async def _alert(conn: AsyncConnection, pending: Sequence[Pending], build: AlertBuilder) -> None:
+    """Raise the alerts of the matching articles, in order (one per watchlist and story), and
+    keep the evidence of every article of an alerted story."""
+    keeping = [p for p in pending if p.found or p.article.snapshot is not None]
+    if not keeping:
+        return
+    names = await _feed_names(conn, {p.article.feed_id for p in keeping})
+    counts = await _story_counts(conn, pending)
+    alerted = await _alerted_stories(conn, {p.story for p in keeping if not p.new_story})
+    install = await installation_id(conn) if any(p.found for p in pending) else ""
+    for p in keeping:
+        feed = names[p.article.feed_id]
+        if p.found:
+            evidence = await payload_evidence(conn, p.article, p.article_id, p.story, p.new_story)
+            context = AlertContext(
+                p.article_id,
+                p.article,
+                feed[0],
+                feed[1],
+                p.story,
+                counts[p.index],
+                installation=install,
+                evidence=evidence,
+            )
+            p.alerts = await insert_alerts(conn, p.found, context, build)
+            if p.alerts:
+                alerted.add(p.story)
+        if p.found or (not p.new_story and p.story in alerted):
+            await keep_evidence(
+                conn,
+                p.article,
+                p.article_id,
+                p.story,
+                matched=bool(p.found),
+                new_story=p.new_story,
+                feed=feed,
+            )
+
+
+async def _feed_names(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    rows = await conn.execute(
+        select(feeds.c.id, feeds.c.url, feeds.c.name, feeds.c.title).where(
+            feeds.c.id.in_(sorted(ids))
+        )
+    )
+    return {row.id: (row.url, row.name or row.title) for row in rows}
+
+
+async def _story_counts(conn: AsyncConnection, pending: Sequence[Pending]) -> dict[int, int]:
+    """Each article's story's article count as it stood when the article joined: the count
+    now less the batch's articles of that story after it."""
+    ids = sorted({p.story for p in pending})
+    now: dict[int, int] = {}
+    for chunk in in_chunks(ids, CHUNK):
+        rows = await conn.execute(
+            select(stories.c.id, stories.c.article_count).where(stories.c.id.in_(chunk))
+        )
+        now.update((row.id, int(row.article_count or 1)) for row in rows)
+    later: Counter[int] = Counter()
+    counts: dict[int, int] = {}
+    for p in reversed(pending):
+        counts[p.index] = max(1, now.get(p.story, 1) - later[p.story])
+        later[p.story] += 1
+    return counts
+
+
+async def _alerted_stories(conn: AsyncConnection, ids: Iterable[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in in_chunks(sorted(ids), CHUNK):
+        rows = await conn.execute(
+            select(alerts.c.story_id).where(alerts.c.story_id.in_(chunk)).distinct()
+        )
+        found.update(rows.scalars())
+    return found
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[Any]:
+    """SQLite has one writer: serialise this process's article transactions so a story lookup
+    always sees the previous batch's commit (PostgreSQL uses advisory locks instead)."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _SQLITE_WRITERS.get(engine)
+    if lock is None:
+        lock = _SQLITE_WRITERS[engine] = asyncio.Lock()
+    return lock
