@@ -42,11 +42,11 @@ def extract_page(html: bytes, url: str, charset: str | None, fast: bool) -> Extr
     return extract_article(html, url=url, charset=charset, fast=fast)
 
 
-def detect_text_language(text: str, limit: int) -> str:
-    """The pool's language job: `detect_language` of the text's first `limit` characters."""
+def detect_text_languages(texts: list[tuple[str, int]]) -> list[str]:
+    """The pool's language job: `detect_language` of each text's first `limit` characters."""
     from monitor.pipeline.language import detect_language
 
-    return detect_language(text, limit=limit)
+    return [detect_language(text, limit=limit) for text, limit in texts]
 
 
 def _quiet_worker() -> None:
@@ -101,6 +101,11 @@ class Extractor:
         self._pool: ProcessPoolExecutor | None = None
         self._submitted = 0
         self._swap = asyncio.Lock()
+        # Texts waiting for their language: those asked for in one turn of the loop go to
+        # the pool as one job (a poll's entries ask together; one job each cost a pool round
+        # trip per entry, and the pool's replacement every few hundred jobs).
+        self._languages: list[tuple[tuple[str, int], asyncio.Future[str]]] = []
+        self._detecting: set[asyncio.Task[None]] = set()  # held until done (not GC'd)
 
     async def __aenter__(self) -> Extractor:
         self._pool = self._new_pool()
@@ -167,12 +172,43 @@ class Extractor:
     async def detect_language(self, text: str, *, limit: int) -> str:
         """The language of the text's first `limit` characters, detected in a worker ("" when
         too short to tell, or when the worker died)."""
-        pool, future = await self._submit(partial(detect_text_language, text[:limit], limit))
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._languages.append(((text[:limit], limit), waiter))
+        if len(self._languages) == 1:
+            asyncio.get_running_loop().call_soon(self._detect_waiting)
+        return await waiter
+
+    def _detect_waiting(self) -> None:
+        waiting, self._languages = self._languages, []
+        answering = asyncio.get_running_loop().create_task(self._answer(waiting))
+        self._detecting.add(answering)
+        answering.add_done_callback(self._detecting.discard)
+
+    async def _answer(self, waiting: list[tuple[tuple[str, int], asyncio.Future[str]]]) -> None:
+        """Detect the waiting texts in one job and give each waiter its language."""
+        asking = [waiter for _, waiter in waiting]
+        try:
+            languages = await self._detect([text for text, _ in waiting])
+        except asyncio.CancelledError:
+            for waiter in asking:
+                waiter.cancel()
+            raise
+        except Exception as e:
+            for waiter in asking:
+                if not waiter.done():  # not given up by its caller
+                    waiter.set_exception(e)
+            return
+        for waiter, language in zip(asking, languages, strict=True):
+            if not waiter.done():
+                waiter.set_result(language)
+
+    async def _detect(self, texts: list[tuple[str, int]]) -> list[str]:
+        pool, future = await self._submit(partial(detect_text_languages, texts))
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._replace_broken(pool)
-            return ""
+            return [""] * len(texts)
 
     def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
         # A worker killed (OOM, signal) breaks the whole pool; start a fresh one once.

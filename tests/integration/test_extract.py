@@ -218,6 +218,35 @@ async def test_the_pool_detects_the_language_of_feed_text() -> None:
         assert await extractor.detect_language("ok", limit=1000) == ""
 
 
+async def test_texts_asked_together_go_to_the_pool_as_one_job() -> None:
+    """A poll's entries ask for their languages at once: one pool job answers them all, each
+    with its own text's language (a job each cost a round trip and, every few hundred, a
+    pool replacement)."""
+    texts = {
+        "de": "Die Regierung hat am Montag neue Maßnahmen gegen die Inflation angekündigt. ",
+        "fr": "Le gouvernement a annoncé lundi de nouvelles mesures contre l'inflation. ",
+        "en": "The government announced new measures against inflation on Monday. ",
+        "": "ok",
+    }
+    pools: list[Any] = []
+
+    class Counting(Extractor):
+        def _new_pool(self) -> Any:
+            pools.append(super()._new_pool())
+            return pools[-1]
+
+    async with Counting(workers=1, max_tasks_per_child=2) as extractor:
+        found = await asyncio.gather(
+            *(
+                extractor.detect_language(text * (20 if language else 1), limit=1000)
+                for language, text in texts.items()
+                for _ in "xyz"
+            )
+        )
+        assert found == [language for language in texts for _ in "xyz"]
+        assert len(pools) == 1  # 12 texts, one job: the pool was never due for replacement
+
+
 def _models_loaded_before_any_detection() -> bool:
     """Run in a pool worker: whether it started with the language models in memory."""
     from monitor.pipeline import language
