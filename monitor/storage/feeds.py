@@ -95,9 +95,17 @@ async def sync_config_feeds(
 ) -> None:
     """Upsert config feeds by config_url; disable config feeds no longer in the file."""
     await xact_lock(conn, _CONFIG_SYNC_LOCK)  # N workers starting together sync one at a time
+    # The rows are locked in id order before any is written, as `record_polls` does: two
+    # transactions writing several feeds in different orders deadlock (seen with workers
+    # restarting while others recorded their polls).
     existing = {
         row.config_url: row
-        for row in await conn.execute(select(feeds).where(feeds.c.config_url.is_not(None)))
+        for row in await conn.execute(
+            select(feeds)
+            .where(feeds.c.config_url.is_not(None))
+            .order_by(feeds.c.id)
+            .with_for_update(key_share=True)
+        )
     }
     listed = set()
     for feed in config_feeds:
@@ -262,6 +270,14 @@ async def record_polls(
     outcome whose lease `owner` no longer holds (taken over after it expired) is skipped."""
     groups: dict[tuple[tuple[str, bool], ...], list[dict[str, Any]]] = {}
     moved: set[str] = set()  # new URLs taken by this batch's permanent redirects
+    # Lock the rows in id order first: the statements below write them grouped by shape,
+    # in no global order, and a config sync writes several feeds too.
+    await conn.execute(
+        select(feeds.c.id)
+        .where(feeds.c.id.in_(sorted({feed_id for feed_id, _, _ in polls})))
+        .order_by(feeds.c.id)
+        .with_for_update(key_share=True)
+    )
     for feed_id, outcome, now in polls:
         values = _poll_values(outcome, now)
         if outcome.new_url and outcome.new_url not in moved:

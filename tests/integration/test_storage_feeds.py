@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -281,3 +283,82 @@ async def test_the_recorder_fails_every_poll_at_once_when_the_database_is_gone(
         await engine.dispose()
     assert all(isinstance(r, (OSError, DBAPIError)) for r in results), results
     assert attempts == 1  # one batch, not a retry per poll against a dead database
+
+
+async def _waiting_on_a_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)
+
+
+async def _locked_elsewhere(engine: AsyncEngine, feed_id: int) -> bool:
+    async with engine.connect() as conn:
+        try:
+            await conn.execute(
+                select(feeds.c.id).where(feeds.c.id == feed_id).with_for_update(nowait=True)
+            )
+        except DBAPIError:
+            return True
+        return False
+
+
+async def _blocked_on_the_first_row(engine: AsyncEngine, write: Any) -> bool:
+    """Hold the lowest feed's row, start `write` (which writes the lowest and highest rows),
+    wait until it blocks, and say whether it holds the highest row meanwhile: a writer that
+    locks in id order holds nothing else while it waits for the first row."""
+    async with engine.connect() as holder:
+        first, last = await _ids(engine)
+        await holder.execute(
+            select(feeds.c.id).where(feeds.c.id == first).with_for_update(key_share=True)
+        )
+        task = asyncio.create_task(write(first, last))
+        for _ in range(100):
+            if await _waiting_on_a_lock(engine):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the writer never waited for the held row")
+        holds_last = await _locked_elsewhere(engine, last)
+        await holder.rollback()
+    await task
+    return holds_last
+
+
+async def _ids(engine: AsyncEngine) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        ids = sorted((await conn.execute(select(feeds.c.id))).scalars())
+    return ids[0], ids[-1]
+
+
+async def test_poll_outcomes_and_config_sync_lock_feeds_in_id_order(engine: AsyncEngine) -> None:
+    """Two transactions writing several feeds in different orders deadlock (seen: a worker
+    restarting synced the config while another recorded a batch of polls, and the poll
+    crashed holding its lease). Both lock their rows in id order before writing any."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer")
+    urls = [f"http://f{i}.test/rss" for i in range(3)]
+    await _claimed(engine, 3)
+    later = NOW + timedelta(minutes=1)
+
+    async def record(first: int, last: int) -> None:
+        async with engine.begin() as conn:
+            await store.record_polls(
+                conn,
+                "w1",
+                [  # two shapes of outcome: the highest feed's statement runs first
+                    (last, store.PollOutcome(later, state="erroring", error="HTTP 500"), later),
+                    (first, store.PollOutcome(later, etag='"e"', keep_validators=False), later),
+                ],
+            )
+
+    async def sync(first: int, last: int) -> None:
+        async with engine.begin() as conn:  # the config lists the highest feed first
+            await store.sync_config_feeds(conn, [_feed(url, name="n") for url in urls[::-1]], later)
+
+    assert not await _blocked_on_the_first_row(engine, record)
+    assert not await _blocked_on_the_first_row(engine, sync)
