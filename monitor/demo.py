@@ -40,6 +40,7 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
     the folder of the database when it is kept."""
     from monitor.app import open_runtime
     from monitor.demo_server import DemoServer
+    from monitor.housekeeping import Housekeeping
     from monitor.scheduler import run_round
 
     folder = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
@@ -52,6 +53,14 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
         async with open_runtime(settings) as runtime:
             with console.status("polling feeds, extracting articles, matching watchlists…"):
                 report = await run_round(runtime, all_feeds=True)
+                # The service's trends job (every 5 min under `monitor run`), run once, so
+                # `monitor trends` and the console's charts count what the round stored.
+                await Housekeeping(
+                    engine=runtime.engine,
+                    settings=runtime.settings,
+                    clock=runtime.clock,
+                    owner=runtime.owner,
+                ).trends()
             await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
         console.print(
@@ -69,20 +78,31 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
     """`monitor demo --serve`: run the demo, keep its database and serve the console on
     127.0.0.1 with a `demo` analyst whose one-time password is printed, until SIGINT/SIGTERM
     (or `stop`)."""
-    from monitor.app import open_engine
+    from monitor.app import open_engine, worker_id
     from monitor.clock import SystemClock
     from monitor.server import serve_status
     from monitor.services import open_monitor
+    from monitor.services.health import Pulse
 
     folder = await run_demo(console, keep=True)
     assert folder is not None
     settings, password = demo_settings([], folder, port=port), secrets.token_urlsafe(12)
     stop = stop or _stop_on_signals()
+    clock = SystemClock()
     async with open_engine(settings, migrate=True) as engine:
         async with open_monitor(settings, engine=engine, migrate=False) as m:
             await m.users.add(DEMO_USER, "analyst", password, actor="monitor demo")
+        # This process is the demo's service while it serves: it beats like a worker's tick,
+        # so `/readyz` (its own beat) and `monitor health` (the newest heartbeat) agree.
+        pulse = Pulse(engine, worker_id(), clock.now, settings.polling.tick)
+        await pulse.beat()
+        beating = asyncio.create_task(pulse.run(), name="demo heartbeat")
         server = await serve_status(
-            engine=engine, settings=settings, clock=SystemClock(), polling=False
+            engine=engine,
+            settings=settings,
+            clock=clock,
+            polling=False,
+            last_tick=lambda: pulse.last,
         )
         assert server is not None
         console.print(
@@ -99,6 +119,8 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
             await stop.wait()
         finally:
             await server.stop()
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
 
 
 def _stop_on_signals() -> asyncio.Event:
