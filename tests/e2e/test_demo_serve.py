@@ -38,7 +38,14 @@ class Demo:
 
     def health(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(ROOT / "monitor/demo.toml"), "health"],
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                "--config",
+                str(ROOT / "monitor/demo.toml"),
+                "health",
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -104,7 +111,8 @@ def demo() -> Iterator[Demo]:
 
 def test_the_demo_runs_the_services_trends_job_after_its_round(demo: Demo) -> None:
     ran = demo.sql("SELECT last_run_at FROM periodic_tasks WHERE name = 'trends'")
-    assert ran and ran[0][0] is not None
+    assert ran
+    assert ran[0][0] is not None
 
 
 def test_readyz_and_monitor_health_agree_while_the_demo_serves(demo: Demo) -> None:
