@@ -199,7 +199,7 @@ def _delivery_line(d: Delivery) -> str:
 @alerts_app.command("triage")
 def triage_alert(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…), or a unique prefix of it.")],
     state: Annotated[str, typer.Argument(help=", ".join(TRIAGE_STATES))],
     note: Annotated[
         str | None, typer.Option("--note", help="Why (required for false_positive).")

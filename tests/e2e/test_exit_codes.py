@@ -31,6 +31,12 @@ async def test_unknown_is_1_malformed_or_ambiguous_is_2(tmp_path: Path) -> None:
         ("alerts", "show", "zzz"): 1,
         ("alerts", "show", "alt_zzzzzzzzzzzzzzzz"): 1,
         ("alerts", "show", "alt_"): 2,
+        ("alerts", "retry", "zzz"): 1,
+        ("alerts", "retry", "alt_"): 2,
+        ("alerts", "triage", "zzz", "acknowledged"): 1,
+        ("alerts", "triage", "alt_", "acknowledged"): 2,
+        ("evidence", "export", "zzz", "-o", str(tmp_path / "e.warc.gz")): 1,
+        ("evidence", "export", "alt_", "-o", str(tmp_path / "e.warc.gz")): 2,
         ("stories", "show", "999999"): 1,
         ("stories", "show", "zzz"): 2,
         ("articles", "show", "999999"): 1,
@@ -41,6 +47,16 @@ async def test_unknown_is_1_malformed_or_ambiguous_is_2(tmp_path: Path) -> None:
     }
     got = {args: monitor(config, *args).returncode for args in cases}
     assert got == cases
+
+
+async def test_triage_takes_a_unique_prefix_like_show(tmp_path: Path) -> None:
+    config = await _config(tmp_path)
+    alert_id = monitor(config, "alerts", "list", "--json").stdout.split('"id": "')[1][:20]
+
+    done = monitor(config, "alerts", "triage", alert_id[:12], "acknowledged")
+
+    assert done.returncode == 0, done.stderr
+    assert '"state": "acknowledged"' in monitor(config, "alerts", "show", alert_id, "--json").stdout
 
 
 def test_help_states_the_rule(tmp_path: Path) -> None:
