@@ -110,7 +110,7 @@ def list_alerts(
         )
         for alert in page.items
     ]
-    out.print(fitted(ALERT_COLUMNS, rows, terminal_width()), soft_wrap=False)
+    out.print(fitted(ALERT_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @alerts_app.command("show")

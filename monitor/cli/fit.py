@@ -44,7 +44,10 @@ def fitted(columns: Sequence[Col], rows: Sequence[Sequence[object]], width: int)
     """A borderless table of `rows` (plain values) that fits in `width` columns."""
     texts = [[_flat(value) for value in row] for row in rows]
     widths = _widths(columns, texts, width)
-    table = Table(box=None, pad_edge=False, padding=(0, GAP // 2), header_style="bold")
+    # The width is fixed to what the columns need: rich, measuring the console its own way,
+    # neither cuts a kept column nor pads the line beyond it.
+    total = sum(widths.values()) + GAP * (len(widths) - 1)
+    table = Table(box=None, pad_edge=False, padding=(0, GAP // 2), header_style="bold", width=total)
     for i, w in widths.items():
         table.add_column(columns[i].header, width=w, no_wrap=True, overflow="ellipsis")
     for row, values in zip(texts, rows, strict=True):
@@ -55,7 +58,8 @@ def fitted(columns: Sequence[Col], rows: Sequence[Sequence[object]], width: int)
 def _widths(columns: Sequence[Col], texts: list[list[str]], width: int) -> dict[int, int]:
     """Each shown column's width: all of them whole when they fit; else short columns at
     their cap, droppable ones gone until the free one has `FREE_MIN`, the free one the rest,
-    and what is left over given back to the short ones."""
+    and what is left over given back to the short ones. Kept columns are never narrowed: in
+    a terminal too narrow even for them the line is longer than the terminal."""
     widest = [max([len(c.header), *(len(row[i]) for row in texts)]) for i, c in enumerate(columns)]
     if sum(widest) + GAP * (len(columns) - 1) <= width:
         return dict(enumerate(widest))

@@ -194,7 +194,7 @@ def status(
                 clip(feed.last_error or feed.note or "", ERROR_CHARS),
             )
         )
-    out.print(fitted(STATUS_COLUMNS, rows, terminal_width()), soft_wrap=False)
+    out.print(fitted(STATUS_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
     backlog = to_json(report.backlog)
     out.print(
         f"outbox: {backlog['pending']} pending, {backlog['held']} held for digests, "
