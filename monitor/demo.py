@@ -11,14 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Column, Table
 
 from monitor.config import Settings, settings_from_dict
-from monitor.textcaps import clip
-from monitor.textsafe import cells, safe
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 DEMO_USER = "demo"
+# One line per row in any terminal (`textfit`): ids whole, titles cut to what is left.
+ARTICLE_COLUMNS = (
+    Col("id", "kept"),
+    Col("lang", "kept"),
+    Col("feed", cap=20),
+    Col("title", "free"),
+    Col("story", "kept"),
+)
+ALERT_COLUMNS = (
+    Col("alert", "kept"),
+    Col("severity", "kept"),
+    Col("watchlist", cap=16),
+    Col("article", "free"),
+    Col("matches", cap=24, drop=1),
+)
 
 
 def demo_settings(
@@ -137,31 +151,38 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
         stored = await m.articles.list(limit=1000)
         stories = await m.stories.list(limit=1000)
         alerts = (await m.alerts.list(limit=100)).items
-    table = Table("id", "lang", "feed", "title", "story", title=f"{len(stored)} articles stored")
-    for a in reversed(stored):
-        table.add_row(*cells(a.id, a.language, a.feed.name, clip(a.title, 70), a.story_id))
-    console.print(table)
+    width = terminal_width()
+    console.print(
+        fitted(
+            ARTICLE_COLUMNS,
+            [(a.id, a.language, a.feed.name, a.title, a.story_id) for a in reversed(stored)],
+            width,
+            title=f"{len(stored)} articles stored",
+        ),
+        soft_wrap=False,
+        crop=False,
+    )
     merged = [s for s in stories if s.articles > 1]
     console.print(
         f"{len(stories)} stories; {len(merged)} carried by several outlets: "
         + ", ".join(f"#{s.id} ×{s.articles}" for s in merged),
         highlight=False,
     )
-    # ids are never cut: they are what a user copies into `monitor alerts show`
-    alert_table = Table(
-        Column("alert", no_wrap=True, min_width=len(alerts[0].id) if alerts else 5),
-        "watchlist",
-        "severity",
-        "matches",
-        "article",
-        title=f"{len(alerts)} alerts",
-    )
-    for alert in alerts:
-        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
-        alert_table.add_row(
-            *cells(alert.id, alert.watchlist, alert.severity, terms, clip(alert.article.title, 60))
+    rows = [
+        (
+            alert.id,
+            alert.severity,
+            alert.watchlist,
+            alert.article.title,
+            ", ".join(f"{m.term}×{m.count}" for m in alert.matches),
         )
-    console.print(alert_table)
+        for alert in alerts
+    ]
+    console.print(
+        fitted(ALERT_COLUMNS, rows, width, title=f"{len(alerts)} alerts"),
+        soft_wrap=False,
+        crop=False,
+    )
     console.print(
         f"round: {len(report.polls)} feeds polled, {report.stored} articles stored, "
         f"{report.alerts} alerts raised, {report.delivered} messages delivered (to the demo's log "

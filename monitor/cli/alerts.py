@@ -10,13 +10,13 @@ from rich.table import Table
 
 from monitor.cli import call, counted, fail, out, print_json, since_option
 from monitor.cli.accounts import actor
-from monitor.cli.fit import Col, fitted, terminal_width
 from monitor.errors import DeliveryError
 from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
 from monitor.services.shapes import alert_json, to_json
 from monitor.services.triage import STATES as TRIAGE_STATES
 from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import cells, safe, safe_join
 from monitor.units import iso_z
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from monitor.cli import call, counted, fail, load, options, out, print_json, run_async
-from monitor.cli.fit import Col, fitted, terminal_width
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
 from monitor.textcaps import ERROR_CHARS, TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import safe, safe_join
 from monitor.units import format_duration
 

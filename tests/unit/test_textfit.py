@@ -1,4 +1,4 @@
-"""`monitor.cli.fit`: tables one line per row in any width; kept columns never cut, the free
+"""`monitor.textfit`: tables one line per row in any width; kept columns never cut, the free
 text cut with "…" (never between a letter and its marks), droppable columns gone first."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from monitor.cli.fit import Col, fitted
+from monitor.textfit import Col, fitted
 
 COLUMNS = (
     Col("id", "kept"),

@@ -8,7 +8,7 @@ terminal's, else 80 in a pipe). Columns are of three kinds:
 - `free` — the one free-text column (a title, an error): what the others leave, cut with "…".
 
 When the kept and short columns leave the free one fewer than `FREE_MIN` characters, the
-droppable columns go, lowest `drop` rank first. Text is cut with `textcaps.clip` (never inside
+droppable columns go, the highest `drop` rank first. Text is cut with `textcaps.clip` (never inside
 a combining sequence; one character counts one column, so Arabic marks only ever leave room
 to spare), and rich's own ellipsis guards the rare wide character.
 """
@@ -40,14 +40,25 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def fitted(columns: Sequence[Col], rows: Sequence[Sequence[object]], width: int) -> Table:
+def fitted(
+    columns: Sequence[Col], rows: Sequence[Sequence[object]], width: int, *, title: str = ""
+) -> Table:
     """A borderless table of `rows` (plain values) that fits in `width` columns."""
     texts = [[_flat(value) for value in row] for row in rows]
     widths = _widths(columns, texts, width)
     # The width is fixed to what the columns need: rich, measuring the console its own way,
     # neither cuts a kept column nor pads the line beyond it.
     total = sum(widths.values()) + GAP * (len(widths) - 1)
-    table = Table(box=None, pad_edge=False, padding=(0, GAP // 2), header_style="bold", width=total)
+    table = Table(
+        box=None,
+        pad_edge=False,
+        padding=(0, GAP // 2),
+        header_style="bold",
+        width=total,
+        title=title or None,
+        title_justify="left",
+        title_style="",
+    )
     for i, w in widths.items():
         table.add_column(columns[i].header, width=w, no_wrap=True, overflow="ellipsis")
     for row, values in zip(texts, rows, strict=True):
