@@ -11,14 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Column, Table
 
 from monitor.config import Settings, settings_from_dict
-from monitor.textcaps import clip
-from monitor.textsafe import cells, safe
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 DEMO_USER = "demo"
+# One line per row in any terminal (`textfit`): ids whole, titles cut to what is left.
+ARTICLE_COLUMNS = (
+    Col("id", "kept"),
+    Col("lang", "kept"),
+    Col("feed", cap=20),
+    Col("title", "free"),
+    Col("story", "kept"),
+)
+ALERT_COLUMNS = (
+    Col("alert", "kept"),
+    Col("severity", "kept"),
+    Col("watchlist", cap=16),
+    Col("article", "free"),
+    Col("matches", cap=24, drop=1),
+)
 
 
 def demo_settings(
@@ -40,6 +54,7 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
     the folder of the database when it is kept."""
     from monitor.app import open_runtime
     from monitor.demo_server import DemoServer
+    from monitor.housekeeping import Housekeeping
     from monitor.scheduler import run_round
 
     folder = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
@@ -52,6 +67,14 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
         async with open_runtime(settings) as runtime:
             with console.status("polling feeds, extracting articles, matching watchlists…"):
                 report = await run_round(runtime, all_feeds=True)
+                # The service's trends job (every 5 min under `monitor run`), run once, so
+                # `monitor trends` and the console's charts count what the round stored.
+                await Housekeeping(
+                    engine=runtime.engine,
+                    settings=runtime.settings,
+                    clock=runtime.clock,
+                    owner=runtime.owner,
+                ).trends()
             await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
         console.print(
@@ -69,20 +92,31 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
     """`monitor demo --serve`: run the demo, keep its database and serve the console on
     127.0.0.1 with a `demo` analyst whose one-time password is printed, until SIGINT/SIGTERM
     (or `stop`)."""
-    from monitor.app import open_engine
+    from monitor.app import open_engine, worker_id
     from monitor.clock import SystemClock
     from monitor.server import serve_status
     from monitor.services import open_monitor
+    from monitor.services.health import Pulse
 
     folder = await run_demo(console, keep=True)
     assert folder is not None
     settings, password = demo_settings([], folder, port=port), secrets.token_urlsafe(12)
     stop = stop or _stop_on_signals()
+    clock = SystemClock()
     async with open_engine(settings, migrate=True) as engine:
         async with open_monitor(settings, engine=engine, migrate=False) as m:
             await m.users.add(DEMO_USER, "analyst", password, actor="monitor demo")
+        # This process is the demo's service while it serves: it beats like a worker's tick,
+        # so `/readyz` (its own beat) and `monitor health` (the newest heartbeat) agree.
+        pulse = Pulse(engine, worker_id(), clock.now, settings.polling.tick)
+        await pulse.beat()
+        beating = asyncio.create_task(pulse.run(), name="demo heartbeat")
         server = await serve_status(
-            engine=engine, settings=settings, clock=SystemClock(), polling=False
+            engine=engine,
+            settings=settings,
+            clock=clock,
+            polling=False,
+            last_tick=lambda: pulse.last,
         )
         assert server is not None
         console.print(
@@ -99,6 +133,8 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
             await stop.wait()
         finally:
             await server.stop()
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -115,31 +151,38 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
         stored = await m.articles.list(limit=1000)
         stories = await m.stories.list(limit=1000)
         alerts = (await m.alerts.list(limit=100)).items
-    table = Table("id", "lang", "feed", "title", "story", title=f"{len(stored)} articles stored")
-    for a in reversed(stored):
-        table.add_row(*cells(a.id, a.language, a.feed.name, clip(a.title, 70), a.story_id))
-    console.print(table)
+    width = terminal_width()
+    console.print(
+        fitted(
+            ARTICLE_COLUMNS,
+            [(a.id, a.language, a.feed.name, a.title, a.story_id) for a in reversed(stored)],
+            width,
+            title=f"{len(stored)} articles stored",
+        ),
+        soft_wrap=False,
+        crop=False,
+    )
     merged = [s for s in stories if s.articles > 1]
     console.print(
         f"{len(stories)} stories; {len(merged)} carried by several outlets: "
         + ", ".join(f"#{s.id} ×{s.articles}" for s in merged),
         highlight=False,
     )
-    # ids are never cut: they are what a user copies into `monitor alerts show`
-    alert_table = Table(
-        Column("alert", no_wrap=True, min_width=len(alerts[0].id) if alerts else 5),
-        "watchlist",
-        "severity",
-        "matches",
-        "article",
-        title=f"{len(alerts)} alerts",
-    )
-    for alert in alerts:
-        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
-        alert_table.add_row(
-            *cells(alert.id, alert.watchlist, alert.severity, terms, clip(alert.article.title, 60))
+    rows = [
+        (
+            alert.id,
+            alert.severity,
+            alert.watchlist,
+            alert.article.title,
+            ", ".join(f"{m.term}×{m.count}" for m in alert.matches),
         )
-    console.print(alert_table)
+        for alert in alerts
+    ]
+    console.print(
+        fitted(ALERT_COLUMNS, rows, width, title=f"{len(alerts)} alerts"),
+        soft_wrap=False,
+        crop=False,
+    )
     console.print(
         f"round: {len(report.polls)} feeds polled, {report.stored} articles stored, "
         f"{report.alerts} alerts raised, {report.delivered} messages delivered (to the demo's log "

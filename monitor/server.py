@@ -131,11 +131,13 @@ async def serve_status(
     metrics: Metrics = METRICS,
     polling: bool = True,
     reloads: list[Callable[[Settings], None]] | None = None,
+    last_tick: Callable[[], datetime | None] | None = None,
 ) -> StatusServer | None:
     """Start the server when `[server] enabled` (else None), with the API over the use
     cases. Without `polling` (`monitor serve`) there is no scheduler to wait for: ready
-    means the database answers with current migrations. The use cases take each reloaded
-    config from `reloads` (the runtime's SIGHUP hooks)."""
+    means the database answers with current migrations — unless `last_tick` says when this
+    process last showed life (the demo's `Pulse`). The use cases take each reloaded config
+    from `reloads` (the runtime's SIGHUP hooks)."""
     config = settings.server
     if not config.enabled and polling:
         return None
@@ -154,7 +156,7 @@ async def serve_status(
         port=config.port,
         max_tick_age=max_tick_age(settings.polling.tick),
         monitor=monitor,
-        last_tick=None if polling else _always_now(clock),
+        last_tick=last_tick or (None if polling else _always_now(clock)),
         max_body=config.max_body,
     )
     await server.start()

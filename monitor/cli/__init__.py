@@ -1,8 +1,10 @@
 """`monitor`: the command line, a thin typer face over the use cases (`monitor.services`):
 each command parses its options, makes one use-case call (`call`) and renders the records.
 
-Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. Errors are one line on
-stderr, never a traceback.
+Exit codes: 0 ok, 2 usage or config error, 1 runtime failure. An id or URL naming nothing
+stored (NotFound) is 1, like any answer "no"; a malformed or ambiguous one (InvalidRequest)
+and a name the config lacks (NotConfigured) are 2. Errors are one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ err = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
     name="monitor",
     help="Watch news feeds, store articles, and alert when watchlist actors or terms appear.",
+    epilog="Exit codes: 0 ok; 1 runtime failure, including an id or URL that names nothing"
+    " stored (no such alert, story, article or feed); 2 usage or config error: a bad option"
+    " or argument, an id prefix that matches several alerts, a watchlist or channel the"
+    " config does not name.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 
 from monitor.cli import call, counted, fail, out, print_json, since_option
 from monitor.cli.accounts import actor
@@ -15,15 +15,26 @@ from monitor.services import Monitor
 from monitor.services.records import Alert, Delivery
 from monitor.services.shapes import alert_json, to_json
 from monitor.services.triage import STATES as TRIAGE_STATES
-from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS
+from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import cells, safe, safe_join
 from monitor.units import iso_z
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
 channels_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
 STATUSES = ("pending", "held", "sent", "dead", "rolled")
-ID_WIDTH = len("alt_") + 16
-TIME_WIDTH = len("2026-11-27T16:30:00Z")
+# One line per alert in any terminal: id, time and severity whole, the title cut to what is
+# left; deliveries, matches and then the story go first when the width runs out.
+ALERT_COLUMNS = (
+    Col("id", "kept"),
+    Col("created", "kept"),
+    Col("severity", "kept"),
+    Col("watchlist", cap=16),
+    Col("story", cap=12, drop=1),
+    Col("article", "free"),
+    Col("matches", cap=20, drop=2),
+    Col("deliveries", cap=24, drop=3),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -86,33 +97,20 @@ def list_alerts(
     if as_json:
         print_json([alert_json(a) for a in page.items])
         return
-    table = Table(
-        # Ids and times are never cut, in a pipe or a narrow terminal: they are copied.
-        Column("id", no_wrap=True, min_width=ID_WIDTH),
-        Column("created", no_wrap=True, min_width=TIME_WIDTH),
-        "watchlist",
-        "severity",
-        "matches",
-        "story",
-        "article",
-        "deliveries",
-    )
-    for alert in page.items:
-        data = alert_json(alert)
-        terms = ", ".join(f"{m.term}×{m.count}" for m in alert.matches)
-        table.add_row(
-            *cells(
-                alert.id,
-                data["created_at"],
-                alert.watchlist,
-                alert.severity,
-                terms,
-                f"#{alert.story.id} ×{alert.story.articles}",
-                safe(alert.article.title, limit=TITLE_CHARS),
-                _deliveries_text(alert),
-            )
+    rows = [
+        (
+            alert.id,
+            alert_json(alert)["created_at"],
+            alert.severity,
+            alert.watchlist,
+            f"#{alert.story.id} ×{alert.story.articles}",
+            clip(alert.article.title or "", TITLE_CHARS),
+            ", ".join(f"{m.term}×{m.count}" for m in alert.matches),
+            _deliveries_text(alert),
         )
-    out.print(table)
+        for alert in page.items
+    ]
+    out.print(fitted(ALERT_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @alerts_app.command("show")
@@ -201,7 +199,7 @@ def _delivery_line(d: Delivery) -> str:
 @alerts_app.command("triage")
 def triage_alert(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…), or a unique prefix of it.")],
     state: Annotated[str, typer.Argument(help=", ".join(TRIAGE_STATES))],
     note: Annotated[
         str | None, typer.Option("--note", help="Why (required for false_positive).")

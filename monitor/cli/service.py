@@ -8,18 +8,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Column, Table
 
 from monitor.cli import call, counted, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
 from monitor.services import Monitor, to_json
-from monitor.textcaps import ERROR_CHARS, TITLE_CHARS
-from monitor.textsafe import cells, safe, safe_join
+from monitor.textcaps import ERROR_CHARS, TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe, safe_join
 from monitor.units import format_duration
 
 if TYPE_CHECKING:
     from monitor.runner import PollReport, RoundReport
+
+
+# One line per feed in any terminal: times and states whole, the error cut to what is left;
+# last success, next poll and the interval go first when the width runs out.
+STATUS_COLUMNS = (
+    Col("id", "kept"),
+    Col("name", cap=20),
+    Col("state", "kept"),
+    Col("last poll", "kept"),
+    Col("last success", "kept", drop=3),
+    Col("next poll", "kept", drop=2),
+    Col("every", "kept", drop=1),
+    Col("articles", "kept"),
+    Col("last error / note", "free"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -156,18 +171,7 @@ def status(
     if as_json:
         print_json(to_json(report.feeds))
         return
-    # Times fold rather than end in "…" in a pipe or a narrow terminal: never cut.
-    table = Table(
-        "id",
-        "name",
-        "state",
-        Column("last poll", overflow="fold"),
-        Column("last success", overflow="fold"),
-        Column("next poll", overflow="fold"),
-        "every",
-        "articles",
-        "last error / note",
-    )
+    rows = []
     for feed in report.feeds:
         f = to_json(feed)
         every = (
@@ -177,20 +181,20 @@ def status(
         )
         colour = {"ok": "green", "erroring": "yellow"}.get(feed.state, "red")
         state = safe_join((feed.state, colour), (" silent", "magenta") if feed.silent else "")
-        table.add_row(
-            *cells(
+        rows.append(
+            (
                 feed.id,
-                safe(feed.name or feed.url, limit=TITLE_CHARS),
+                clip(feed.name or feed.url, TITLE_CHARS),
                 state,
                 f["last_poll_at"] or "never",
                 f["last_success_at"] or "never",
                 f["next_poll_at"] or "-",
                 every,
                 feed.articles,
-                safe(feed.last_error or feed.note, limit=ERROR_CHARS),
+                clip(feed.last_error or feed.note or "", ERROR_CHARS),
             )
         )
-    out.print(table)
+    out.print(fitted(STATUS_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
     backlog = to_json(report.backlog)
     out.print(
         f"outbox: {backlog['pending']} pending, {backlog['held']} held for digests, "

@@ -4,24 +4,30 @@ Healthy means the database answers (within `db_timeout`), its migrations are cur
 service is alive: its scheduler ticked within `max_age`. In the serving process the tick is
 its own (`Liveness.last_tick`, what `/readyz` asks); from outside (`monitor health`, `status`)
 it is the newest heartbeat any worker wrote. The problem is one line saying which failed.
+
+A process that serves without a scheduler but stands for the service (`monitor demo --serve`)
+keeps a `Pulse`: it writes the heartbeat `monitor health` reads, and its `/readyz` judges the
+time of the last one written, so both faces answer from the same beat.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.errors import StorageError
+from monitor.errors import StorageError, one_line
 from monitor.services.context import Context
 from monitor.services.records import Health, Heartbeat, OutboxBacklog, Status
 from monitor.storage.engine import migration_state, missing_database
-from monitor.storage.heartbeats import heartbeat_rows
+from monitor.storage.heartbeats import beat, heartbeat_rows
 from monitor.storage.queries import outbox_backlog
 
+log = structlog.get_logger("monitor.health")
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 DB_TIMEOUT = 3.0
 
@@ -110,6 +116,34 @@ async def check_health(
         beats = await heartbeat_rows(conn)
     newest = beats[0].beat_at if beats else None
     return Health(stale_heartbeat(newest, now(), max_age))
+
+
+@dataclass
+class Pulse:
+    """Heartbeats of a serving process with no scheduler (the demo's console): one row every
+    `every`, as a worker's tick writes; `last` is when the last one was written."""
+
+    engine: AsyncEngine
+    owner: str
+    now: Callable[[], datetime]
+    every: timedelta
+    last: datetime | None = field(default=None, init=False)
+
+    async def beat(self) -> None:
+        """Write one heartbeat; `last` moves only when it was written."""
+        now = self.now()
+        await beat(self.engine, self.owner, now)
+        self.last = now
+
+    async def run(self) -> None:
+        """Beat every `every` until cancelled; a failed beat is retried at the next one (the
+        health checks then say the beat is stale, as they would of a stuck worker)."""
+        while True:
+            try:
+                await self.beat()
+            except Exception as e:  # the database is away for a moment: the next beat retries
+                log.warning("heartbeat failed", error=one_line(e))
+            await asyncio.sleep(self.every.total_seconds())
 
 
 def backlog(by_status: dict[str, tuple[int, datetime | None]]) -> OutboxBacklog:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from monitor.errors import InvalidRequest, NotFound
+from monitor.services.alerts import Alerts
 from monitor.services.audit import record
 from monitor.services.context import Context
 from monitor.services.records import Triage
@@ -80,7 +81,8 @@ class TriageDesk:
         return {row["id"]: _triage(row) for row in rows}
 
     async def set(self, alert_id: str, state: str, note: str | None, *, actor: str) -> Triage:
-        """Set an alert's triage state, audited; returns the new triage."""
+        """Set the triage state of an alert (its id or a unique prefix), audited; returns the
+        new triage. NotFound when no alert matches, InvalidRequest when several do."""
         checked = check_state(state)
         note = (note or "").strip() or None
         if note is not None and len(note) > MAX_NOTE:
@@ -89,6 +91,8 @@ class TriageDesk:
             raise InvalidRequest("a false positive needs a note saying why")
         now = self._context.clock.now()
         async with self._context.write() as conn:
+            # An id or a unique prefix of one, as `alerts show` and `retry` take it.
+            alert_id = await Alerts(self._context).resolve(conn, alert_id)
             row = await store.triage_of(conn, alert_id)
             if row is None:
                 raise NotFound(f"no alert {alert_id!r}")

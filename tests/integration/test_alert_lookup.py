@@ -69,3 +69,17 @@ async def test_an_unknown_watchlist_filter_is_refused(engine: AsyncEngine) -> No
     with pytest.raises(InvalidRequest, match=r"^no watchlist 'nope' \(configured: isis-k\)$"):
         await monitor.alerts.list(watchlist="nope")
     assert len((await monitor.alerts.list(watchlist="isis-k", limit=100)).items) == 40
+
+
+async def test_triage_takes_a_prefix_and_refuses_an_ambiguous_one(engine: AsyncEngine) -> None:
+    ids = await _seeded(engine)
+    monitor, _ = use_cases(engine, NOW, CONFIG)
+
+    done = await monitor.triage.set(_unique_prefix(ids, ids[5]), "acknowledged", None, actor="t")
+
+    assert done.state == "acknowledged"
+    assert (await monitor.triage.get(ids[5])).state == "acknowledged"
+    with pytest.raises(InvalidRequest, match="is ambiguous"):
+        await monitor.triage.set("alt_", "dismissed", None, actor="t")
+    with pytest.raises(NotFound, match="no alert 'alt_zzzz'"):
+        await monitor.triage.set("alt_zzzz", "dismissed", None, actor="t")

@@ -1,0 +1,128 @@
+"""`monitor demo --serve` as a new user meets it: the trends job ran after the round, and the
+console's `/readyz` and `monitor health` on the demo's database give the same answer."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 240  # seconds: the demo round extracts 36 articles, slowly on a loaded machine
+
+
+@dataclass
+class Demo:
+    base_url: str
+    folder: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.folder / 'demo.db'}"
+
+    def sql(self, statement: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.folder / "demo.db", timeout=30) as db:
+            return db.execute(statement).fetchall()
+
+    def health(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                "--config",
+                str(ROOT / "monitor/demo.toml"),
+                "health",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ | {"MONITOR_DATABASE__URL": self.database_url, "NO_COLOR": "1"},
+        )
+
+    def readyz(self) -> httpx.Response:
+        return httpx.get(self.base_url + "readyz", timeout=30)
+
+
+def _start() -> tuple[subprocess.Popen[str], Demo]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
+        cwd=ROOT,
+    )
+    output: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:  # an unread pipe would fill and block the server
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline, folder = time.monotonic() + START_TIMEOUT, None
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if not line:
+            break
+        if kept := re.search(r"sqlite\+aiosqlite:///(\S+)/demo\.db", line):
+            folder = Path(kept.group(1))
+        if served := re.search(r"console: (http://127\.0\.0\.1:\d+/)", line):
+            assert folder is not None, "".join(output)
+            return process, Demo(served.group(1), folder)
+    process.kill()
+    raise AssertionError("monitor demo --serve did not start:\n" + "".join(output[-30:]))
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Demo]:
+    process, served = _start()
+    try:
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=30) == 0
+        finally:
+            process.kill()
+            for item in sorted(served.folder.glob("*"), reverse=True):
+                item.unlink()
+            served.folder.rmdir()
+
+
+def test_the_demo_runs_the_services_trends_job_after_its_round(demo: Demo) -> None:
+    ran = demo.sql("SELECT last_run_at FROM periodic_tasks WHERE name = 'trends'")
+    assert ran
+    assert ran[0][0] is not None
+
+
+def test_readyz_and_monitor_health_agree_while_the_demo_serves(demo: Demo) -> None:
+    # As if the round's heartbeat were long gone (`monitor health` allows 60 s): the serving
+    # process must show its own life in the database, not only to its /readyz.
+    demo.sql("UPDATE heartbeats SET beat_at = '2000-01-01 00:00:00.000000'")
+    time.sleep(7)  # more than one `polling.tick` (5 s)
+
+    health, ready = demo.health(), demo.readyz()
+
+    assert (health.returncode, ready.status_code) == (0, 200), (health.stderr, ready.text)
+    assert health.stdout.strip() == "healthy"
+    assert ready.text.strip() == "ready"
