@@ -1,15 +1,16 @@
-"""Shared fixtures: a migrated database on each backend (SQLite file, PostgreSQL database)."""
+"""Shared fixtures: a migrated database on each backend (SQLite file, PostgreSQL database),
+each a copy of a template the session migrates once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.storage.engine import create_engine, upgrade
-from tests.support.databases import BACKENDS, pg_database
+from monitor.storage.engine import create_engine
+from tests.support.databases import BACKENDS, MigratedTemplates
 
 
 @pytest.fixture(params=BACKENDS)
@@ -17,20 +18,24 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    try:
+        yield templates
+    finally:
+        templates.drop()
+
+
 @pytest.fixture
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    backend: str, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> AsyncIterator[str]:
     """A migrated database URL on the parametrized backend, isolated to this test."""
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'monitor.db'}"
-        engine = create_engine(url)
-        await upgrade(engine)
-        await engine.dispose()
-        yield url
+        yield await migrated_templates.sqlite_copy(tmp_path / "monitor.db")
         return
-    async with pg_database() as url:
-        engine = create_engine(url)
-        await upgrade(engine)
-        await engine.dispose()
+    async with migrated_templates.pg_copy() as url:
         yield url
 
 

@@ -21,7 +21,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,15 @@ def _monitor(
     return run_on_pty(command, env=_env(colour=colour), cwd=ROOT, stdin=stdin)
 
 
+def _each(
+    config: Path, commands: Sequence[tuple[str, ...]], *, colour: bool = False
+) -> list[TerminalRun]:
+    """Run commands that only read, two at a time (each process is mostly its own start-up,
+    which would leave the second core idle), and return their runs in order."""
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda command: _monitor(config, *command, colour=colour), commands))
+
+
 def _problems(
     name: str, run: TerminalRun, *, code: int = 0, visible: tuple[str, ...] = ()
 ) -> list[str]:
@@ -181,9 +191,7 @@ def test_hostile_text_is_shown_never_obeyed(
     # The log channel's panel, on the terminal of the service itself.
     first = _monitor(config, "run", "--once")
     problems += _problems("run --once", first, visible=("stray closing tag", "␛[2J␛[H cleared"))
-    listed = _monitor(config, "articles", "list", "--limit", "1000")
-    problems += _problems("articles list", listed, visible=shown)
-    for command, visible in [
+    checks: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
         (
             ("status",),
             ("nested too deeply", "x/[/]hostile", "␛[31mconfig name [/]", "[bold]feed[/bold] ␛]0;"),
@@ -198,15 +206,21 @@ def test_hostile_text_is_shown_never_obeyed(
         (("watchlists", "list"), (f"desk [/] {MARKER}", f"log [/] {MARKER}")),
         (("channels", "list"), (f"log [/] {MARKER}",)),
         (("config", "check"), ("ok",)),
-    ]:
-        problems += _problems(" ".join(command), _monitor(config, *command), visible=visible)
+    ]
+    listed, *runs = _each(
+        config, [("articles", "list", "--limit", "1000"), *(command for command, _ in checks)]
+    )
+    problems += _problems("articles list", listed, visible=shown)
+    for (command, visible), run in zip(checks, runs, strict=True):
+        problems += _problems(" ".join(command), run, visible=visible)
 
     articles = json.loads(_monitor(config, "articles", "list", "--json").text)
     assert len(articles) == len(CORPUS), "an item of the corpus was not stored"
-    for article in articles:
+    shows = _each(config, [("articles", "show", str(article["id"])) for article in articles])
+    for article, run in zip(articles, shows, strict=True):
         problems += _problems(
             f"articles show {article['id']}",
-            _monitor(config, "articles", "show", str(article["id"])),
+            run,
             visible=(CORPUS[_original(article["title"])],),
         )
     alerts = json.loads(_monitor(config, "alerts", "list", "--json").text)
@@ -233,8 +247,12 @@ def test_hostile_text_is_shown_never_obeyed(
     # Again on a colour terminal (a fresh SQLite database, so the log channel prints again):
     # nothing but rich's own styling escapes.
     coloured = _config(tmp_path / "colour", f"sqlite+aiosqlite:///{tmp_path}/colour.db", server)
-    for command in (("run", "--once"), ("alerts", "list"), ("status",), ("articles", "show", "1")):
-        styled = _monitor(coloured, *command, colour=True)
+    reads = [("alerts", "list"), ("status",), ("articles", "show", "1")]
+    styled_runs = [
+        _monitor(coloured, "run", "--once", colour=True),
+        *_each(coloured, reads, colour=True),
+    ]
+    for command, styled in zip([("run", "--once"), *reads], styled_runs, strict=True):
         problems += _problems(
             f"{' '.join(command)} (colour)",
             TerminalRun(styled.code, RICH_OWN.sub(b"", styled.output)),
@@ -247,44 +265,65 @@ def test_hostile_error_lines_are_one_visible_line(
     server: FeedServer, tmp_path: Path, database_url: str
 ) -> None:
     config = _config(tmp_path, database_url, server)
-    problems = _problems(
-        "articles search (deep)",
-        _monitor(config, "articles", "search", "(" * 200 + "Kabul" + ")" * 200),
-        code=2,
-        visible=("query too deep: at most 50 nested groups",),
-    )
-    problems += _problems(
-        "articles search (NOT x3000)",
-        _monitor(config, "articles", "search", "NOT " * 3000 + "Kabul"),
-        code=2,
-        visible=("query too deep",),
-    )
-    problems += _problems(
-        "alerts show (hostile id)",
-        _monitor(config, "alerts", "show", f"alt_[/]\x1b[2J{MARKER}"),
-        code=1,
-        visible=(f"alt_[/]\\x1b[2J{MARKER}",),
-    )
     unknown_key = tmp_path / "unknown.toml"
     unknown_key.write_text(f'[polling]\n"[/]{MARKER}\\u001b[2J" = 1\n', encoding="utf-8")
-    problems += _problems(
-        "config check (key [/])",
-        _monitor(unknown_key, "config", "check"),
-        code=2,
-        visible=(f"[/]{MARKER}␛[2J", "unknown key"),
-    )
-    problems += _problems(
-        "users add (hostile name)",
-        _monitor(config, "users", "add", f"ann [/] {MARKER}\x1b[2J", stdin=b"s3cret-password\n"),
-        code=2,
-        visible=(f"bad user name 'ann [/] {MARKER}\\x1b[2J'",),
-    )
     missing = tmp_path / "missing.toml"
     missing.write_text('[[watchlists]]\nname = "w"\nchannels = ["nowhere"]\n', encoding="utf-8")
-    problems += _problems(
-        "config check (no such channel)",
-        _monitor(missing, "config", "check"),
-        code=2,
-        visible=("(define it under [channels.NAME])",),
-    )
+    # name, config, arguments, stdin, exit code, what must be visible; none of them writes,
+    # so they run two at a time.
+    cases: list[tuple[str, Path, tuple[str, ...], bytes | None, int, tuple[str, ...]]] = [
+        (
+            "articles search (deep)",
+            config,
+            ("articles", "search", "(" * 200 + "Kabul" + ")" * 200),
+            None,
+            2,
+            ("query too deep: at most 50 nested groups",),
+        ),
+        (
+            "articles search (NOT x3000)",
+            config,
+            ("articles", "search", "NOT " * 3000 + "Kabul"),
+            None,
+            2,
+            ("query too deep",),
+        ),
+        (
+            "alerts show (hostile id)",
+            config,
+            ("alerts", "show", f"alt_[/]\x1b[2J{MARKER}"),
+            None,
+            1,
+            (f"alt_[/]\\x1b[2J{MARKER}",),
+        ),
+        (
+            "config check (key [/])",
+            unknown_key,
+            ("config", "check"),
+            None,
+            2,
+            (f"[/]{MARKER}␛[2J", "unknown key"),
+        ),
+        (
+            "users add (hostile name)",
+            config,
+            ("users", "add", f"ann [/] {MARKER}\x1b[2J"),
+            b"s3cret-password\n",
+            2,
+            (f"bad user name 'ann [/] {MARKER}\\x1b[2J'",),
+        ),
+        (
+            "config check (no such channel)",
+            missing,
+            ("config", "check"),
+            None,
+            2,
+            ("(define it under [channels.NAME])",),
+        ),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda c: _monitor(c[1], *c[2], stdin=c[3]), cases))
+    problems: list[str] = []
+    for (name, _, _, _, code, visible), run in zip(cases, runs, strict=True):
+        problems += _problems(name, run, code=code, visible=visible)
     assert not problems, "\n".join(problems)
