@@ -12,7 +12,7 @@ Feeds are written by strangers. Before their text reaches a terminal:
 - lone surrogates (undecodable bytes kept by `surrogateescape`) become U+FFFD, so printing
   never raises `UnicodeEncodeError`;
 - rich markup is never interpreted: `safe` builds a `SafeText` (a rich `Text`, which takes
-  its string literally), and `markup_safe` escapes it for a markup string.
+  its string literally); no remote string is put inside a markup string.
 
 `SafeText` stays safe when it grows: whatever is appended to it is neutralised too. Tables
 and panels are built only from `SafeText` cells (tests/e2e/test_hostile_text.py fails when a
@@ -25,7 +25,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rich.markup import escape
 from rich.style import Style
 from rich.text import Text
 
@@ -103,11 +102,6 @@ def safe_join(*parts: object | tuple[object, str]) -> SafeText:
         value, style = part if isinstance(part, tuple) else (part, "")
         joined.append(value if isinstance(value, Text) else neutralise(value), style or None)
     return joined
-
-
-def markup_safe(text: object, limit: int | None = None) -> str:
-    """`text` neutralised and escaped, to put inside a rich markup string."""
-    return escape(neutralise(text, limit))
 
 
 def json_safe(document: str) -> str:
