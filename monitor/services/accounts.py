@@ -7,6 +7,7 @@ be used to sign in, and a lookup is one index probe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -25,10 +26,15 @@ ROLES: tuple[Role, ...] = (
     "admin",
 )  # each role can do what those before it can
 _HASHER = PasswordHasher()
-# Verified against when the user does not exist, so an unknown name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so an unknown name costs as long as a
+    wrong password; made on first use, not at import (an argon2 hash on every CLI start)."""
+    return _HASHER.hash("not a password of anyone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches; with no hash, spends the same time and says False."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password[:MAX_PASSWORD]) and bool(
+        return _HASHER.verify(password_hash or _dummy_hash(), password[:MAX_PASSWORD]) and bool(
             password_hash
         )
     except (VerificationError, InvalidHashError):
