@@ -54,7 +54,11 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Row]], tuple[str, ...]]
     ),
     "matching": ("5: normalise + match MB/s vs a regex alternation", matching.run, ()),
     "delivery": ("5b: webhook deliveries/s and stored-to-received latency", delivery.run, ()),
-    "storage": ("6: store_article vs raw executemany, SQLite and PostgreSQL", storage.run, ()),
+    "storage": (
+        "6: store_articles (batches of 20) vs raw executemany, SQLite and PostgreSQL",
+        storage.run,
+        (),
+    ),
     "stories": ("6b: story assignment ms with a full window, index memory", stories.run, ()),
     "api": (
         "9: REST API p95 over 100,000 alerts beside /healthz, SQLite and PostgreSQL",
