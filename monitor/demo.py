@@ -54,7 +54,6 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
     the folder of the database when it is kept."""
     from monitor.app import open_runtime
     from monitor.demo_server import DemoServer
-    from monitor.housekeeping import Housekeeping
     from monitor.scheduler import run_round
 
     folder = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
@@ -67,14 +66,6 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
         async with open_runtime(settings) as runtime:
             with console.status("polling feeds, extracting articles, matching watchlists…"):
                 report = await run_round(runtime, all_feeds=True)
-                # The service's trends job (every 5 min under `monitor run`), run once, so
-                # `monitor trends` and the console's charts count what the round stored.
-                await Housekeeping(
-                    engine=runtime.engine,
-                    settings=runtime.settings,
-                    clock=runtime.clock,
-                    owner=runtime.owner,
-                ).trends()
             await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
         console.print(
