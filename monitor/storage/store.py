@@ -58,10 +58,6 @@ class StoreResult:
     alerted: tuple[str, ...] = ()  # the watchlists of `alert_ids`, in the same order
 
 
-class _Conflict(Exception):
-    """A concurrent writer stored the same article first; retry to see it as a duplicate."""
-
-
 async def store_articles(
     engine: AsyncEngine,
     batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]],
@@ -82,8 +78,10 @@ async def store_articles(
     async with _writer(engine):
         try:
             return await _store_once(engine, clean, pick, build, window)
-        except _Conflict:
-            # Another writer committed one of these articles between our check and insert.
+        except IntegrityError:
+            # Another writer committed one of these articles between our check and insert:
+            # the second try sees it as a duplicate. A second refusal is the database's own
+            # about this batch, and goes to the caller as it is.
             return await _store_once(engine, clean, pick, build, window)
 
 
@@ -110,16 +108,13 @@ async def _store_once(
     build: AlertBuilder,
     window: timedelta,
 ) -> list[StoreResult]:
-    try:
-        async with engine.begin() as conn:
-            await xact_locks(conn, _KEYS_LOCK_SPACE, _lock_keys(a for a, _ in batch))
-            results, pending = await _sort_out(conn, batch)
-            if pending:
-                await assign_stories(conn, pending, pick, window)
-                await _write(conn, pending)
-                await _alert(conn, pending, build)
-    except IntegrityError as e:
-        raise _Conflict from e
+    async with engine.begin() as conn:
+        await xact_locks(conn, _KEYS_LOCK_SPACE, _lock_keys(a for a, _ in batch))
+        results, pending = await _sort_out(conn, batch)
+        if pending:
+            await assign_stories(conn, pending, pick, window)
+            await _write(conn, pending)
+            await _alert(conn, pending, build)
     for p in pending:
         results[p.index] = StoreResult(
             p.article_id,

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import FeedConfig, LogChannelConfig
@@ -271,3 +273,18 @@ async def test_concurrent_batches_with_crossing_copies_make_one_story_each(
     async with engine.connect() as conn:
         counts = sorted((await conn.execute(select(stories.c.article_count))).scalars())
     assert counts == [6, 6]
+
+
+async def test_a_row_the_database_refuses_is_its_own_error_and_stores_nothing(
+    engine: AsyncEngine,
+) -> None:
+    """An article of a feed that is gone (deleted meanwhile) is refused by the foreign key on
+    both tries: the caller gets the database's IntegrityError, which names the refusal, and
+    no row of the batch is kept."""
+    (f1,) = await _feeds(engine, 1)
+    good = _copy(f1, "good", SEED, 1)
+    orphan = _copy(f1 + 1000, "orphan", OTHER, 2)
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        await _store_batch(engine, [(good, [_match("isis-k")]), (orphan, ())])
+    for table in (articles, stories, entries, alerts, outbox):
+        assert await _count(engine, table) == 0
