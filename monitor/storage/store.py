@@ -36,7 +36,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.models import AlertContext, Article, WatchlistMatch
-from monitor.storage.articles import AlertBuilder, insert_alerts, installation_id, match_rows
+from monitor.storage.articles import (
+    AlertBuilder,
+    insert_alerts,
+    installation_id,
+    match_rows,
+    seen_guids,
+)
 from monitor.storage.assign import CHUNK, Pending, StoryPicker, assign_stories, in_chunks
 from monitor.storage.dialect import insert, insert_ignore, xact_locks
 from monitor.storage.evidence import keep_evidence, payload_evidence
@@ -198,13 +204,7 @@ async def _seen_entries(conn: AsyncConnection, batch: Sequence[Article]) -> set[
         by_feed[article.feed_id].append(article.guid)
     seen: set[tuple[int, str]] = set()
     for feed_id, guids in by_feed.items():
-        for chunk in in_chunks(guids, CHUNK):
-            rows = await conn.execute(
-                select(entries.c.guid).where(
-                    entries.c.feed_id == feed_id, entries.c.guid.in_(chunk)
-                )
-            )
-            seen.update((feed_id, guid) for guid in rows.scalars())
+        seen.update((feed_id, guid) for guid in await seen_guids(conn, feed_id, guids))
     return seen
 
 
