@@ -11,6 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +32,6 @@ from monitor.clock import FrozenClock
 from monitor.demo import DEMO_USER, demo_settings
 from monitor.services import open_monitor
 from tests.support.api import article, ingest
-from tests.support.demo_process import served_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(
@@ -125,12 +130,65 @@ async def _seed(site: Site) -> None:
     )
 
 
+def _start_demo() -> tuple[subprocess.Popen[str], str, str, Path, list[str]]:
+    """Start `monitor demo --serve`; its output is read to the end by a thread (an unread
+    pipe would fill and block the server), and the console's address, password and
+    database folder are taken from it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
+        cwd=ROOT,
+    )
+    output: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline, folder = time.monotonic() + START_TIMEOUT, None
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if not line:
+            break
+        if kept := re.search(r"sqlite\+aiosqlite:///(\S+)/demo\.db", line):
+            folder = Path(kept.group(1))
+        if served := re.search(
+            r"console: (http://127\.0\.0\.1:\d+/)\s+user: (\S+)\s+password: (\S+)", line
+        ):
+            assert served.group(2) == DEMO_USER
+            assert folder is not None, "".join(output)
+            return process, served.group(1), served.group(3), folder, output
+    process.kill()
+    raise AssertionError("monitor demo --serve did not start:\n" + "".join(output[-30:]))
+
+
 @contextlib.contextmanager
 def running_demo() -> Iterator[tuple[Site, list[str]]]:
     """`monitor demo --serve` until the block ends (then stopped by SIGINT, its folder
     removed): the site as the demo left it, and the demo's output."""
-    with served_demo(START_TIMEOUT) as demo:
-        yield Site(demo.base_url, demo.folder, demo.password, []), demo.output
+    process, base_url, password, folder, output = _start_demo()
+    try:
+        yield Site(base_url, folder, password, []), output
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=30) == 0, "monitor demo --serve did not exit 0 on SIGINT"
+        finally:
+            process.kill()
+            for item in sorted(folder.glob("*"), reverse=True):
+                item.unlink()
+            folder.rmdir()
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,13 @@ on the demo's database give the same answer."""
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.support.demo_process import served_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 240  # seconds: the demo round extracts 36 articles, slowly on a loaded machine
@@ -54,10 +56,57 @@ class Demo:
         return httpx.get(self.base_url + "readyz", timeout=30)
 
 
+def _start() -> tuple[subprocess.Popen[str], Demo]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"COLUMNS": "200", "NO_COLOR": "1"},
+        cwd=ROOT,
+    )
+    output: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:  # an unread pipe would fill and block the server
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline, folder = time.monotonic() + START_TIMEOUT, None
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if not line:
+            break
+        if kept := re.search(r"sqlite\+aiosqlite:///(\S+)/demo\.db", line):
+            folder = Path(kept.group(1))
+        if served := re.search(r"console: (http://127\.0\.0\.1:\d+/)", line):
+            assert folder is not None, "".join(output)
+            return process, Demo(served.group(1), folder)
+    process.kill()
+    raise AssertionError("monitor demo --serve did not start:\n" + "".join(output[-30:]))
+
+
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
-    with served_demo(START_TIMEOUT) as served:
-        yield Demo(served.base_url, served.folder)
+    process, served = _start()
+    try:
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=30) == 0
+        finally:
+            process.kill()
+            for item in sorted(served.folder.glob("*"), reverse=True):
+                item.unlink()
+            served.folder.rmdir()
 
 
 def test_readyz_and_monitor_health_agree_while_the_demo_serves(demo: Demo) -> None:
