@@ -57,6 +57,7 @@ class Site:
     password: str  # the demo user's one-time password
     demo_alerts: list[str]  # ids of the alerts the demo round raised
     seed_alert: str = ""  # the alert on the story four outlets carried
+    seed_title: str = ""  # the title of the copy it was raised on: the first to be stored
     rtl_alert: str = ""  # an alert on an article in Arabic script
     spare: list[str] = field(default_factory=list)  # the other demo alerts, one per test
     hostile_alert: str = ""
@@ -117,7 +118,8 @@ async def _seed(site: Site) -> None:
     async with open_monitor(settings, migrate=False) as m:
         alerts = (await m.alerts.list(limit=100)).items
         site.demo_alerts = [a.id for a in alerts]
-        site.seed_alert = next((a.id for a in alerts if a.story.articles == 4), "")
+        seed = next(a for a in alerts if a.story.articles == 4)
+        site.seed_alert, site.seed_title = seed.id, seed.article.title or ""
         site.rtl_alert = next((a.id for a in alerts if a.article.language in ("fa", "ar")), "")
         site.spare = [a for a in site.demo_alerts if a not in (site.seed_alert, site.rtl_alert)]
         await m.users.add(VIEWER, "viewer", VIEWER_PASSWORD, actor="test")

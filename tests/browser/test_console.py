@@ -9,7 +9,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_ALERTS, HOSTILE, Site, Watched, needs_chromium
 
-SEED_TITLE = "Taliban Foreign Minister Accuses Neighboring Countries"
+SEED_TITLES = {  # the four outlets' titles of the seed story
+    "Taliban Foreign Minister Accuses Neighboring Countries of Facilitating ISIS-K’s Expansion",
+    "Muttaqi accuses three neighbours of helping ISIS-K grow",
+    "Taliban FM says three neighbouring countries aiding ISIS-Khorasan",
+    "Taliban minister blames three neighbours for ISIS-K expansion",
+}
 
 pytestmark = needs_chromium
 
@@ -30,7 +35,9 @@ def test_an_alert_shows_its_marked_snippet_and_the_four_outlets_of_its_story(
 ) -> None:
     page = as_user("analyst").page
     page.locator(f"#alert-{site.seed_alert} a").first.click()
-    expect(page.locator("h1")).to_contain_text(SEED_TITLE)
+    # the outlets are polled at once, so any of the four copies may be stored first and alert
+    assert site.seed_title in SEED_TITLES
+    expect(page.locator("h1")).to_have_text(site.seed_title)
     marked = page.locator(".snippet mark")
     expect(marked.first).to_be_visible()
     assert {m.lower() for m in marked.all_inner_texts()} & {"isis-k", "isis-k’s", "isis-khorasan"}

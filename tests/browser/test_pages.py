@@ -77,7 +77,8 @@ def test_right_to_left_text_is_laid_out_right_to_left(site: Site, as_user) -> No
 def test_the_console_can_be_used_from_the_keyboard(site: Site, browser: Browser) -> None:
     page = browser.new_page()
     page.goto(site.url("/login"))
-    page.keyboard.type(DEMO_USER)  # the name field has the focus
+    expect(page.get_by_label("User name")).to_be_focused()  # autofocus, applied after load
+    page.keyboard.type(DEMO_USER)
     page.keyboard.press("Tab")
     page.keyboard.type(site.password)
     page.keyboard.press("Enter")
