@@ -28,8 +28,10 @@ publisher's max-age is a floor: we never ask again before the answer could chang
 but a huge max-age cannot push a feed past `max_interval`.
 
 Errors use `error_backoff` instead: exponential from `base`, doubled per consecutive
-error, capped at `max_interval`, with equal jitter (half fixed, half random, `rand`
-injected); a server's Retry-After is honoured when longer, up to `MAX_RETRY_AFTER`.
+error, with equal jitter (half fixed, half random, `rand` injected), then clamped to
+[`min_interval`, `max_interval`] — polling stays between min and max for an erroring feed
+too, so a broken feed is never asked more often than a healthy one may be; a server's
+Retry-After is honoured when longer, up to `MAX_RETRY_AFTER`.
 
 The outcome rules
 -----------------
@@ -40,7 +42,8 @@ The outcome rules
 - 410 Gone: the feed is retired at once;
 - 404: retired once it has answered 404 for `retire_after_404` (a site being rebuilt gets
   its week); any other error clears the 404 streak;
-- any error: `error_backoff` from `default_interval / 8`, and a Retry-After window.
+- any error: `error_backoff` from `default_interval / 8` (never below `min_interval`), and a
+  Retry-After window.
 """
 
 from __future__ import annotations
@@ -143,14 +146,15 @@ def error_backoff(
     now: datetime,
     error_count: int,
     base: timedelta,
+    min_interval: timedelta,
     max_interval: timedelta,
     retry_after: float | None,
     rand: float,
 ) -> datetime:
-    """When to poll a feed again after `error_count` consecutive errors (1 = the first)."""
-    return now + backoff(
-        error_count, base=base, cap=max_interval, rand=rand, retry_after=retry_after
-    )
+    """When to poll a feed again after `error_count` consecutive errors (1 = the first):
+    the backoff within [min_interval, max_interval], or later when Retry-After says so."""
+    delay = backoff(error_count, base=base, cap=max_interval, rand=rand, retry_after=retry_after)
+    return now + max(delay, min_interval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,7 @@ def after_failure(
         now=now,
         error_count=feed.error_count + 1,
         base=polling.default_interval / 8,
+        min_interval=polling.min_interval,
         max_interval=polling.max_interval,
         retry_after=retry_after,
         rand=rand,

@@ -152,6 +152,26 @@ async def test_malformed_feed_is_one_clear_line_and_others_go_on(
     assert "not a feed" in health[urls[2]].last_error
 
 
+async def test_erroring_feeds_are_not_polled_more_often_than_min_interval(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    urls = [
+        server.add("/broken", b"<rss><channel><title>oops</ti", "application/rss+xml"),
+        server.add("/down", b"oops", "text/plain", status=500),
+    ]
+    clock = FrozenClock(datetime(2026, 11, 27, 12, tzinfo=UTC))
+    settings = _settings(database_url, tmp_path, urls, min_interval="2m", default_interval="15m")
+    async with open_runtime(settings, clock=clock, extract_workers=1) as runtime:
+        for _ in range(2):  # the first error and the second, each doubling the backoff
+            assert (await run_round(runtime, all_feeds=True)).errors == 2
+            async with runtime.engine.connect() as conn:
+                rows = list(await conn.execute(select(feeds)))
+            for row in rows:
+                assert row.state == "erroring"
+                assert row.next_poll_at - row.last_poll_at >= timedelta(minutes=2), row.url
+            clock.advance(timedelta(hours=1))
+
+
 async def test_a_round_over_all_feeds_polls_each_feed_exactly_once(
     server: FeedServer, database_url: str, tmp_path: Path
 ) -> None:

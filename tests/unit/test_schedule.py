@@ -133,11 +133,17 @@ def test_adaptive_interval_stays_within_bounds(
 # --- error backoff --------------------------------------------------------------------------
 
 
-def backoff(errors: int, rand: float = 0.0, retry_after: float | None = None) -> timedelta:
+def backoff(
+    errors: int,
+    rand: float = 0.0,
+    retry_after: float | None = None,
+    min_interval: timedelta = timedelta(seconds=1),
+) -> timedelta:
     when = error_backoff(
         now=NOW,
         error_count=errors,
         base=timedelta(minutes=1),
+        min_interval=min_interval,
         max_interval=MAX,
         retry_after=retry_after,
         rand=rand,
@@ -161,6 +167,29 @@ def test_retry_after_is_honoured_when_longer_up_to_a_week() -> None:
     assert backoff(1, retry_after=3600) == timedelta(hours=1)
     assert backoff(10, rand=1.0, retry_after=5) == MAX
     assert backoff(1, retry_after=90 * 86400) == MAX_RETRY_AFTER
+
+
+def test_backoff_is_never_shorter_than_min_interval() -> None:
+    # "adaptive between min and max": an erroring feed is not polled more often than a
+    # healthy one may be (seen: 97 s after a failure with min_interval = 2m)
+    assert backoff(1, rand=0.0, min_interval=MIN) == MIN
+    assert backoff(1, rand=1.0, min_interval=MIN) == MIN
+    assert backoff(3, rand=0.5, min_interval=MIN) == timedelta(minutes=3)  # above it: as before
+    assert backoff(1, retry_after=3600, min_interval=MIN) == timedelta(hours=1)
+
+
+@given(
+    errors=st.integers(1, 200),
+    rand=st.floats(0, 1),
+    minimum=st.timedeltas(timedelta(seconds=1), MAX),
+    retry_after=st.one_of(st.none(), st.floats(0, 10**7)),
+)
+def test_error_backoff_stays_between_min_and_max_unless_retry_after_says_later(
+    errors: int, rand: float, minimum: timedelta, retry_after: float | None
+) -> None:
+    waited = backoff(errors, rand, retry_after, min_interval=minimum)
+    assert minimum <= waited
+    assert waited <= max(MAX, timedelta(seconds=retry_after or 0))
 
 
 @given(errors=st.integers(1, 200), rand=st.floats(0, 1))
@@ -195,10 +224,15 @@ def test_another_error_ends_the_404_streak() -> None:
     assert (result.state, result.first_404_at) == ("erroring", None)
 
 
-def test_errors_back_off_from_an_eighth_of_the_default_interval() -> None:
+def test_errors_back_off_from_an_eighth_of_the_default_interval_never_below_min() -> None:
     base = DEFAULT / 8
-    assert failure(FeedSchedule(), None).next_poll_at == NOW + base / 2  # rand 0: half fixed
+    assert failure(FeedSchedule(), None).next_poll_at == NOW + MIN  # base / 2 is under 2 min
     assert failure(FeedSchedule(error_count=2), None).next_poll_at == NOW + base * 4 / 2
+    fast = PollingConfig.model_validate({"default_interval": "2s", "min_interval": "2s"})
+    for errors in range(3):
+        broken = FeedSchedule(error_count=errors)
+        decided = after_failure(broken, fast, now=NOW, status=500, retry_after=None, rand=0.0)
+        assert decided.next_poll_at == NOW + timedelta(seconds=2)  # not 0.125 s, 0.25 s …
 
 
 def test_retry_after_opens_a_window_and_delays_the_next_poll() -> None:
