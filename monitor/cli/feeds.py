@@ -90,7 +90,7 @@ def disable(
 def remove(
     ctx: typer.Context, feed: Annotated[str, typer.Argument(help="Feed id or URL.")]
 ) -> None:
-    """Delete a CLI-added feed and its articles (config feeds: edit the config instead)."""
+    """Delete a feed and its articles (one the config lists: edit the config instead)."""
     _changed(call(ctx, lambda m: m.feeds.remove(feed)))
 
 

@@ -22,7 +22,7 @@ m.articles.search(query, *, since, limit, scan) -> SearchResult                 
 m.feeds.list() -> tuple[FeedStatus, ...]                                           health, schedule, articles, silence
 m.feeds.add(url, *, name, tags, discover=True) -> FeedAdded                        a site URL is resolved to its feed
 m.feeds.enable(feed) / m.feeds.disable(feed) -> FeedChanged                        feed = id, URL or config URL
-m.feeds.remove(feed) -> FeedChanged                                                user-added feeds only (Conflict otherwise)
+m.feeds.remove(feed) -> FeedChanged                                                not a feed the config lists (Conflict)
 m.feeds.import_opml(body: bytes, *, source) -> OpmlImport                          categories become tags
 m.feeds.export_opml() -> str                                                       OPML 2.0
 m.watchlists.list(*, counts=True) -> tuple[WatchlistSummary, ...]                   scope, terms, articles matched, alerts

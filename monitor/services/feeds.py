@@ -1,5 +1,5 @@
 """Feeds: list with health, add by URL (a site URL is resolved to its feed), enable, disable,
-remove (config feeds are edited in the config instead), OPML import and export."""
+remove (a feed the config lists is edited in the config instead), OPML import and export."""
 
 from __future__ import annotations
 
@@ -99,11 +99,13 @@ class Feeds:
         return FeedChanged(row.id, row.url, state)
 
     async def remove(self, feed: str) -> FeedChanged:
-        """Delete a user-added feed and its articles; Conflict for a config feed (edit the
-        config, or disable it)."""
+        """Delete a feed and its articles; Conflict for a feed the config in use lists (edit
+        the config, or disable it). A feed that has left the config goes like a user-added
+        one: the next start would only have disabled it."""
+        listed = {item.url for item in self.ctx.settings.feeds}
         async with self.ctx.write() as conn:
             row = await self._find(conn, feed)
-            if row.config_url:
+            if row.config_url in listed:
                 raise Conflict(
                     f"{row.config_url} comes from {self.ctx.settings.source}: remove it there "
                     "(or `monitor feeds disable`)"

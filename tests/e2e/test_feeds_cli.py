@@ -82,6 +82,21 @@ def test_config_feed_cannot_be_removed_only_disabled(site: FeedServer, tmp_path:
     assert site.count("/news/feed.xml") == before  # a disabled feed is never polled
 
 
+def test_a_feed_dropped_from_the_config_can_be_removed(site: FeedServer, tmp_path: Path) -> None:
+    url = site.url("/news/feed.xml")
+    db = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    first = write_config(tmp_path / "monitor.toml", db, [url])
+    assert monitor(first, "run", "--once").returncode == 0
+    listing = write_config(tmp_path / "listing.toml", db, [url])
+    refused = monitor(listing, "feeds", "remove", url)
+    assert refused.returncode == 1
+    assert f"comes from {listing}: remove it there" in refused.stderr  # the file in use
+    no_feeds = write_config(tmp_path / "mv2.toml", db, [])
+    removed = monitor(no_feeds, "feeds", "remove", url)
+    assert removed.returncode == 0, removed.stderr
+    assert _feeds(no_feeds) == {}
+
+
 def test_410_retires_and_enable_brings_it_back(site: FeedServer, tmp_path: Path) -> None:
     url = site.url("/gone.xml")
     config = write_config(

@@ -152,8 +152,10 @@ async def test_articles_and_stories(engine: AsyncEngine, monitor: Monitor) -> No
     assert [f.article.id for f in found.articles] == [stored["seed-pk"][0], stored["seed-af"][0]]
 
 
-async def test_feeds_add_change_remove_and_opml(engine: AsyncEngine, monitor: Monitor) -> None:
+async def test_feeds_add_change_remove_and_opml(engine: AsyncEngine) -> None:
     await add_feeds(engine, FeedConfig(url="http://config.test/rss", name="Config"))
+    listed = {"feeds": [{"url": "http://config.test/rss", "name": "Config"}]}
+    monitor = use_cases(engine, NOW, RAW | listed)[0]
     added = await monitor.feeds.add(
         "http://cli.test/rss", name="CLI", tags=["af", " "], discover=False
     )
@@ -180,6 +182,24 @@ async def test_feeds_add_change_remove_and_opml(engine: AsyncEngine, monitor: Mo
     assert (imported.added, imported.listed) == (1, 2)  # the config feed is there already
     with pytest.raises(InvalidRequest):
         await monitor.feeds.import_opml(b"not opml at all")
+
+
+async def test_feeds_remove_refuses_only_a_feed_the_current_config_lists(
+    engine: AsyncEngine,
+) -> None:
+    """A feed dropped from the config (disabled at the next start) can be removed like a
+    CLI-added one; only a feed the config in use lists is refused, naming that file."""
+    kept, dropped = "http://kept.test/rss", "http://dropped.test/rss"
+    await add_feeds(engine, FeedConfig(url=kept), FeedConfig(url=dropped))
+    raw = RAW | {"feeds": [{"url": kept}]}
+    monitor = use_cases(engine, NOW, raw, source="mv2.toml")[0]
+    with pytest.raises(Conflict) as refused:
+        await monitor.feeds.remove(kept)
+    assert str(refused.value).startswith(f"{kept} comes from mv2.toml: remove it there")
+    assert (await monitor.feeds.remove(dropped)).state == "removed"
+    no_feeds = use_cases(engine, NOW, RAW)[0]  # a config with no feeds at all
+    assert (await no_feeds.feeds.remove(kept)).state == "removed"
+    assert await no_feeds.feeds.list() == ()
 
 
 async def test_watchlists_counts_test_and_preview(engine: AsyncEngine, monitor: Monitor) -> None:

@@ -60,7 +60,7 @@ async def disable_feed(m: Facade, who: Analyst, feed_id: FeedId) -> Any:
 
 @router.delete("/{feed_id}", response_model=schemas.FeedChanged, responses=errors(404, 409))
 async def remove_feed(m: Facade, who: Analyst, feed_id: FeedId) -> Any:
-    """Delete a feed added through the API or CLI (a config feed: 409, edit the config)."""
+    """Delete a feed and its articles (one the config in use lists: 409, edit the config)."""
     return await _changed(m, who, "remove", await m.feeds.remove(str(feed_id)))
 
 
