@@ -38,6 +38,7 @@ from pydantic_settings import (
 )
 
 from monitor.errors import ConfigError
+from monitor.trends import MIN_HISTORY, whole_hours
 from monitor.units import format_duration, parse_duration, parse_size
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
@@ -281,8 +282,14 @@ def _switch(value: Any) -> Any:
     return value
 
 
+MAX_SURGE_WINDOW = timedelta(days=7)
+
+
 class SurgeConfig(_Section):
-    """`[[watchlists]] surge = {…}`: see monitor/pipeline/trends.py for the test."""
+    """`[[watchlists]] surge = {…}`: see monitor/trends.py for the test. Stories are counted
+    per hour, so `window` and `baseline` take any duration and are rounded up to whole
+    hours; `baseline` is at least a day, the least history the test learns an expectation
+    from (a shorter one would never decide)."""
 
     window: Duration = timedelta(hours=6)
     baseline: Duration = timedelta(days=14)
@@ -292,21 +299,25 @@ class SurgeConfig(_Section):
 
     @field_validator("window")
     @classmethod
-    def _whole_hours(cls, value: timedelta) -> timedelta:
-        if value < timedelta(hours=1) or value > timedelta(days=7):
-            raise ValueError("must be between 1h and 7d (counts are hourly)")
+    def _window(cls, value: timedelta) -> timedelta:
+        value = whole_hours(value)
+        if value > MAX_SURGE_WINDOW:
+            raise ValueError(
+                f"must be at most {format_duration(MAX_SURGE_WINDOW)}: every run of hours up"
+                " to the window is tested each check, so a longer one costs more and, with the"
+                " p-value corrected for each run, detects less"
+            )
         return value
 
     @field_validator("baseline")
     @classmethod
     def _baseline(cls, value: timedelta) -> timedelta:
-        if value < timedelta(days=1):
-            raise ValueError("must be at least 1d")
-        return value
+        return max(whole_hours(value), MIN_HISTORY)
 
 
 class QuietConfig(_Section):
-    """`quiet = {…}`: no story for `after` where at least `min_daily` is usual."""
+    """`quiet = {…}`: no story for `after` (any duration, rounded up to whole hours) where at
+    least `min_daily` is usual."""
 
     after: Duration = timedelta(hours=24)
     min_daily: float = Field(default=3.0, gt=0)
@@ -314,9 +325,7 @@ class QuietConfig(_Section):
     @field_validator("after")
     @classmethod
     def _after(cls, value: timedelta) -> timedelta:
-        if value < timedelta(hours=1):
-            raise ValueError("must be at least 1h")
-        return value
+        return whole_hours(value)
 
 
 Surge = Annotated[SurgeConfig | None, BeforeValidator(_switch)]

@@ -171,6 +171,11 @@ def learn_baseline(
     return Baseline(flat, seasonal)
 
 
+def whole_hours(span: timedelta) -> timedelta:
+    """`span` rounded up to whole hours, at least one: the unit stories are counted in."""
+    return HOUR * max(1, math.ceil(span / HOUR))
+
+
 def window_hours(now: datetime, window: timedelta) -> list[datetime]:
     """The whole hours of the window ending with the hour holding `now`."""
     current = hour_floor(now)

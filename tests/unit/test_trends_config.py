@@ -42,15 +42,43 @@ def test_a_table_overrides_some_keys(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("given", "window", "baseline", "after"),
+    [
+        ("2s", timedelta(hours=1), timedelta(days=1), timedelta(hours=1)),
+        ("90m", timedelta(hours=2), timedelta(days=1), timedelta(hours=2)),
+        ("36h", timedelta(hours=36), timedelta(hours=36), timedelta(hours=36)),
+        ("6.99d", timedelta(days=7), timedelta(days=7), timedelta(days=7)),
+    ],
+)
+def test_any_positive_duration_is_rounded_up_to_whole_hours(
+    tmp_path: Path,
+    given: str,
+    window: timedelta,
+    baseline: timedelta,
+    after: timedelta,
+) -> None:
+    """Stories are counted per hour: "2s" is a valid duration everywhere, and here it means
+    the whole hour it falls in; a baseline is at least the day of history the test needs."""
+    table = {"surge": {"window": given, "baseline": given}, "quiet": {"after": given}}
+    loaded = _load(tmp_path, table, coverage={"quiet": {"after": given}})
+    watchlist = loaded.watchlists[0]
+    assert watchlist.surge is not None
+    assert watchlist.quiet is not None
+    assert loaded.coverage.quiet is not None
+    assert (watchlist.surge.window, watchlist.surge.baseline) == (window, baseline)
+    assert (watchlist.quiet.after, loaded.coverage.quiet.after) == (after, after)
+
+
+@pytest.mark.parametrize(
     ("watchlist", "extra", "message"),
     [
         ({"surge": {"window": "soon"}}, {}, "watchlists[0].surge.window: "),
         ({"surge": "yes"}, {}, "watchlists[0].surge: must be true, false or a table"),
-        ({"surge": {"window": "10m"}}, {}, "watchlists[0].surge.window: must be between 1h and 7d"),
+        ({"surge": {"window": "8d"}}, {}, "watchlists[0].surge.window: must be at most 7d: every"),
+        ({"surge": {"window": "0s"}}, {}, "watchlists[0].surge.window: '0s' must be a positive"),
         ({"surge": {"p_value": 2}}, {}, "watchlists[0].surge.p_value: "),
         ({"surge": {"factor": 0.5}}, {}, "watchlists[0].surge.factor: "),
         ({"surge": {"spike": 3}}, {}, "watchlists[0].surge.spike: unknown key"),
-        ({"quiet": {"after": "5m"}}, {}, "watchlists[0].quiet.after: must be at least 1h"),
         ({"quiet": {"min_daily": 0}}, {}, "watchlists[0].quiet.min_daily: "),
         ({}, {"coverage": {"quiet": True, "channels": ["nope"]}}, "coverage.channels: no channel"),
         ({}, {"coverage": {"quiet": {"after": 3}}}, "coverage.quiet.after: "),
