@@ -3,7 +3,8 @@
 `load_config(path)` reads the TOML file, merges `MONITOR_<SECTION>__<KEY>` env overrides
 for the scalar keys of the plain sections, validates everything, resolves relative paths
 against the file's folder and checks that every secret named by a channel is set. Any
-problem raises `ConfigError` with one line naming the file, the key and what is wrong.
+problem raises `ConfigError` with one line naming the file, the key and what is wrong (a bad
+env override names its variable instead: the file does not hold that value).
 
 Bounds: the file is at most `MAX_CONFIG_BYTES` and nests tables and arrays at most
 `MAX_NESTING` deep; durations and sizes have their own upper bounds (`monitor.units`).
@@ -35,6 +36,7 @@ from pydantic_settings import (
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from monitor.errors import ConfigError
@@ -419,12 +421,26 @@ ChannelConfig = Annotated[
 ]
 
 
+class _NotJson(ValueError):
+    """An env override of a list or table key that is not JSON; `key` names the key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class _PlainSectionsEnv(EnvSettingsSource):
     """Env overrides only for the plain sections; feeds, watchlists and channels are file-only."""
 
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
         return {key: value for key, value in data.items() if key in PLAIN_SECTIONS}
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError as e:  # pydantic-settings re-raises it with the section name only
+            raise _NotJson(field_name) from e
 
 
 class Settings(BaseSettings):
@@ -499,13 +515,50 @@ _TYPE_MESSAGES = {
 }
 
 
+def _env_variables(section: str, key: str = "") -> list[str]:
+    """The set env variables overriding `section.key` (every key of `section` when no key is
+    given). Their names are matched as pydantic-settings does, ignoring case."""
+    prefix = f"monitor_{section}__".lower()
+    return sorted(
+        name
+        for name in os.environ
+        if (name.lower() == prefix + key.lower() if key else name.lower().startswith(prefix))
+    )
+
+
+def _where(loc: tuple[int | str, ...], source: str) -> str:
+    """What a config error line starts with: the file and the key, or the env variable that
+    overrode the key (a bad value there is not the file's)."""
+    key = _location(loc)
+    section = str(loc[0]) if loc else ""
+    if section not in PLAIN_SECTIONS:
+        return f"{source}: {key}"
+    if len(loc) > 1:
+        named = _env_variables(section, str(loc[1]))
+        return f"{named[0]} (overrides {key} in {source})" if named else f"{source}: {key}"
+    overrides = _env_variables(section)  # a check across keys, some of them from env
+    if overrides:
+        return f"{source} (with {', '.join(overrides)} from the environment): {key}"
+    return f"{source}: {key}"
+
+
 def _explain(error: ValidationError, source: str) -> ConfigError:
     first = error.errors()[0]
-    key = _location(first["loc"])
     message = _TYPE_MESSAGES.get(first["type"]) or (
         first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     )
-    return ConfigError(f"{source}: {key}: {message}")
+    return ConfigError(f"{_where(first['loc'], source)}: {message}")
+
+
+def _explain_env(error: SettingsError, source: str) -> ConfigError:
+    """An env override pydantic-settings could not read (a list or table that is not JSON)."""
+    cause = error.__cause__
+    if isinstance(cause, _NotJson):
+        for section in PLAIN_SECTIONS:
+            if _env_variables(section, cause.key):
+                where = _where((section, cause.key), source)
+                return ConfigError(f'{where}: must be JSON, e.g. ["a", "b"]')
+    return ConfigError(f"{source}: an env override cannot be read: {error}")
 
 
 def resolve_sqlite_path(url: str, base: Path) -> str:
@@ -543,7 +596,8 @@ def _check_references(settings: Settings, source: str) -> None:
             raise ConfigError(f"{source}: coverage.channels: no channel named {channel!r}")
     silent = settings.polling.silent_channel
     if silent and silent not in settings.channels:
-        raise ConfigError(f"{source}: polling.silent_channel: no channel named {silent!r}")
+        where = _where(("polling", "silent_channel"), source)
+        raise ConfigError(f"{where}: no channel named {silent!r}")
 
 
 def _check_secrets(settings: Settings, source: str) -> None:
@@ -625,6 +679,8 @@ def settings_from_dict(
         settings = Settings(**raw)
     except ValidationError as e:
         raise _explain(e, source) from e
+    except SettingsError as e:
+        raise _explain_env(e, source) from e
     database = settings.database.model_copy(
         update={"url": resolve_sqlite_path(settings.database.url, base)}
     )

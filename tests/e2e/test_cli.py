@@ -42,6 +42,28 @@ def test_bad_config_key_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "polling." in lines[0]
 
 
+def test_a_bad_env_override_names_the_env_variable_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path / "cfg.toml", f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", [])
+    monkeypatch.setenv("MONITOR_POLLING__TIMEOUT", "soon")
+    result = monitor(config, "config", "check")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: MONITOR_POLLING__TIMEOUT (overrides polling.timeout in {config}): 'soon' is not"
+        " a duration"
+    ), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    monkeypatch.setenv("MONITOR_POLLING__TIMEOUT", "5s")
+    monkeypatch.setenv("MONITOR_POLLING__ALLOW_NETWORKS", "127.0.0.0/8")  # not JSON
+    result = monitor(config, "config", "check")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"error: MONITOR_POLLING__ALLOW_NETWORKS (overrides polling.allow_networks in {config}):"
+    ), result.stderr
+
+
 def test_missing_secret_env_is_a_config_error(tmp_path: Path) -> None:
     config = write_config(
         tmp_path / "monitor.toml",

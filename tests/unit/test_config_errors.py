@@ -53,6 +53,40 @@ def test_a_duration_too_long_for_a_timedelta_is_one_line() -> None:
     )
 
 
+def test_a_bad_env_override_is_blamed_on_the_env_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("monitor_polling__timeout", "soon")  # env names are case-insensitive
+    assert _error({"polling": {"timeout": "20s"}}).startswith(
+        "monitor_polling__timeout (overrides polling.timeout in monitor.toml): 'soon' is not"
+    )
+    monkeypatch.delenv("monitor_polling__timeout")
+    monkeypatch.setenv("MONITOR_POLLING__TIMEOUTS", "5s")
+    assert (
+        _error({}) == "MONITOR_POLLING__TIMEOUTS (overrides polling.timeouts in monitor.toml):"
+        " unknown key"
+    )
+    monkeypatch.delenv("MONITOR_POLLING__TIMEOUTS")
+    monkeypatch.setenv("MONITOR_POLLING__MIN_INTERVAL", "7h")  # clashes with the file's max
+    assert _error({"polling": {"max_interval": "6h"}}) == (
+        "monitor.toml (with MONITOR_POLLING__MIN_INTERVAL from the environment): polling:"
+        " min_interval (7h) is longer than max_interval (6h)"
+    )
+    monkeypatch.setenv("MONITOR_POLLING__MIN_INTERVAL", "1m")
+    monkeypatch.setenv("MONITOR_POLLING__SILENT_CHANNEL", "nope")
+    assert _error({}) == (
+        "MONITOR_POLLING__SILENT_CHANNEL (overrides polling.silent_channel in monitor.toml):"
+        " no channel named 'nope'"
+    )
+
+
+def test_a_bad_file_value_is_still_blamed_on_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_POLLING__PER_HOST", "3")  # a good override of another key
+    assert _error({"polling": {"timeout": "soon"}}).startswith(
+        "monitor.toml: polling.timeout: 'soon' is not a duration"
+    )
+
+
 def test_worker_timeout_shorter_than_two_ticks_is_refused() -> None:
     message = _error({"polling": {"tick": "10s", "worker_timeout": "15s"}})
     assert "worker_timeout (15s) must be at least twice the tick (10s)" in message
