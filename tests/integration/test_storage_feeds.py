@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from monitor.config import FeedConfig
 from monitor.storage import feeds as store
 from monitor.storage.tables import feeds
+from tests.support.waiting import until
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -275,12 +277,18 @@ async def test_the_recorder_fails_every_poll_at_once_when_the_database_is_gone(
     event.listen(engine.sync_engine, "do_connect", connecting)
     recorder = store.PollRecorder(engine, "w1")
     outcome = store.PollOutcome(NOW + timedelta(hours=1))
+    before = set(threading.enumerate())
     try:
         results = await asyncio.gather(
             *(recorder.record(i, outcome, NOW) for i in range(5)), return_exceptions=True
         )
     finally:
         await engine.dispose()
+        # aiosqlite stops the thread of a connection that failed to open without waiting for
+        # it; the thread then reports back to this loop, which must still be running (else
+        # "Event loop is closed" in _connection_worker_thread, in whichever test runs next).
+        started = set(threading.enumerate()) - before
+        await until(lambda: not any(t.is_alive() for t in started), "connection threads end")
     assert all(isinstance(r, (OSError, DBAPIError)) for r in results), results
     assert attempts == 1  # one batch, not a retry per poll against a dead database
 
