@@ -149,6 +149,12 @@ def test_four_outlets_one_story_one_alert_per_watchlist(
             monitor(config, "alerts", "show", by_watchlist["isis-k"]["id"], "--json").stdout
         )
         assert [(d["channel"], d["status"]) for d in shown["deliveries"]] == [("hook", "sent")]
+        # the id shown is the webhook-id the receiver got, to match its logs against
+        webhook_id = next(r.id for r in accepted if r.id == by_watchlist["isis-k"]["id"])
+        assert shown["deliveries"][0]["message_id"] == webhook_id
+        plain = monitor(config, "alerts", "show", webhook_id).stdout
+        assert "delivery hook: sent after 1 attempt, sent " in plain
+        assert f", id {webhook_id}\n" in plain
 
 
 def test_receiver_down_dead_letters_then_retry_delivers(
