@@ -177,6 +177,6 @@ async def _print_results(console: Console, settings: Settings, engine: Any, repo
     console.print(
         f"round: {len(report.polls)} feeds polled, {report.stored} articles stored, "
         f"{report.alerts} alerts raised, {report.delivered} messages delivered (to the demo's log "
-        f"channel), {report.errors} feed errors",
+        f"channel), {report.failed_deliveries()}, {report.errors} feed errors",
         highlight=False,
     )

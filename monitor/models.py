@@ -160,6 +160,9 @@ class Article:
     text: str
     language: str
     content_hash: str
+    # The canonical URL as declared (same site), else the fetched one; `canonical_url` is the
+    # dedupe key normalised from it (https, no www., no tracking parameters: not an address).
+    canonical_link: str = ""
     signature: bytes = b""  # packed near-duplicate signature (pipeline.dedupe)
     bands: tuple[str, ...] = ()  # LSH band keys of the signature
     snapshot: Snapshot | None = None  # kept as evidence if the article's story alerts
@@ -171,6 +174,7 @@ class Article:
             guid=storable(self.guid),
             url=storable(self.url),
             canonical_url=storable(self.canonical_url),
+            canonical_link=storable(self.canonical_link),
             title=storable(self.title),
             author=storable(self.author),
             summary=storable(self.summary),

@@ -38,6 +38,8 @@ class RoundReport:
 
     polls: list[PollReport] = field(default_factory=list)
     delivered: int = 0
+    delivery_failed: int = 0  # failed this round, still queued for a retry
+    dead_lettered: int = 0
 
     @property
     def stored(self) -> int:
@@ -50,6 +52,16 @@ class RoundReport:
     @property
     def alerts(self) -> int:
         return sum(p.alerts for p in self.polls)
+
+    def failed_deliveries(self) -> str:
+        """The summary line's words on failed deliveries: "0 failed", or e.g. "5 failed
+        (queued for retry), 1 dead-lettered" (a failed delivery is not a failed round)."""
+        words = f"{self.delivery_failed} failed"
+        if self.delivery_failed:
+            words += " (queued for retry)"
+        if self.dead_lettered:
+            words += f", {self.dead_lettered} dead-lettered"
+        return words
 
 
 class Poller:
@@ -136,7 +148,9 @@ async def run_round(
     finally:
         beating.cancel()
         await asyncio.gather(beating, return_exceptions=True)
-    report.delivered = await runtime.delivery.run_once(runtime.clock.now())
+    tally = await runtime.delivery.deliver_due(runtime.clock.now())
+    report.delivered, report.delivery_failed = tally.delivered, tally.failed
+    report.dead_lettered = tally.dead
     return report
 
 

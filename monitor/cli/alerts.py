@@ -193,7 +193,7 @@ def _delivery_line(d: Delivery) -> str:
         "held": f"held until {shown['next_attempt_at']}",
     }.get(d.status, f"next attempt {shown['next_attempt_at']}")
     tried = counted(d.attempts, "attempt")
-    return f"  delivery {d.channel}: {d.status} after {tried}, {when}{error}"
+    return f"  delivery {d.channel}: {d.status} after {tried}, {when}, id {d.message_id}{error}"
 
 
 @alerts_app.command("triage")

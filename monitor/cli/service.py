@@ -79,7 +79,7 @@ def run(
         out.print(
             f"polled {counted(len(report.polls), 'feed')}: "
             f"{counted(report.stored, 'article')} stored, {counted(report.alerts, 'alert')}, "
-            f"{counted(report.delivered, 'message')} delivered, "
+            f"{counted(report.delivered, 'message')} delivered, {report.failed_deliveries()}, "
             f"{counted(report.errors, 'feed error')}",
             highlight=False,
         )

@@ -84,9 +84,10 @@ def match_text(
 ) -> None:
     """Match a text against the configured watchlists; nothing is stored or sent."""
     feed_tags = (tags or "").split(",")
+    # Neither form reads the database, so neither opens (or creates, or migrates) it.
     if source is not None and source.startswith(("http://", "https://")):
         url = source
-        result = call(ctx, lambda m: m.watchlists.test_url(url, feed_tags=feed_tags))
+        result = call(ctx, lambda m: m.watchlists.test_url(url, feed_tags=feed_tags), migrate=False)
     else:
         body = _read_text(source)
         result = call(

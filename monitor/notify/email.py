@@ -246,6 +246,12 @@ def _parts(
     return _one_line(f"[feed-monitor] {summary}"), text, html
 
 
+def message_id_header(message_id: str) -> str:
+    """The `Message-ID` header of the mail for the outbox row `message_id` (stable: a resend
+    carries the same one)."""
+    return f"<{message_id}@{MESSAGE_ID_DOMAIN}>"
+
+
 def compose(
     message: OutboxMessage, *, sender: str, recipients: Sequence[str], zone: ZoneInfo
 ) -> EmailMessage:
@@ -256,7 +262,7 @@ def compose(
     mail["Subject"] = subject
     mail["From"] = sender
     mail["To"] = ", ".join(recipients)
-    mail["Message-ID"] = f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
+    mail["Message-ID"] = message_id_header(message.message_id)
     if payload.get("created_at"):
         mail["Date"] = format_datetime(_moment(payload["created_at"]))
     mail["Auto-Submitted"] = "auto-generated"

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -41,6 +43,28 @@ log = structlog.get_logger("monitor.delivery")
 
 MAX_RETRY_AFTER = timedelta(days=1)  # a receiver asking for more is not taken literally
 DIGEST_JOB_SECONDS = 30.0
+
+# What one attempt did to its row: sent; failed and queued again (a later retry, or a 410's
+# disabled channel until it is re-enabled); dead-lettered; or not tried (channel disabled).
+Outcome = Literal["sent", "queued", "dead", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTally:
+    """What one delivery pass did: messages sent, failed and still queued, dead-lettered."""
+
+    delivered: int = 0
+    failed: int = 0  # failed this pass and queued for a retry
+    dead: int = 0
+
+    @classmethod
+    def of(cls, outcomes: Counter[Outcome]) -> DeliveryTally:
+        return cls(outcomes["sent"], outcomes["queued"], outcomes["dead"])
+
+    def __add__(self, other: DeliveryTally) -> DeliveryTally:
+        return DeliveryTally(
+            self.delivered + other.delivered, self.failed + other.failed, self.dead + other.dead
+        )
 
 
 def retry_delay(
@@ -103,12 +127,17 @@ class DeliveryWorker:
 
     async def run_once(self, now: datetime) -> int:
         """Deliver every row due at `now`; return how many were delivered."""
+        return (await self.deliver_due(now)).delivered
+
+    async def deliver_due(self, now: datetime) -> DeliveryTally:
+        """Deliver every row due at `now`; return how many were delivered, failed (and stay
+        queued for a retry) and were dead-lettered."""
         async with self.engine.connect() as conn:
             self._gone = set(await store.disabled_channels(conn))
-        delivered = 0
+        tally = DeliveryTally()
         while batch := await self._claim(now):
-            delivered += await self._deliver_batch(batch, now)
-        return delivered
+            tally += await self._deliver_batch(batch, now)
+        return tally
 
     async def send_digests(self, now: datetime) -> int:
         """Roll held rows whose period ended into digest/summary rows, then deliver; return
@@ -154,7 +183,7 @@ class DeliveryWorker:
                 dead_after=self.settings.polling.dead_after,
             )
 
-    async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> int:
+    async def _deliver_batch(self, batch: Sequence[OutboxMessage], now: datetime) -> DeliveryTally:
         sending = await self._throttle(batch, now)
         try:
             results = await asyncio.gather(*(self._deliver(m, now) for m in sending))
@@ -162,7 +191,7 @@ class DeliveryWorker:
             async with self.engine.begin() as conn:  # unfinished rows go back now, not at lease end
                 await store.release(conn, [m.row_id for m in sending if m.row_id], self.owner)
             raise
-        return sum(results)
+        return DeliveryTally.of(Counter(results))
 
     async def _throttle(self, batch: Sequence[OutboxMessage], now: datetime) -> list[OutboxMessage]:
         sending: list[OutboxMessage] = []
@@ -194,27 +223,25 @@ class DeliveryWorker:
             )
         return others + send
 
-    async def _deliver(self, message: OutboxMessage, now: datetime) -> bool:
+    async def _deliver(self, message: OutboxMessage, now: datetime) -> Outcome:
         async with self._slots:
             if message.channel in self._gone:
                 await self._release(message)
-                return False
+                return "skipped"
             try:
                 await self.notifiers[message.channel].send(message)
             except ChannelGone as e:
                 await self._disable(message, e, now)
-                return False
+                return "queued"
             except DeliveryError as e:
-                await self._failed(message, e, now)
-                return False
+                return await self._failed(message, e, now)
             except Exception as e:  # a notifier bug must not stop the queue; the row retries
-                await self._failed(message, DeliveryError(f"{type(e).__name__}: {e}"), now)
-                return False
+                return await self._failed(message, DeliveryError(f"{type(e).__name__}: {e}"), now)
             async with self.engine.begin() as conn:
                 await store.mark_sent(conn, _row(message), now)
             observe.delivered(message, self.clock.now())
             log.debug("delivered", channel=message.channel, id=message.event_id)
-            return True
+            return "sent"
 
     async def _release(self, message: OutboxMessage) -> None:
         async with self.engine.begin() as conn:
@@ -234,7 +261,8 @@ class DeliveryWorker:
         if first:
             log.error("channel disabled", channel=message.channel, reason=reason)
 
-    async def _failed(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> None:
+    async def _failed(self, message: OutboxMessage, error: DeliveryError, now: datetime) -> Outcome:
+        """Record a failed attempt: dead-letter the row, or queue it for a retry later."""
         attempts, text = message.attempts + 1, one_line(error, limit=500)
         fields = {"channel": message.channel, "id": message.event_id, "attempts": attempts}
         async with self.engine.begin() as conn:
@@ -243,7 +271,7 @@ class DeliveryWorker:
                 await store.dead_letter(conn, _row(message), text)
                 observe.delivery_failed(message, "dead")
                 log.error("delivery dead-lettered", error=text, **fields)
-                return
+                return "dead"
             delay = retry_delay(
                 budget_used,
                 base=self.settings.delivery.retry_base,
@@ -254,6 +282,7 @@ class DeliveryWorker:
             await store.mark_failed(conn, _row(message), text, now + delay)
         observe.delivery_failed(message, "retry")
         log.warning("delivery failed; will retry", error=text, retry_in=str(delay), **fields)
+        return "queued"
 
 
 def _row(message: OutboxMessage) -> int:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.config import EmailChannelConfig, LogChannelConfig, Settings, WebhookChannelConfig
+from monitor.config import (
+    ChannelConfig,
+    EmailChannelConfig,
+    LogChannelConfig,
+    Settings,
+    WebhookChannelConfig,
+)
 from monitor.errors import ConfigError
 from monitor.notify.base import Notifier, OutboxMessage
-from monitor.notify.email import EmailNotifier
+from monitor.notify.email import EmailNotifier, message_id_header
 from monitor.notify.log import LogNotifier
 from monitor.notify.payload import channel_test_payload, render_json
 from monitor.notify.signing import secret_key
@@ -62,6 +68,15 @@ def build_notifiers(settings: Settings, client: PostClient) -> dict[str, Notifie
         elif isinstance(config, WebhookChannelConfig):
             notifiers[name] = _webhook(settings, name, config, client)
     return notifiers
+
+
+def receiver_message_id(channel: ChannelConfig | None, message: OutboxMessage) -> str:
+    """The id the receiver of `message` gets, to match its logs against: the `Message-ID`
+    header of a mail, else the event id (a webhook's `webhook-id`, a log line's `id`). A
+    channel no longer configured has no known type; its event id is the best guess."""
+    if isinstance(channel, EmailChannelConfig):
+        return message_id_header(message.message_id)
+    return message.event_id
 
 
 def channel_test_message(channel: str, now: datetime) -> OutboxMessage:

@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from monitor.config import ChannelConfig
 from monitor.errors import InvalidRequest, NotFound
-from monitor.models import EvidenceRef, TermCount
+from monitor.models import EvidenceRef, OutboxMessage, TermCount
+from monitor.notify.registry import receiver_message_id
 from monitor.services.context import Context
 from monitor.services.records import (
     Alert,
@@ -52,10 +54,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return when, alert_id
 
 
-def delivery(row: Any) -> Delivery:
+def delivery(row: Any, channel: ChannelConfig | None = None) -> Delivery:
+    """One outbox row as a Delivery; its `message_id` is the id the receiver got (on
+    `channel`, the row's configured channel): the webhook-id, or the mail's Message-ID."""
+    sent = OutboxMessage(row.message_id, row.channel, row.kind, row.body, alert_id=row.alert_id)
     return Delivery(
         channel=row.channel,
-        message_id=row.message_id,
+        message_id=receiver_message_id(channel, sent),
         status=row.status,
         attempts=int(row.attempts),
         last_error=row.last_error,
@@ -141,12 +146,15 @@ class Alerts:
             kept = await story_evidence(conn, [row.story_id for row in rows[:limit]])
         by_alert: dict[str, list[Delivery]] = {}
         for row in sent:
-            by_alert.setdefault(row.alert_id, []).append(delivery(row))
+            by_alert.setdefault(row.alert_id, []).append(self._delivery(row))
         items = tuple(
             alert_record(r, tuple(by_alert.get(r.id, ())), kept[r.story_id]) for r in rows[:limit]
         )
         more = len(rows) > limit
         return AlertPage(items, encode_cursor(items[-1]) if more and items else None)
+
+    def _delivery(self, row: Any) -> Delivery:
+        return delivery(row, self.ctx.settings.channels.get(row.channel))
 
     async def _known_watchlist(self, conn: AsyncConnection, watchlist: str) -> None:
         """InvalidRequest for a watchlist neither configured nor ever alerted."""
@@ -178,7 +186,7 @@ class Alerts:
                 raise NotFound(f"no alert {alert_id!r} (see `monitor alerts list`)")
             sent = await store.deliveries(conn, [alert_id])
             kept = await story_evidence(conn, [row.story_id])
-        return alert_record(row, tuple(delivery(r) for r in sent), kept[row.story_id])
+        return alert_record(row, tuple(self._delivery(r) for r in sent), kept[row.story_id])
 
     async def show(self, alert_id: str) -> AlertDetail:
         """One alert with its deliveries and every copy of its story."""

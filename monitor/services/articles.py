@@ -32,7 +32,7 @@ def article_summary(row: Any) -> ArticleSummary:
     return ArticleSummary(
         id=row.id,
         url=row.url,
-        canonical_url=row.canonical_url,
+        canonical_url=row.canonical_link or row.url,  # an address, not the dedupe key
         title=row.title,
         published_at=row.published_at,
         fetched_at=row.fetched_at,

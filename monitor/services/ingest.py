@@ -308,8 +308,9 @@ class Ingestor:
         extracted, capture = await self._extract(feed, entry)
         text = extracted.text or entry.content or entry.summary or entry.title
         url = entry.url or feed.url
+        link = _same_site_canonical(extracted.canonical_url, url) if entry.url else url
         canonical_url = (
-            canonical.canonical_url(_same_site_canonical(extracted.canonical_url, url))
+            canonical.canonical_url(link)
             if entry.url
             else canonical.linkless_key(feed.url, entry.guid)
         )
@@ -326,6 +327,7 @@ class Ingestor:
             guid=entry.guid,
             url=url,
             canonical_url=canonical_url,
+            canonical_link=link,
             title=clip(entry.title or extracted.title, TITLE_CHARS),
             author=clip(entry.author or extracted.author, AUTHOR_CHARS),
             published_at=entry.published_at or extracted.published_at,

@@ -34,7 +34,7 @@ class ArticleSummary:
 
     id: int
     url: str
-    canonical_url: str
+    canonical_url: str  # the declared canonical URL, else `url` (not the dedupe key)
     title: str
     published_at: datetime | None
     fetched_at: datetime

@@ -165,6 +165,7 @@ def stored_article(row: Any) -> Article:
         guid=row.guid,
         url=row.url,
         canonical_url=row.canonical_url,
+        canonical_link=row.canonical_link,
         title=row.title,
         author=row.author,
         published_at=row.published_at,

@@ -263,6 +263,7 @@ def _article_values(article: Article, story_id: int) -> dict[str, Any]:
         "guid": article.guid,
         "url": article.url,
         "canonical_url": article.canonical_url,
+        "canonical_link": article.canonical_link or article.url,
         "title": article.title,
         "author": article.author,
         "published_at": article.published_at,

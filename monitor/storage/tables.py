@@ -143,7 +143,10 @@ articles = Table(
     Column("feed_id", BigInteger, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
     Column("guid", Text, nullable=False),
     Column("url", Text, nullable=False),
-    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("canonical_url", Text, nullable=False, unique=True),  # the dedupe key (normalised)
+    # The address the key was made from, to show and follow: the page's declared canonical URL
+    # (same site), else the fetched URL (migration 0009 filled older rows with `url`).
+    Column("canonical_link", Text, nullable=False, server_default=""),
     Column("title", Text, nullable=False, default=""),
     Column("author", Text, nullable=False, default=""),
     Column("published_at", UTCDateTime),

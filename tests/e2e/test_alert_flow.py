@@ -149,6 +149,12 @@ def test_four_outlets_one_story_one_alert_per_watchlist(
             monitor(config, "alerts", "show", by_watchlist["isis-k"]["id"], "--json").stdout
         )
         assert [(d["channel"], d["status"]) for d in shown["deliveries"]] == [("hook", "sent")]
+        # the id shown is the webhook-id the receiver got, to match its logs against
+        webhook_id = next(r.id for r in accepted if r.id == by_watchlist["isis-k"]["id"])
+        assert shown["deliveries"][0]["message_id"] == webhook_id
+        plain = monitor(config, "alerts", "show", webhook_id).stdout
+        assert "delivery hook: sent after 1 attempt, sent " in plain
+        assert f", id {webhook_id}\n" in plain
 
 
 def test_receiver_down_dead_letters_then_retry_delivers(
@@ -166,7 +172,9 @@ def test_receiver_down_dead_letters_then_retry_delivers(
             "[polling]", '[delivery]\nmax_attempts = 1\nretry_base = "1s"\n\n[polling]'
         )
         config.write_text(text, encoding="utf-8")
-        assert monitor(config, "run", "--once").returncode == 0
+        failed = monitor(config, "run", "--once")
+        assert failed.returncode == 0  # a failed delivery is no failed run
+        assert "0 messages delivered, 0 failed, 1 dead-lettered, 0 feed errors" in failed.stdout
         [alert] = json.loads(monitor(config, "alerts", "list", "--json", "--status", "dead").stdout)
         shown = json.loads(monitor(config, "alerts", "show", alert["id"], "--json").stdout)
         assert shown["deliveries"][0]["status"] == "dead"
@@ -174,7 +182,9 @@ def test_receiver_down_dead_letters_then_retry_delivers(
         receiver.statuses.clear()
         retried = monitor(config, "alerts", "retry", "--dead")
         assert retried.returncode == 0, retried.stderr
-        assert monitor(config, "run", "--once").returncode == 0
+        delivered = monitor(config, "run", "--once")
+        assert delivered.returncode == 0
+        assert "1 message delivered, 0 failed, 0 feed errors" in delivered.stdout
         assert [r.id for r in receiver.accepted()] == [alert["id"]]
         assert (
             json.loads(monitor(config, "alerts", "list", "--json", "--status", "sent").stdout)[0][
@@ -182,6 +192,25 @@ def test_receiver_down_dead_letters_then_retry_delivers(
             ]
             == alert["id"]
         )
+
+
+def test_the_run_once_summary_counts_deliveries_that_failed_and_stay_queued(
+    outlets: FeedServer, tmp_path: Path
+) -> None:
+    receiver = WebhookReceiver(statuses=[503] * 100)
+    with receiver.running():
+        feeds = [outlets.url(f"/outlet{i}/rss") for i in range(1, 5)]
+        config = _config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", feeds, receiver.url)
+        result = monitor(config, "run", "--once")
+        pending = json.loads(
+            monitor(config, "alerts", "list", "--json", "--status", "pending").stdout
+        )
+    assert result.returncode == 0, result.stderr
+    assert "2 alerts, 0 messages delivered, 2 failed (queued for retry), 0 feed errors" in (
+        result.stdout
+    )
+    assert len(pending) == 2
+    assert len(receiver.received) == 2
 
 
 def test_channels_test_sends_a_signed_test_message(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Atom and JSON Feed files whose items link to real article pages from the corpus.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from monitor.app import open_runtime
 from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.scheduler import run_round
+from monitor.services import open_monitor, to_json
 from monitor.storage.tables import articles, feeds, stories
 from tests.support.feedserver import FeedServer, atom, corpus_pages, json_feed, rss
 
@@ -241,3 +243,44 @@ def test_the_service_process_loads_no_language_model_nor_trafilatura(
     assert result["languages"] == {PAGES[0][0]: "en", "gone": "de"}
     assert result["models"] is False
     assert result["modules"] == []
+
+
+def _declaring(html: bytes, canonical: str) -> bytes:
+    """The page with `<link rel=canonical href=canonical>` first in its head."""
+    head = re.search(rb"<head[^>]*>", html)
+    assert head is not None
+    link = f'<link rel="canonical" href="{canonical}">'.encode()
+    return html[: head.end()] + link + html[head.end() :]
+
+
+async def test_article_json_shows_the_declared_canonical_url_and_dedupe_keeps_its_key(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    (wire_id, wire_html, _), (plain_id, plain_html, _) = PAGES[0], PAGES[1]
+    declared = server.url("/c/wire.html")  # http: its dedupe key is folded to https
+    server.add("/a/wire.html", _declaring(wire_html, declared))
+    server.add("/b/wire.html", _declaring(wire_html, declared))  # the same page, another URL
+    plain = server.url("/a/plain.html")
+    server.add("/a/plain.html", re.sub(rb'<link[^>]*rel="?canonical[^>]*>', b"", plain_html))
+    items = [
+        {"title": "Wire", "link": server.url("/a/wire.html"), "guid": wire_id},
+        {"title": "Plain", "link": plain, "guid": plain_id},
+    ]
+    other = [{"title": "Wire again", "link": server.url("/b/wire.html"), "guid": "copy"}]
+    urls = [
+        server.add("/one", rss("one", items), "application/rss+xml"),
+        server.add("/two", rss("two", other), "application/rss+xml"),
+    ]
+    settings = _settings(database_url, tmp_path, urls)
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        report = await run_round(runtime, all_feeds=True)
+        async with open_monitor(settings, engine=runtime.engine) as m:
+            shown = {a["title"]: a for a in to_json(await m.articles.list())}
+            detail = to_json(await m.articles.get(shown["Wire"]["id"]))
+        async with runtime.engine.connect() as conn:
+            keys = {r.guid: r.canonical_url for r in await conn.execute(select(articles))}
+
+    assert (report.stored, sum(p.duplicates for p in report.polls)) == (2, 1)
+    assert shown["Wire"]["canonical_url"] == detail["canonical_url"] == declared
+    assert shown["Plain"]["canonical_url"] == plain  # none declared: the fetched URL
+    assert keys[wire_id] == declared.replace("http://", "https://")  # the dedupe key as before

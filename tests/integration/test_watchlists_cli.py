@@ -283,3 +283,17 @@ def test_offline_commands_never_created_the_database(offline: Path) -> None:
     assert _monitor(offline, "watchlists", "list").exit_code == 0
     assert _monitor(offline, "watchlists", "test", str(SEED_FILE)).exit_code == 0
     assert not (offline.parent / "never-created.db").exists()
+
+
+def test_testing_a_url_never_creates_the_database(tmp_path: Path) -> None:
+    """The URL form fetches and extracts like the FILE form matches: no database is opened,
+    so a database path whose folder does not exist stays absent (no migrations, no rows)."""
+    folder = tmp_path / "db"
+    config = _config(tmp_path, f"sqlite+aiosqlite:///{folder / 'other.db'}")
+    paragraphs = "".join(f"<p>{p}</p>" for p in SEED_BODY.split("\n\n") if p.strip())
+    html = f"<html><head><title>{SEED_TITLE}</title></head><body><article>{paragraphs}</article>"
+    with FeedServer() as server:
+        url = server.add("/a/wire.html", html + "</body></html>")
+        found = _json(_monitor(config, "watchlists", "test", "--json", url))
+    assert [f["watchlist"] for f in found] == ["isis-k", "muttaqi-near"]
+    assert not folder.exists()
