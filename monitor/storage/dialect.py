@@ -7,7 +7,8 @@ guard) and a write transaction already excludes the others, so the lock calls do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, text
@@ -74,3 +75,27 @@ def session_lock(conn: Connection, key: int) -> None:
 def session_unlock(conn: Connection, key: int) -> None:
     if is_postgresql(conn):
         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+@contextlib.contextmanager
+def foreign_keys_unenforced(conn: Connection) -> Iterator[None]:
+    """Run a block of schema changes with SQLite's foreign keys unenforced, and commit it
+    (on PostgreSQL nothing changes and the caller commits).
+
+    SQLite changes a table constraint by rebuilding the table: a copy is filled and the
+    original dropped, and with enforcement on, that drop deletes or nulls out every row
+    referencing the table (its ON DELETE actions). The pragma takes effect only outside a
+    transaction, so the block is committed (or rolled back) before enforcement comes back
+    on for the pooled connection's next user."""
+    if is_postgresql(conn):
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
