@@ -47,6 +47,14 @@ class Pending:
     bands: list[str] = field(default_factory=list)  # the band keys its story did not index yet
     article_id: int = 0
     alerts: tuple[tuple[str, str], ...] = ()  # (watchlist, alert id) created
+    # A word-for-word copy of a text another feed holds joins that text's story, whatever
+    # the story window and the candidate ranking: the stored story's id, or the batch's
+    # earlier article with the text.
+    copy_of: int | Pending | None = None
+
+    def copied_story(self) -> int | None:
+        """The story this copy must join (a placeholder for a story the batch opens)."""
+        return self.copy_of.story if isinstance(self.copy_of, Pending) else self.copy_of
 
 
 class _StoryIndex:
@@ -87,12 +95,14 @@ class _StoryIndex:
 async def assign_stories(
     conn: AsyncConnection, pending: Sequence[Pending], pick: StoryPicker, window: timedelta
 ) -> None:
-    """Give each article its story, in order: the story of the most similar candidate, or a
-    new one; insert the new stories, count the articles into the joined ones, and lock them."""
+    """Give each article its story, in order: the story of its text's first copy, else the
+    story of the most similar candidate, else a new one; insert the new stories, count the articles into the joined ones, and lock them."""
     index = await _load_index(conn, pending, window)
     for p in pending:
-        options = index.candidates(p.article, p.article.fetched_at - window)
-        story = pick(options, p.article) if options else None
+        story = p.copied_story()
+        if story is None:
+            options = index.candidates(p.article, p.article.fetched_at - window)
+            story = pick(options, p.article) if options else None
         if story is None:
             story, p.new_story = _NEW_STORY + index.opened, True
             index.opened += 1
@@ -132,14 +142,17 @@ async def _load_index(
             )
         )
         index.signatures.update((row.id, (row.story_id, row.signature)) for row in rows)
-    await _load_indexed(conn, index, bands)
+    copied = {p.copy_of for p in pending if isinstance(p.copy_of, int)}
+    await _load_indexed(conn, index, bands, copied)
     return index
 
 
-async def _load_indexed(conn: AsyncConnection, index: _StoryIndex, bands: Sequence[str]) -> None:
-    """The (story, band) pairs the candidate stories already index, at any age: an article
-    joining a story adds only the band keys its story lacks."""
-    stories_ = sorted({story for story, _ in index.signatures.values()})
+async def _load_indexed(
+    conn: AsyncConnection, index: _StoryIndex, bands: Sequence[str], copied: set[int]
+) -> None:
+    """The (story, band) pairs the candidate stories and the stories copies join already
+    index, at any age: an article joining a story adds only the band keys its story lacks."""
+    stories_ = sorted({story for story, _ in index.signatures.values()} | copied)
     for chunk in in_chunks(stories_, CHUNK):
         for band_chunk in in_chunks(bands, CHUNK):
             rows = await conn.execute(
