@@ -10,25 +10,22 @@ compares signatures. The batch's new stories carry placeholder ids until they ar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.models import Article, WatchlistMatch
-from monitor.storage.dialect import greatest, xact_locks
+from monitor.storage.dialect import CHUNK, greatest, in_chunks
+from monitor.storage.stories import lock_stories
 from monitor.storage.tables import articles, stories, story_bands
 
 # (candidates [(story id, packed signature)], the article) -> story id or None
 StoryPicker = Callable[[Sequence[tuple[int, bytes]], Article], int | None]
-T = TypeVar("T")
 
 MAX_CANDIDATES = 32  # articles compared per new article: the ones sharing the most band keys
-_STORY_LOCK_SPACE = 8  # advisory lock space of the existing stories a batch joins
-CHUNK = 500  # values per IN list
 # Stories opened in the batch carry placeholder ids above any real one until they are
 # inserted (in order, so "lowest id on ties" picks the same story the database would).
 _NEW_STORY = 2**62
@@ -109,7 +106,7 @@ async def assign_stories(
         p.story = story
         index.add(p)
     joining = [p for p in pending if p.story < _NEW_STORY]
-    await xact_locks(conn, _STORY_LOCK_SPACE, [p.story for p in joining])
+    await lock_stories(conn, [p.story for p in joining])
     await _open_stories(conn, pending)
     await _count_into_stories(conn, joining)
 
@@ -210,9 +207,3 @@ async def _count_into_stories(conn: AsyncConnection, joining: Sequence[Pending])
             for story, times in sorted(counts.items())
         ],
     )
-
-
-def in_chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """`items` in slices of `size`, for IN lists the drivers accept."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 AnyConnection = AsyncConnection | Connection
+T = TypeVar("T")
+CHUNK = 500  # values per IN list: well under both drivers' bound-parameter limits
 
 
 def is_postgresql(conn: AnyConnection) -> bool:
@@ -64,6 +66,23 @@ async def xact_locks(conn: AsyncConnection, space: int, keys: Sequence[int]) -> 
         ),
         {"space": space, "keys": sorted(set(keys))},
     )
+
+
+def in_chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices of `size`, for IN lists the drivers accept."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def key_share(conn: AnyConnection, query: Any) -> Any:
+    """`query` FOR KEY SHARE on PostgreSQL: the rows cannot be deleted until the transaction
+    ends (what an insert referencing them takes anyway, taken earlier)."""
+    return query.with_for_update(read=True, key_share=True) if is_postgresql(conn) else query
+
+
+def for_update(conn: AnyConnection, query: Any) -> Any:
+    """`query` FOR UPDATE on PostgreSQL (SQLite's write transaction excludes the others)."""
+    return query.with_for_update() if is_postgresql(conn) else query
 
 
 def session_lock(conn: Connection, key: int) -> None:

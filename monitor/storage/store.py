@@ -50,8 +50,8 @@ from monitor.storage.articles import (
     match_rows,
     seen_guids,
 )
-from monitor.storage.assign import CHUNK, Pending, StoryPicker, assign_stories, in_chunks
-from monitor.storage.dialect import insert, insert_ignore, xact_locks
+from monitor.storage.assign import Pending, StoryPicker, assign_stories
+from monitor.storage.dialect import CHUNK, in_chunks, insert, insert_ignore, key_share, xact_locks
 from monitor.storage.evidence import keep_evidence, payload_evidence
 from monitor.storage.tables import alerts, articles, entries, feeds, matches, stories, story_bands
 
@@ -122,6 +122,7 @@ async def _store_once(
     window: timedelta,
 ) -> list[StoreResult]:
     async with engine.begin() as conn:
+        await _hold_feeds(conn, {a.feed_id for a, _ in batch})
         await xact_locks(conn, _KEYS_LOCK_SPACE, _lock_keys(a for a, _ in batch))
         results, pending = await _sort_out(conn, batch)
         if pending:
@@ -138,6 +139,13 @@ async def _store_once(
             tuple(watchlist for watchlist, _ in p.alerts),
         )
     return [r for r in results if r is not None]
+
+
+async def _hold_feeds(conn: AsyncConnection, feed_ids: Iterable[int]) -> None:
+    """Keep the batch's feeds from being removed until it commits, taken before any other
+    lock: `feeds remove` locks the feed first and then the stories of its articles, so a
+    batch must not hold a story lock while it waits for the feed."""
+    await conn.execute(key_share(conn, select(feeds.c.id).where(feeds.c.id.in_(sorted(feed_ids)))))
 
 
 def _lock_keys(batch: Iterable[Article]) -> list[int]:
