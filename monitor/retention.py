@@ -2,7 +2,7 @@
 older than `articles` are deleted, near-duplicate band keys older than the story window are
 dropped, evidence snapshots kept longer than `evidence` are deleted (and only by that
 setting: pruning or deleting articles never touches evidence). Alerts and stories are
-kept. Runs as a cluster-wide singleton job, in batches."""
+kept; a story's count and dates are recounted as its articles go. Runs as a cluster-wide singleton job, in batches."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from monitor.config import config_path, load_config
+from monitor.storage.dialect import foreign_keys_unenforced
 from monitor.storage.engine import create_engine
 from monitor.storage.tables import metadata
 
@@ -24,6 +25,13 @@ def _not_search_index(
 
 
 def _run(connection: Connection) -> None:
+    # A SQLite table rebuild (batch mode) drops the original table: with foreign keys
+    # enforced, that would cascade to every row referencing it.
+    with foreign_keys_unenforced(connection):
+        _migrate(connection)
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -105,7 +105,7 @@ def alert_record(
         matches=tuple(TermCount(m["term"], m["actor"], int(m["count"])) for m in row.matches),
         snippets=tuple(row.snippets),
         article=_article(row),
-        story=StoryRef(row.story_id, int(row.story_articles or 1)),
+        story=StoryRef(row.story_id, int(row.story_articles)),
         deliveries=deliveries,
         triage=Triage(row.triage_state, row.triage_note, row.triage_by, row.triage_at),
         watchlist_version=row.watchlist_version,

@@ -10,25 +10,22 @@ compares signatures. The batch's new stories carry placeholder ids until they ar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.models import Article, WatchlistMatch
-from monitor.storage.dialect import greatest, xact_locks
+from monitor.storage.dialect import CHUNK, greatest, in_chunks
+from monitor.storage.stories import lock_stories
 from monitor.storage.tables import articles, stories, story_bands
 
 # (candidates [(story id, packed signature)], the article) -> story id or None
 StoryPicker = Callable[[Sequence[tuple[int, bytes]], Article], int | None]
-T = TypeVar("T")
 
 MAX_CANDIDATES = 32  # articles compared per new article: the ones sharing the most band keys
-_STORY_LOCK_SPACE = 8  # advisory lock space of the existing stories a batch joins
-CHUNK = 500  # values per IN list
 # Stories opened in the batch carry placeholder ids above any real one until they are
 # inserted (in order, so "lowest id on ties" picks the same story the database would).
 _NEW_STORY = 2**62
@@ -47,6 +44,14 @@ class Pending:
     bands: list[str] = field(default_factory=list)  # the band keys its story did not index yet
     article_id: int = 0
     alerts: tuple[tuple[str, str], ...] = ()  # (watchlist, alert id) created
+    # A word-for-word copy of a text another feed holds joins that text's story, whatever
+    # the story window and the candidate ranking: the stored story's id, or the batch's
+    # earlier article with the text.
+    copy_of: int | Pending | None = None
+
+    def copied_story(self) -> int | None:
+        """The story this copy must join (a placeholder for a story the batch opens)."""
+        return self.copy_of.story if isinstance(self.copy_of, Pending) else self.copy_of
 
 
 class _StoryIndex:
@@ -87,19 +92,21 @@ class _StoryIndex:
 async def assign_stories(
     conn: AsyncConnection, pending: Sequence[Pending], pick: StoryPicker, window: timedelta
 ) -> None:
-    """Give each article its story, in order: the story of the most similar candidate, or a
-    new one; insert the new stories, count the articles into the joined ones, and lock them."""
+    """Give each article its story, in order: the story of its text's first copy, else the
+    story of the most similar candidate, else a new one; insert the new stories, count the articles into the joined ones, and lock them."""
     index = await _load_index(conn, pending, window)
     for p in pending:
-        options = index.candidates(p.article, p.article.fetched_at - window)
-        story = pick(options, p.article) if options else None
+        story = p.copied_story()
+        if story is None:
+            options = index.candidates(p.article, p.article.fetched_at - window)
+            story = pick(options, p.article) if options else None
         if story is None:
             story, p.new_story = _NEW_STORY + index.opened, True
             index.opened += 1
         p.story = story
         index.add(p)
     joining = [p for p in pending if p.story < _NEW_STORY]
-    await xact_locks(conn, _STORY_LOCK_SPACE, [p.story for p in joining])
+    await lock_stories(conn, [p.story for p in joining])
     await _open_stories(conn, pending)
     await _count_into_stories(conn, joining)
 
@@ -132,14 +139,17 @@ async def _load_index(
             )
         )
         index.signatures.update((row.id, (row.story_id, row.signature)) for row in rows)
-    await _load_indexed(conn, index, bands)
+    copied = {p.copy_of for p in pending if isinstance(p.copy_of, int)}
+    await _load_indexed(conn, index, bands, copied)
     return index
 
 
-async def _load_indexed(conn: AsyncConnection, index: _StoryIndex, bands: Sequence[str]) -> None:
-    """The (story, band) pairs the candidate stories already index, at any age: an article
-    joining a story adds only the band keys its story lacks."""
-    stories_ = sorted({story for story, _ in index.signatures.values()})
+async def _load_indexed(
+    conn: AsyncConnection, index: _StoryIndex, bands: Sequence[str], copied: set[int]
+) -> None:
+    """The (story, band) pairs the candidate stories and the stories copies join already
+    index, at any age: an article joining a story adds only the band keys its story lacks."""
+    stories_ = sorted({story for story, _ in index.signatures.values()} | copied)
     for chunk in in_chunks(stories_, CHUNK):
         for band_chunk in in_chunks(bands, CHUNK):
             rows = await conn.execute(
@@ -197,9 +207,3 @@ async def _count_into_stories(conn: AsyncConnection, joining: Sequence[Pending])
             for story, times in sorted(counts.items())
         ],
     )
-
-
-def in_chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """`items` in slices of `size`, for IN lists the drivers accept."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -7,14 +7,17 @@ guard) and a write transaction already excludes the others, so the lock calls do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 AnyConnection = AsyncConnection | Connection
+T = TypeVar("T")
+CHUNK = 500  # values per IN list: well under both drivers' bound-parameter limits
 
 
 def is_postgresql(conn: AnyConnection) -> bool:
@@ -65,6 +68,23 @@ async def xact_locks(conn: AsyncConnection, space: int, keys: Sequence[int]) -> 
     )
 
 
+def in_chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices of `size`, for IN lists the drivers accept."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def key_share(conn: AnyConnection, query: Any) -> Any:
+    """`query` FOR KEY SHARE on PostgreSQL: the rows cannot be deleted until the transaction
+    ends (what an insert referencing them takes anyway, taken earlier)."""
+    return query.with_for_update(read=True, key_share=True) if is_postgresql(conn) else query
+
+
+def for_update(conn: AnyConnection, query: Any) -> Any:
+    """`query` FOR UPDATE on PostgreSQL (SQLite's write transaction excludes the others)."""
+    return query.with_for_update() if is_postgresql(conn) else query
+
+
 def session_lock(conn: Connection, key: int) -> None:
     """Take an advisory lock held until `session_unlock` (or the connection closes)."""
     if is_postgresql(conn):
@@ -74,3 +94,27 @@ def session_lock(conn: Connection, key: int) -> None:
 def session_unlock(conn: Connection, key: int) -> None:
     if is_postgresql(conn):
         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+@contextlib.contextmanager
+def foreign_keys_unenforced(conn: Connection) -> Iterator[None]:
+    """Run a block of schema changes with SQLite's foreign keys unenforced, and commit it
+    (on PostgreSQL nothing changes and the caller commits).
+
+    SQLite changes a table constraint by rebuilding the table: a copy is filled and the
+    original dropped, and with enforcement on, that drop deletes or nulls out every row
+    referencing the table (its ON DELETE actions). The pragma takes effect only outside a
+    transaction, so the block is committed (or rolled back) before enforcement comes back
+    on for the pooled connection's next user."""
+    if is_postgresql(conn):
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")

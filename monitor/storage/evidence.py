@@ -109,8 +109,8 @@ def _meta(
 
 async def _put_blobs(conn: AsyncConnection, blobs: Mapping[str, bytes], now: datetime) -> None:
     """Write the blobs; one already stored (the same bytes) is left as it is. No lookup
-    first: a repeat is rare (identical text is a duplicate article, never stored) and a
-    statement fewer matters more in the article's transaction."""
+    first: a repeat is rare (another outlet's word-for-word copy repeats the text blob) and
+    a statement fewer matters more in the article's transaction."""
     rows = [
         {"sha256": sha, "size": len(data), "data": data, "created_at": now}
         for sha, data in blobs.items()

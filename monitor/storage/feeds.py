@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor.config import FeedConfig
 from monitor.models import Feed, FeedSchedule
 from monitor.storage import leases
-from monitor.storage.dialect import xact_lock
-from monitor.storage.tables import feeds
+from monitor.storage.dialect import for_update, xact_lock
+from monitor.storage.stories import recounting
+from monitor.storage.tables import articles, feeds
 
 REMOVED_FROM_CONFIG = "removed from the config file"
 ACTIVE_STATES = ("ok", "erroring")
@@ -169,8 +170,17 @@ async def find_feed(conn: AsyncConnection, url_or_id: str) -> Any:
 
 
 async def remove_feed(conn: AsyncConnection, feed_id: int) -> None:
-    """Delete a feed row; its articles, entries and matches go with it (ON DELETE CASCADE)."""
-    await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+    """Delete a feed row; its articles, entries and matches go with it (ON DELETE CASCADE)
+    and the stories its articles were in are recounted.
+
+    The feed row is locked first: a batch storing this feed's articles commits before (and
+    its articles are counted here) or fails on the missing feed after."""
+    await conn.execute(for_update(conn, select(feeds.c.id).where(feeds.c.id == feed_id)))
+    held = await conn.execute(
+        select(articles.c.story_id).where(articles.c.feed_id == feed_id).distinct()
+    )
+    async with recounting(conn, held.scalars()):
+        await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
 
 
 async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: datetime) -> None:

@@ -1,9 +1,10 @@
 """Retention SQL: prune old article text, delete old articles and stale near-duplicate band
 keys, in batches of a few hundred rows per transaction so no lock is held for long.
 
-Deleting an article keeps its alerts (their `article_id` becomes NULL), its story and its
-`entries` row (so the poller never stores the same entry again); its matches and band keys
-go with it (ON DELETE CASCADE).
+Deleting an article keeps its alerts (their `article_id` becomes NULL), its story (recounted
+in the same transaction: `storage.stories.recounting`) and its `entries` row (so the poller
+never stores the same entry again); its matches and band keys go with it (ON DELETE
+CASCADE).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.storage.periodic import get_mark, set_mark
+from monitor.storage.stories import recounting
 from monitor.storage.tables import articles, story_bands
 
 BATCH = 500
@@ -74,23 +76,23 @@ async def prune_text(engine: AsyncEngine, before: datetime, *, batch: int = BATC
 
 async def _delete_batch(engine: AsyncEngine, before: datetime, batch: int) -> int:
     async with engine.begin() as conn:
-        ids = list(
-            (
-                await conn.execute(
-                    select(articles.c.id)
-                    .where(articles.c.fetched_at < before)
-                    .order_by(articles.c.fetched_at)
-                    .limit(batch)
-                )
-            ).scalars()
-        )
-        if ids:
-            await conn.execute(delete(articles).where(articles.c.id.in_(ids)))
-        return len(ids)
+        rows = (
+            await conn.execute(
+                select(articles.c.id, articles.c.story_id)
+                .where(articles.c.fetched_at < before)
+                .order_by(articles.c.fetched_at)
+                .limit(batch)
+            )
+        ).all()
+        if rows:
+            async with recounting(conn, (row.story_id for row in rows)):
+                await conn.execute(delete(articles).where(articles.c.id.in_([r.id for r in rows])))
+        return len(rows)
 
 
 async def delete_articles(engine: AsyncEngine, before: datetime, *, batch: int = BATCH) -> int:
-    """Delete articles fetched before `before` (alerts, stories and entries stay)."""
+    """Delete articles fetched before `before` and recount their stories (alerts, stories and
+    entries stay)."""
     total = 0
     while count := await _delete_batch(engine, before, batch):
         total += count

@@ -6,6 +6,12 @@ band keys, matches, alerts, outbox rows and evidence, all committed together: a 
 the whole batch unseen (the next poll fetches it again) or stored with its alerts and outbox
 rows — never a second alert, never a lost one.
 
+Duplicates are dropped by key: the entry's (feed, guid), the canonical URL, and the content
+hash *within a feed* (the same text under a new URL or guid). A word-for-word copy from
+another feed is no duplicate: it is another outlet carrying the story, stored as its own
+article in the story of the text's first copy (whatever the story window), so an unedited
+wire copy counts as an article and an outlet like an edited one, and raises no second alert.
+
 The batch reads what it needs in a handful of statements (the duplicate keys, the band-key
 candidates in the story window, the bands the candidate stories index) and writes each table
 with one executemany. Story assignment runs in memory over those rows plus the rows each
@@ -15,8 +21,9 @@ of, or joins the story of, an earlier one exactly as if they had been stored one
 Concurrency (PostgreSQL): the transaction first takes advisory locks on every key the batch
 could collide on — band keys, canonical URLs, content hashes, (feed, guid) — in one sorted
 statement, then the locks of the existing stories it joins, also sorted. Two workers storing
-copies of one story serialise and the second sees the first's rows; neither waits on the
-other while holding what the other needs, so they never deadlock.
+copies of one story serialise and the second sees the first's rows (so one feed's text is
+stored once, and another feed's copy of it finds its story); neither waits on the other
+while holding what the other needs, so they never deadlock.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ from monitor.storage.articles import (
     match_rows,
     seen_guids,
 )
-from monitor.storage.assign import CHUNK, Pending, StoryPicker, assign_stories, in_chunks
-from monitor.storage.dialect import insert, insert_ignore, xact_locks
+from monitor.storage.assign import Pending, StoryPicker, assign_stories
+from monitor.storage.dialect import CHUNK, in_chunks, insert, insert_ignore, key_share, xact_locks
 from monitor.storage.evidence import keep_evidence, payload_evidence
 from monitor.storage.tables import alerts, articles, entries, feeds, matches, stories, story_bands
 
@@ -115,6 +122,7 @@ async def _store_once(
     window: timedelta,
 ) -> list[StoreResult]:
     async with engine.begin() as conn:
+        await _hold_feeds(conn, {a.feed_id for a, _ in batch})
         await xact_locks(conn, _KEYS_LOCK_SPACE, _lock_keys(a for a, _ in batch))
         results, pending = await _sort_out(conn, batch)
         if pending:
@@ -133,6 +141,13 @@ async def _store_once(
     return [r for r in results if r is not None]
 
 
+async def _hold_feeds(conn: AsyncConnection, feed_ids: Iterable[int]) -> None:
+    """Keep the batch's feeds from being removed until it commits, taken before any other
+    lock: `feeds remove` locks the feed first and then the stories of its articles, so a
+    batch must not hold a story lock while it waits for the feed."""
+    await conn.execute(key_share(conn, select(feeds.c.id).where(feeds.c.id.in_(sorted(feed_ids)))))
+
+
 def _lock_keys(batch: Iterable[Article]) -> list[int]:
     keys: set[str] = set()
     for article in batch:
@@ -142,24 +157,36 @@ def _lock_keys(batch: Iterable[Article]) -> list[int]:
     return [zlib.crc32(key.encode()) - 2**31 for key in keys]
 
 
+@dataclass(slots=True)
+class _Copies:
+    """The copies of one text (one content hash): the feeds that hold it, and the story they
+    share as a stored story id, or the batch's first copy until that one has a story."""
+
+    feeds: set[int]
+    first: int | Pending
+
+
 async def _sort_out(
     conn: AsyncConnection, batch: Sequence[tuple[Article, Sequence[WatchlistMatch]]]
 ) -> tuple[list[StoreResult | None], list[Pending]]:
     """Drop the duplicates (recording their entries as seen) and return the rest: an entry
-    seen before is a "guid" duplicate; an article whose canonical URL or content hash is
-    stored, or taken by an earlier article of the batch, is a "url" or "hash" duplicate."""
-    urls, hashes = await _stored_keys(conn, [a for a, _ in batch])
+    seen before is a "guid" duplicate; an article whose canonical URL is stored, or taken by
+    an earlier article of the batch, is a "url" duplicate, and one whose text (content hash)
+    its own feed holds already, a "hash" duplicate. Another feed's copy of a stored text is
+    kept, marked to join the story of that text's first copy."""
+    urls, copies = await _stored_keys(conn, [a for a, _ in batch])
     seen = await _seen_entries(conn, [a for a, _ in batch])
     results: list[StoreResult | None] = [None] * len(batch)
     pending: list[Pending] = []
     dropped: list[dict[str, Any]] = []
     for index, (article, found) in enumerate(batch):
         entry = (article.feed_id, article.guid)
+        text = copies.get(article.content_hash)
         kind = (
             "url"
             if article.canonical_url in urls
             else "hash"
-            if article.content_hash in hashes
+            if text is not None and article.feed_id in text.feeds
             else None
         )
         if entry in seen:
@@ -171,8 +198,12 @@ async def _sort_out(
             dropped.append(_entry_row(article, None, kind))
             continue
         urls.add(article.canonical_url)
-        hashes.add(article.content_hash)
-        pending.append(Pending(index, article, found))
+        p = Pending(index, article, found, copy_of=text.first if text else None)
+        if text is None:
+            copies[article.content_hash] = _Copies({article.feed_id}, p)
+        else:
+            text.feeds.add(article.feed_id)
+        pending.append(p)
     if dropped:
         await conn.execute(insert_ignore(conn, entries), dropped)
     return results, pending
@@ -180,22 +211,32 @@ async def _sort_out(
 
 async def _stored_keys(
     conn: AsyncConnection, batch: Sequence[Article]
-) -> tuple[set[str], set[str]]:
+) -> tuple[set[str], dict[str, _Copies]]:
+    """The batch's canonical URLs that are stored, and the stored copies of its texts (the
+    story of a text's first copy: all of them join it)."""
     urls: set[str] = set()
-    hashes: set[str] = set()
+    copies: dict[str, _Copies] = {}
     for chunk in in_chunks(batch, CHUNK):
         rows = await conn.execute(
-            select(articles.c.canonical_url, articles.c.content_hash).where(
+            select(
+                articles.c.canonical_url,
+                articles.c.content_hash,
+                articles.c.feed_id,
+                articles.c.story_id,
+            )
+            .where(
                 or_(
                     articles.c.canonical_url.in_([a.canonical_url for a in chunk]),
                     articles.c.content_hash.in_([a.content_hash for a in chunk]),
                 )
             )
+            .order_by(articles.c.id)
         )
         for row in rows:
             urls.add(row.canonical_url)
-            hashes.add(row.content_hash)
-    return urls, hashes
+            text = copies.setdefault(row.content_hash, _Copies(set(), row.story_id))
+            text.feeds.add(row.feed_id)
+    return urls, copies
 
 
 async def _seen_entries(conn: AsyncConnection, batch: Sequence[Article]) -> set[tuple[int, str]]:

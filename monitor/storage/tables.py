@@ -1,9 +1,11 @@
 """The database schema (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
 Every insert the pipeline makes is idempotent through a unique key: entries on
-(feed_id, guid), articles on canonical_url and on content_hash, matches on
-(article_id, watchlist, term), alerts on (watchlist, story_id), outbox rows on
-(alert_id, channel).
+(feed_id, guid), articles on canonical_url, matches on (article_id, watchlist, term),
+alerts on (watchlist, story_id), outbox rows on (alert_id, channel). An article's
+content_hash is indexed, not unique: another outlet's word-for-word copy is an article of
+its own (in the same story); the store drops a copy from the same feed under the advisory
+lock of the hash.
 """
 
 from __future__ import annotations
@@ -154,13 +156,14 @@ articles = Table(
     Column("summary", Text, nullable=False, default=""),
     Column("text", Text),  # NULL once retention pruned it
     Column("language", String(16), nullable=False, default=""),
-    Column("content_hash", String(32), nullable=False, unique=True),
+    Column("content_hash", String(32), nullable=False),
     Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
     Column("signature", LargeBinary),  # packed MinHash signature (dedupe.pack_signature)
 )
 Index("ix_articles_fetched_at", articles.c.fetched_at)
 Index("ix_articles_feed_id", articles.c.feed_id, articles.c.fetched_at)
 Index("ix_articles_story_id", articles.c.story_id)
+Index("ix_articles_content_hash", articles.c.content_hash)
 
 # Every (feed, guid) the poller has seen, stored or dropped as a duplicate, so a
 # duplicate entry is not fetched again on the next poll.

@@ -157,6 +157,37 @@ def test_four_outlets_one_story_one_alert_per_watchlist(
         assert f", id {webhook_id}\n" in plain
 
 
+@pytest.fixture
+def wire_copies() -> Iterator[FeedServer]:
+    """Three outlets each carrying outlet 1's story word for word on a page of their own,
+    under their own headline."""
+    title, _, body = (OUTLETS / "1.txt").read_text(encoding="utf-8").partition("\n")
+    with FeedServer() as srv:
+        for i in range(1, 4):
+            headline = f"{title} (Outlet {i})"
+            srv.add(f"/outlet{i}/story", _page(headline, body, f"Outlet {i}"))
+            item = {"title": html.escape(headline), "link": srv.url(f"/outlet{i}/story")}
+            srv.add(f"/outlet{i}/rss", rss(f"Outlet {i}", [item]), "application/rss+xml")
+        yield srv
+
+
+def test_three_word_for_word_copies_are_three_articles_of_one_story(
+    wire_copies: FeedServer, tmp_path: Path, database_url: str
+) -> None:
+    with WebhookReceiver().running() as receiver:
+        feeds = [wire_copies.url(f"/outlet{i}/rss") for i in range(1, 4)]
+        config = _config(tmp_path, database_url, feeds, receiver.url)
+        result = monitor(config, "run", "--once", "--all")
+        assert result.returncode == 0, result.stderr
+        [alert] = json.loads(monitor(config, "alerts", "list", "--json").stdout)
+        assert (alert["watchlist"], alert["story"]["articles"]) == ("isis-k", 3)
+        assert [r.id for r in receiver.accepted()] == [alert["id"]]
+        stories = json.loads(monitor(config, "stories", "list", "--json").stdout)
+        assert [(s["articles"], s["outlets"]) for s in stories] == [(3, 3)]
+        status = json.loads(monitor(config, "status", "--json").stdout)
+        assert [feed["articles"] for feed in status] == [1, 1, 1]
+
+
 def test_receiver_down_dead_letters_then_retry_delivers(
     outlets: FeedServer, tmp_path: Path
 ) -> None:

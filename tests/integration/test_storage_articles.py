@@ -104,8 +104,8 @@ async def test_duplicates_by_guid_url_and_hash_are_dropped(engine: AsyncEngine) 
     assert (await _store(engine, _article(f1, "a", SEED + " edited"))).duplicate_of == "guid"
     same_url = _article(f2, "b", OTHER, url="http://outlet.test/a")
     assert (await _store(engine, same_url)).duplicate_of == "url"
-    same_text = _article(f2, "c", SEED, url="http://mirror.test/copy")
-    assert (await _store(engine, same_text)).duplicate_of == "hash"
+    same_text = _article(f1, "c", SEED, url="http://outlet.test/republished")
+    assert (await _store(engine, same_text)).duplicate_of == "hash"  # the same feed's text
     assert await _count(engine, articles) == 1
 
 
@@ -179,20 +179,22 @@ async def test_a_batch_drops_its_own_duplicates_and_joins_its_own_stories(
         (_copy(f2, "s2", SEED, 2), isis),  # joins s1's story, opened earlier in the batch
         (_copy(f2, "s1-url", OTHER, 7), ()),
         (_article(f3, "u", SEED + " (updated)", url="http://outlet.test/s1"), isis),  # s1's URL
-        (_copy(f3, "h", SEED, 1), isis),  # s1's text under another guid: its hash
+        (_copy(f1, "h", SEED, 1), isis),  # s1's text, s1's feed, another guid: its hash
         (_copy(f1, "s1", SEED, 9), isis),  # s1's guid again
         (_copy(f3, "o3", OTHER, 3), ()),  # joins o1's story
         (_copy(f3, "s3", SEED, 3), isis),
+        (_copy(f3, "w1", SEED, 1), isis),  # s1's text word for word, another feed: kept
+        (_copy(f3, "w2", SEED, 1), isis),  # and again from that feed: its hash
     ]
     results = await _store_batch(engine, batch)
     dropped = [r.duplicate_of for r in results]
-    assert dropped == [None, None, None, None, "url", "hash", "guid", None, None]
-    s1, o1, s2, s1_url, _, _, _, o3, s3 = results
-    assert [r.new_story for r in (s1, o1, s2, s3)] == [True, True, False, False]
-    assert s1.story_id == s2.story_id == s3.story_id != o1.story_id
+    assert dropped == [None, None, None, None, "url", "hash", "guid", None, None, None, "hash"]
+    s1, o1, s2, s1_url, _, _, _, o3, s3, w1, _ = results
+    assert [r.new_story for r in (s1, o1, s2, s3, w1)] == [True, True, False, False, False]
+    assert s1.story_id == s2.story_id == s3.story_id == w1.story_id != o1.story_id
     assert o3.story_id == o1.story_id == s1_url.story_id  # the same OTHER text, outlet 7
     # one alert for the story, raised by its first article; the copies after it add none
-    assert [len(r.alert_ids) for r in (s1, s2, s3)] == [1, 0, 0]
+    assert [len(r.alert_ids) for r in (s1, s2, s3, w1)] == [1, 0, 0, 0]
     async with engine.connect() as conn:
         counts = dict((await conn.execute(select(stories.c.id, stories.c.article_count))).all())
         story_rows = (
@@ -200,7 +202,7 @@ async def test_a_batch_drops_its_own_duplicates_and_joins_its_own_stories(
         ).all()
         entry_rows = (await conn.execute(select(entries.c.guid, entries.c.duplicate_of))).all()
         pairs = (await conn.execute(select(story_bands.c.story_id, story_bands.c.band_key))).all()
-    assert counts == {s1.story_id: 3, o1.story_id: 3}
+    assert counts == {s1.story_id: 4, o1.story_id: 3}
     assert dict(story_rows) == {s1.story_id: s1.article_id, o1.story_id: o1.article_id}
     assert sorted(entry_rows, key=str) == sorted(
         [
@@ -212,6 +214,8 @@ async def test_a_batch_drops_its_own_duplicates_and_joins_its_own_stories(
             ("h", "hash"),
             ("o3", None),
             ("s3", None),
+            ("w1", None),
+            ("w2", "hash"),
         ],
         key=str,
     )
