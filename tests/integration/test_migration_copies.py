@@ -1,4 +1,4 @@
-"""Migration 0009 (content_hash no longer unique) on both backends, on a database with data:
+"""Migration 0010 (content_hash no longer unique) on both backends, on a database with data:
 every row and every reference to an article survives (on SQLite the table is rebuilt, which
 with foreign keys enforced would cascade), the full-text search still finds old and new
 articles, a second copy of a text can be stored, and downgrading is refused while one is."""
@@ -45,17 +45,17 @@ OTHER = (
 
 
 @pytest.fixture
-async def engine_at_0008(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A database migrated to 0008 (before this revision)."""
+async def engine_at_0009(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database migrated to 0009 (before this revision)."""
     if backend == "sqlite":
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-        await _to(engine, "upgrade", "0008")
+        await _to(engine, "upgrade", "0009")
         yield engine
         await engine.dispose()
         return
     async with pg_database() as url:
         engine = create_engine(url)
-        await _to(engine, "upgrade", "0008")
+        await _to(engine, "upgrade", "0009")
         yield engine
         await engine.dispose()
 
@@ -91,10 +91,10 @@ def _content_hash_keys(connection: Connection) -> tuple[list[Any], list[Any]]:
     return unique, indexes
 
 
-async def test_0009_keeps_every_row_and_lets_a_text_be_stored_twice(
-    engine_at_0008: AsyncEngine,
+async def test_0010_keeps_every_row_and_lets_a_text_be_stored_twice(
+    engine_at_0009: AsyncEngine,
 ) -> None:
-    engine = engine_at_0008
+    engine = engine_at_0009
     ids = await add_feeds(
         engine, FeedConfig(url="http://a.test/rss"), FeedConfig(url="http://b.test/rss")
     )
@@ -126,10 +126,10 @@ async def test_0009_keeps_every_row_and_lets_a_text_be_stored_twice(
     ]
 
     with pytest.raises(RuntimeError, match="more than once"):
-        await _to(engine, "downgrade", "0008")
+        await _to(engine, "downgrade", "0009")
     async with engine.begin() as conn:
         await conn.execute(delete(articles).where(articles.c.id == copy_id))
-    await _to(engine, "downgrade", "0008")
+    await _to(engine, "downgrade", "0009")
     async with engine.connect() as conn:
         unique, indexes = await conn.run_sync(_content_hash_keys)
     assert unique == [["content_hash"]]

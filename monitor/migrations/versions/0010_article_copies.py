@@ -1,7 +1,7 @@
 """articles: content_hash no longer unique, so another outlet's word-for-word copy is stored
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-08 09:00:00
 
 A syndicated copy that no outlet edited has the same content hash as the copy stored first.
@@ -32,8 +32,8 @@ from collections.abc import Iterator
 from alembic import op
 from sqlalchemy import text
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -61,8 +61,8 @@ def downgrade() -> None:
     )
     if shared:
         raise RuntimeError(
-            f"cannot downgrade below 0009: {shared} article texts are stored more than once "
-            "(copies from several outlets); revision 0008 allows one article per text"
+            f"cannot downgrade below 0010: {shared} article texts are stored more than once "
+            "(copies from several outlets); revision 0009 allows one article per text"
         )
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index(_INDEX, table_name="articles")
