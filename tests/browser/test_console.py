@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_ALERTS, HOSTILE, Site, Watched, needs_chromium
 
-SEED_TITLES = {  # the four outlets' titles of the seed story
+SEED_TITLES = {  # the seed story's titles (two of its five outlets ran the same headline)
     "Taliban Foreign Minister Accuses Neighboring Countries of Facilitating ISIS-K’s Expansion",
     "Muttaqi accuses three neighbours of helping ISIS-K grow",
     "Taliban FM says three neighbouring countries aiding ISIS-Khorasan",
@@ -30,21 +30,21 @@ def test_the_inbox_lists_the_demo_alerts(site: Site, as_user) -> None:
     assert watched.console == []
 
 
-def test_an_alert_shows_its_marked_snippet_and_the_four_outlets_of_its_story(
+def test_an_alert_shows_its_marked_snippet_and_the_five_outlets_of_its_story(
     site: Site, as_user
 ) -> None:
     page = as_user("analyst").page
     page.locator(f"#alert-{site.seed_alert} a").first.click()
-    # the outlets are polled at once, so any of the four copies may be stored first and alert
+    # the outlets are polled at once, so any of the five copies may be stored first and alert
     assert site.seed_title in SEED_TITLES
     expect(page.locator("h1")).to_have_text(site.seed_title)
     marked = page.locator(".snippet mark")
     expect(marked.first).to_be_visible()
     assert {m.lower() for m in marked.all_inner_texts()} & {"isis-k", "isis-k’s", "isis-khorasan"}
     timeline = page.locator("#timeline ~ ol.timeline > li")
-    expect(timeline).to_have_count(4)
+    expect(timeline).to_have_count(5)
     outlets = {item.split(" · ")[0] for item in timeline.all_inner_texts()}
-    assert len(outlets) == 4, outlets
+    assert len(outlets) == 5, outlets
     published = [t.get_attribute("datetime") for t in timeline.locator("time").all()]
     assert published == sorted(published), "the timeline is in publication order"
     expect(page.locator("#deliveries ~ table")).to_contain_text("desk-log")

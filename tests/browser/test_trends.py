@@ -110,10 +110,10 @@ def test_a_surge_is_in_the_inbox_and_on_its_watchlist_page(
 
 
 async def _seed_alert(folder: Path) -> str:
-    """The demo alert on the story four outlets carried."""
+    """The demo alert on the story five outlets carried."""
     async with open_monitor(demo_settings([], folder), migrate=False) as m:
         alerts = (await m.alerts.list(limit=100)).items
-    return next(a.id for a in alerts if a.story.articles == 4)
+    return next(a.id for a in alerts if a.story.articles == 5)
 
 
 def test_the_readme_screenshots(browser: Browser) -> None:
