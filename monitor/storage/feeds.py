@@ -179,7 +179,7 @@ async def remove_feed(conn: AsyncConnection, feed_id: int) -> None:
     held = await conn.execute(
         select(articles.c.story_id).where(articles.c.feed_id == feed_id).distinct()
     )
-    async with recounting(conn, held.scalars()):
+    async with recounting(conn, held.scalars(), articles.c.feed_id == feed_id):
         await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
 
 

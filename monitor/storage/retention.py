@@ -85,8 +85,9 @@ async def _delete_batch(engine: AsyncEngine, before: datetime, batch: int) -> in
             )
         ).all()
         if rows:
-            async with recounting(conn, (row.story_id for row in rows)):
-                await conn.execute(delete(articles).where(articles.c.id.in_([r.id for r in rows])))
+            leaving = articles.c.id.in_([r.id for r in rows])
+            async with recounting(conn, (row.story_id for row in rows), leaving):
+                await conn.execute(delete(articles).where(leaving))
         return len(rows)
 
 

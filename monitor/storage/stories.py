@@ -3,6 +3,13 @@ retention): `recounting` wraps the deletion and, in the same transaction, sets e
 affected story's article count, first and last seen, and representative from the articles
 it still has.
 
+A story's near-duplicate band keys (`story_bands`) are held by the article that added them
+and would go with it (ON DELETE CASCADE): a later copy of the story's surviving articles
+would then find no candidate and open a second story, and raise a second alert. Before the
+deletion, the keys of the leaving articles move to the story's lowest surviving article
+(one that holds the same key already keeps its own row), with their dates, so the story
+stays findable for as long as it was.
+
 A story left without articles keeps its row, title and dates, with a count of 0 and no
 representative: its alerts and evidence still cite it.
 
@@ -16,14 +23,14 @@ order the write path takes them in, so the two never deadlock.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.storage.dialect import in_chunks, xact_locks
-from monitor.storage.tables import articles, stories
+from monitor.storage.tables import articles, stories, story_bands
 
 STORY_LOCK_SPACE = 8  # advisory lock space of the stories a transaction adds to or recounts
 
@@ -34,11 +41,16 @@ async def lock_stories(conn: AsyncConnection, story_ids: Iterable[int]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def recounting(conn: AsyncConnection, story_ids: Iterable[int]) -> AsyncIterator[None]:
-    """Lock the stories, run the block (which deletes some of their articles), then recount
-    them from the articles they still have."""
+async def recounting(
+    conn: AsyncConnection, story_ids: Iterable[int], leaving: ColumnElement[bool]
+) -> AsyncIterator[None]:
+    """Lock the stories, hand the band keys of their articles matching `leaving` (a condition
+    on `articles`) to articles that stay, run the block (which deletes those articles), then
+    recount the stories from the articles they still have."""
     ids = sorted(set(story_ids))
     await lock_stories(conn, ids)
+    for chunk in in_chunks(ids):
+        await conn.execute(_hand_over_bands(chunk, leaving))
     yield
     for chunk in in_chunks(ids):
         await conn.execute(_recount().where(stories.c.id.in_(chunk)))
@@ -63,4 +75,27 @@ def _recount() -> Any:
         representative_article_id=func.coalesce(
             kept.scalar_subquery(), earliest.limit(1).scalar_subquery()
         ),
+    )
+
+
+def _hand_over_bands(story_ids: Sequence[int], leaving: ColumnElement[bool]) -> Any:
+    heir = (
+        select(func.min(articles.c.id))
+        .where(articles.c.story_id == story_bands.c.story_id, not_(leaving))
+        .scalar_subquery()
+    )
+    other = story_bands.alias("held")
+    return (
+        update(story_bands)
+        .where(
+            story_bands.c.story_id.in_(story_ids),
+            story_bands.c.article_id.in_(select(articles.c.id).where(leaving)),
+            heir.is_not(None),
+            not_(
+                exists().where(
+                    and_(other.c.band_key == story_bands.c.band_key, other.c.article_id == heir)
+                )
+            ),
+        )
+        .values(article_id=heir)
     )

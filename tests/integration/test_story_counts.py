@@ -141,3 +141,42 @@ async def test_counts_stay_true_when_a_feed_is_removed_while_copies_are_stored(
         )
     assert {s: n for s, n in counted.items() if n} == held
     assert sum(held.values()) == 6  # the kept feed's copies (a new story once the seed's emptied)
+
+
+async def test_a_story_stays_findable_when_the_article_holding_its_band_keys_goes(
+    engine: AsyncEngine,
+) -> None:
+    """The first copy of a story holds its band keys; when it is deleted (its feed removed,
+    or retention), a later copy still joins the story through the copies that stay, and
+    raises no second alert."""
+    wire = await _feed(engine, "http://wire.test/rss")
+    local = await _feed(engine, "http://local.test/rss")
+    late = await _feed(engine, "http://late.test/rss")
+    _, seed = await store(engine, article(wire, "w1", SEED_TITLE, SEED_BODY, age=3 * HOUR), [MATCH])
+    copy_id, same = await store(
+        engine, article(local, "l1", "Local copy", SEED_BODY + " (Local desk)", age=2 * HOUR)
+    )
+    assert same == seed
+    monitor, _ = use_cases(engine, NOW)
+    await monitor.feeds.remove("http://wire.test/rss")
+
+    _, joined = await store(
+        engine, article(late, "x1", "Late copy", SEED_BODY + " (Late desk)", age=HOUR), [MATCH]
+    )
+    assert joined == seed
+    assert await _story_sizes(monitor) == {seed: (2, 2)}
+    assert len((await monitor.alerts.list()).items) == 1
+
+    await apply_retention(  # the local copy (2 h old) goes, the late one (1 h) stays
+        engine,
+        RetentionConfig(article_text=None, articles=90 * timedelta(minutes=1), evidence=None),
+        StoriesConfig(),
+        NOW,
+    )
+    _, again = await store(
+        engine, article(local, "l2", "Local again", SEED_BODY + " (Local desk, later)"), [MATCH]
+    )
+    assert again == seed
+    assert copy_id not in {a.id for a in (await monitor.stories.get(seed)).items}
+    assert await _story_sizes(monitor) == {seed: (2, 2)}
+    assert len((await monitor.alerts.list()).items) == 1
