@@ -136,7 +136,7 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class Triage:
     """An analyst's verdict on an alert: new | acknowledged | dismissed | false_positive, the
-    note, and who set it when (None while new)."""
+    note, and who set it when (None until someone first sets a state, `new` included)."""
 
     state: str = "new"
     note: str | None = None

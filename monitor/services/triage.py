@@ -1,10 +1,11 @@
 """Alert triage: an analyst's verdict on an alert, and each watchlist's precision from it.
 
-An alert starts `new`; an analyst sets it to `acknowledged`, `dismissed` or
-`false_positive` (a note is kept with any of them, and required for a false positive), or
-back to `new`. Each change is audited. A false positive never re-alerts for its story:
-alerts are unique per (watchlist, story), so later copies of the story, from any outlet,
-join the triaged alert instead of raising one.
+An alert starts `new`, set by no one (`by` and `at` are None); an analyst sets it to
+`acknowledged`, `dismissed` or `false_positive` (a note is kept with any of them, and
+required for a false positive), or back to `new`. The triage always keeps who set the
+current state and when, a reset to `new` included; each change is also audited. A false
+positive never re-alerts for its story: alerts are unique per (watchlist, story), so later
+copies of the story, from any outlet, join the triaged alert instead of raising one.
 """
 
 from __future__ import annotations
@@ -96,9 +97,10 @@ class TriageDesk:
             row = await store.triage_of(conn, alert_id)
             if row is None:
                 raise NotFound(f"no alert {alert_id!r}")
-            by, at = (None, None) if checked == "new" else (actor, now)
-            await store.set_triage(conn, alert_id, state=checked, note=note, by=by, at=at)
-            after = Triage(checked, note, by, at)
+            # who and when are kept for every state, a reset to `new` included: the record
+            # answers "who set this" without the audit log
+            await store.set_triage(conn, alert_id, state=checked, note=note, by=actor, at=now)
+            after = Triage(checked, note, actor, now)
             await record(
                 conn,
                 at=now,

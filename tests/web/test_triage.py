@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from monitor.storage.tables import alerts, outbox
 from tests.support.api import FEEDS, NOW, SEED_BODY, SEED_TITLE, Served, article, ingest
+from tests.web.test_console_access import sign_in
 
 
 async def test_triage_round_trips_filters_and_is_audited(api: Served) -> None:
@@ -40,8 +41,17 @@ async def test_triage_round_trips_filters_and_is_audited(api: Served) -> None:
             )
         ]
 
-        back = await analyst.put(f"/api/v1/alerts/{alert}/triage", json={"state": "new"})
-        assert back.json() == {"state": "new", "note": None, "by": None, "at": None}
+        api.clock.advance(timedelta(minutes=5))
+        back = await admin.put(f"/api/v1/alerts/{alert}/triage", json={"state": "new"})
+        reset = {"state": "new", "note": None, "by": "admin", "at": "2026-11-27T12:05:00Z"}
+        assert back.json() == reset, "a reset to new still says who set it and when"
+        assert (await analyst.get(f"/api/v1/alerts/{alert}")).json()["triage"] == reset
+    async with api.client() as browser:
+        await sign_in(browser, "analyst")
+        page = (await browser.get(f"/alerts/{alert}")).text
+    block = page.split('id="triage-state">', 1)[1].split("</dd>", 1)[0]
+    assert ">new</span> by <bdi>admin</bdi>" in block
+    assert 'datetime="2026-11-27T12:05:00Z"' in block
 
 
 async def test_a_false_positive_needs_a_note_and_counts_against_precision(api: Served) -> None:

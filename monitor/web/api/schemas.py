@@ -58,7 +58,8 @@ class Delivery(Out):
 
 
 class Triage(Out):
-    """An alert's triage; `by` and `at` are null while it is `new`."""
+    """An alert's triage: who set the current state and when (null only while nobody has
+    triaged it; a reset to `new` records its author too)."""
 
     state: TriageState
     note: str | None
