@@ -25,6 +25,10 @@ from monitor.storage import queries
 from monitor.storage.search import candidates
 
 MAX_LIMIT = 1000
+# The one limit on a search's query, whichever face it comes through (CLI, API, console):
+# long enough for any real query, short enough to travel in a URL (`GET …?q=`) once
+# percent-encoded. Faces keep only a looser guard against oversized requests above it.
+MAX_QUERY_CHARS = 2000
 
 
 def article_summary(row: Any) -> ArticleSummary:
@@ -40,6 +44,14 @@ def article_summary(row: Any) -> ArticleSummary:
         feed=FeedRef(row.feed_url, row.feed_name or ""),
         story_id=row.story_id,
     )
+
+
+def check_query(query: str) -> None:
+    """InvalidRequest when `query` is longer than MAX_QUERY_CHARS: refused, never cut."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidRequest(
+            f"queries are limited to {MAX_QUERY_CHARS:,} characters; this one has {len(query):,}"
+        )
 
 
 def check_limit(limit: int) -> None:
@@ -84,9 +96,11 @@ class Articles:
         self, query: str, *, since: datetime | None = None, limit: int = 20, scan: bool = False
     ) -> SearchResult:
         """Articles the query matches, newest first, each with a snippet: exactly what a
-        watchlist with this query would match. InvalidRequest for a query that does not parse;
-        `scan` confirms every article without the full-text index."""
+        watchlist with this query would match. InvalidRequest for a query that does not parse
+        or is longer than MAX_QUERY_CHARS; `scan` confirms every article without the
+        full-text index."""
         check_limit(limit)
+        check_query(query)
         try:
             parsed = parse_query(query)
         except QuerySyntaxError as e:

@@ -1,4 +1,5 @@
-"""Request limits: a body-size cap (ASGI middleware) and the failed-sign-in rate limiter.
+"""Request limits: a body-size cap (ASGI middleware), the failed-sign-in rate limiter, and
+the guard on a search query's length in a URL.
 
 `BodyCap` answers 413 (problem+json) before the app reads more than `max_bytes` of a body,
 whether announced by Content-Length or streamed in chunks.
@@ -19,6 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.clock import Clock
+from monitor.services.articles import MAX_QUERY_CHARS
+
+# Only a guard against oversized URLs: well above the search use case's own limit, so a
+# query a little too long is refused by the use case with its clear line, never cut here.
+QUERY_GUARD = 4 * MAX_QUERY_CHARS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -276,6 +276,11 @@ def test_articles_search_prints_results_json_and_query_errors(
     bad = _monitor(config, "articles", "search", "Kabul AND (attack OR")
     assert bad.exit_code == 2
     assert "column 21" in bad.stderr
+    too_long = _monitor(config, "articles", "search", "Kabul OR " * 223 + "Muttaqi")
+    assert too_long.exit_code == 2
+    assert too_long.stderr.strip().splitlines() == [
+        "error: queries are limited to 2,000 characters; this one has 2,014"
+    ]
     assert SEED.count("Muttaqi") > 1
 
 

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from monitor.services.articles import MAX_QUERY_CHARS
 from monitor.services.shapes import to_json
 from monitor.web.api import schemas
 from monitor.web.api.common import Facade, Limit, Since, Viewer, errors, since_time
+from monitor.web.limits import QUERY_GUARD
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
@@ -30,7 +32,14 @@ async def list_articles(
 async def search_articles(
     m: Facade,
     who: Viewer,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="watchlist query")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=QUERY_GUARD,
+            description=f"watchlist query, at most {MAX_QUERY_CHARS:,} characters",
+        ),
+    ],
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from monitor.errors import InvalidRequest
 from monitor.web.console.deps import Viewer, monitor_of
 from monitor.web.console.pages import ConsoleRoute
 from monitor.web.console.render import render
+from monitor.web.limits import QUERY_GUARD
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 20
@@ -16,8 +19,13 @@ MAX_PAGES = 25  # a search confirms page × PAGE articles; deeper pages ask for 
 
 
 @router.get("/search", name="console.search")
-async def search(request: Request, who: Viewer, q: str = "", page: int = 1) -> Response:
-    q, page = q.strip()[:1000], max(1, min(page, MAX_PAGES))
+async def search(
+    request: Request,
+    who: Viewer,
+    q: Annotated[str, Query(max_length=QUERY_GUARD)] = "",
+    page: int = 1,
+) -> Response:
+    q, page = q.strip(), max(1, min(page, MAX_PAGES))
     context = who.page(
         request,
         title=f"Search: {q}" if q else "Search",
