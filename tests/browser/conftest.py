@@ -20,8 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,9 +65,14 @@ class Site:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
-    def raise_alert(self, title: str, text: str) -> str:
-        """Store an alerting article through the pipeline's write path; its alert id."""
-        return _in_thread(_store_alerting(self.folder, title, text))
+    def raise_alert(self, title: str, text: str, **options: Any) -> str:
+        """Store an alerting article through the pipeline's write path; its alert id.
+        `options`: `feed` (its URL), `age` (published that long ago), `language`."""
+        return _in_thread(_store_alerting(self.folder, title, text, **options))
+
+    def add_feed(self, url: str, name: str) -> str:
+        """Add a feed named `name` (no discovery, never polled here); its URL."""
+        return _in_thread(_add_feed(self.folder, url, name))
 
 
 @dataclass
@@ -99,18 +104,30 @@ def _in_thread(work: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, work).result()
 
 
-async def _store_alerting(folder: Path, title: str, text: str, *, feed: str = "") -> str:
+async def _store_alerting(
+    folder: Path,
+    title: str,
+    text: str,
+    *,
+    feed: str = "",
+    age: timedelta = timedelta(0),
+    language: str = "en",
+) -> str:
     settings = demo_settings([], folder)
     async with open_monitor(settings, migrate=False) as m:
         feeds = await m.feeds.list()
         feed_id = next((f.id for f in feeds if feed and f.url == feed), feeds[0].id)
         clock = FrozenClock(datetime.now(UTC))
         guid = f"browser-{time.time_ns()}"
-        stored = await ingest(
-            m.ctx.engine, settings, clock, article(feed_id, guid, title, text, at=clock.now())
-        )
+        item = article(feed_id, guid, title, text, at=clock.now() - age)
+        stored = await ingest(m.ctx.engine, settings, clock, replace(item, language=language))
     assert stored.alert_ids, f"{title!r} raised no alert"
     return stored.alert_ids[0]
+
+
+async def _add_feed(folder: Path, url: str, name: str) -> str:
+    async with open_monitor(demo_settings([], folder), migrate=False) as m:
+        return (await m.feeds.add(url, name=name, discover=False)).url
 
 
 async def _seed(site: Site) -> None:

@@ -3,6 +3,8 @@ every field, logs no error; a screenshot of each is kept. And the console from t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -72,6 +74,34 @@ def test_right_to_left_text_is_laid_out_right_to_left(site: Site, as_user) -> No
     expect(snippet).to_have_attribute("dir", "rtl")
     assert snippet.evaluate("e => getComputedStyle(e).direction") == "rtl"
     assert page.evaluate("getComputedStyle(document.body).direction") == "ltr"
+
+
+def test_outlet_names_in_arabic_script_keep_their_place_in_the_line(site: Site, as_user) -> None:
+    # the trial's case: a Persian outlet's copy published minutes ago ("3 min ago")
+    feed = site.add_feed("http://127.0.0.1:9/fa-news.xml", "خبرگزاری پ")
+    title = "داعش خراسان مسئولیت حمله در ولایت ننگرهار را پذیرفت"
+    alert_id = site.raise_alert(
+        title,
+        "گروه داعش خراسان در بیانیه‌ای مسئولیت حمله در ولایت ننگرهار را پذیرفت. " * 4,
+        feed=feed,
+        age=timedelta(minutes=3),
+        language="fa",
+    )
+    page = as_user("analyst").page
+    page.goto(site.url(f"/alerts/{alert_id}"))
+    item = page.locator("#timeline ~ ol.timeline > li").first
+    outlet, when = item.locator("strong"), item.locator("time")
+    expect(outlet).to_have_text("خبرگزاری پ")
+    expect(when).to_have_text("3 min ago")
+    named, dated = outlet.bounding_box(), when.bounding_box()
+    assert named
+    assert dated
+    # one line, left to right: the outlet, then its time (it showed "3 خبرگزاری پ · min ago")
+    assert dated["x"] >= named["x"] + named["width"] - 1
+    article = page.locator("#article")  # the article's title, linked, and its outlet
+    expect(article.locator("a")).to_have_text(title)
+    expect(article.locator("a")).to_have_attribute("dir", "rtl")
+    expect(article.locator("bdi")).to_have_text("خبرگزاری پ")
 
 
 def test_the_console_can_be_used_from_the_keyboard(site: Site, browser: Browser) -> None:
