@@ -36,7 +36,7 @@ from typing import Protocol
 from fastapi import HTTPException, Request, Response
 
 from monitor.errors import AuthenticationFailed
-from monitor.services.accounts import Principal, Role
+from monitor.services.accounts import Principal, Role, a_role
 from monitor.services.audit import Audit
 from monitor.services.sessions import Sessions, StartedSession, csrf_matches, csrf_token
 from monitor.services.tokens import Tokens
@@ -153,7 +153,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         principal = await current_principal(request)
         if not principal.can(role):
             raise HTTPException(
-                403, f"this needs the {role} role; {principal.name} is a {principal.role}"
+                403, f"this needs the {role} role; {principal.name} is {a_role(principal.role)}"
             )
         return principal
 

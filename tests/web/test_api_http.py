@@ -1,0 +1,41 @@
+"""The API speaks HTTP as a client expects, over a real server: a body over the cap is 413
+however it is sent, a JSON route refuses another media type with 415, HEAD works wherever
+GET does, a role too low is named with its article, and routes that need no credentials
+say so in the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.support.api import Served
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+JSON = {"Content-Type": "application/json"}
+
+
+def _is_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def _chunked(body: bytes) -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    return chunks()
+
+
+async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
+    async with api.client("analyst") as client:
+        refused = _is_problem(await client.get("/api/v1/users"), 403)
+        assert str(refused["detail"]).endswith("analyst is an analyst")
+    async with api.client("viewer") as client:
+        refused = _is_problem(await client.post("/api/v1/alerts/x/retry"), 403)
+        assert str(refused["detail"]).endswith("viewer is a viewer")
