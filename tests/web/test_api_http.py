@@ -39,3 +39,12 @@ async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
     async with api.client("viewer") as client:
         refused = _is_problem(await client.post("/api/v1/alerts/x/retry"), 403)
         assert str(refused["detail"]).endswith("viewer is a viewer")
+
+
+async def test_routes_without_credentials_document_no_security(api: Served) -> None:
+    async with api.client() as client:
+        schema = (await client.get("/api/v1/openapi.json")).json()
+    assert schema["paths"]["/api/v1/session"]["post"]["security"] == []
+    assert schema["paths"]["/api/v1/session"]["delete"]["security"] != []
+    for probe in ("/healthz", "/readyz", "/metrics"):
+        assert schema["paths"][probe]["get"]["security"] == [], probe
