@@ -46,28 +46,11 @@ class BodyCap:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
-        seen = 0
-
-        async def capped() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge
-            return message
-
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watch = _Watched(receive, send, self.max_bytes, lambda: self._refuse(scope, send))
         try:
-            await self.app(scope, capped, watch)
+            await self.app(scope, watch.receive, watch.send)
         except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, send)
+            await watch.refuse()
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps(
@@ -86,6 +69,44 @@ class BodyCap:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class _Watched:
+    """One exchange under the cap: `receive` counts the body and raises BodyTooLarge past
+    it; from then on whatever the app answers (FastAPI turns the exception into a 400
+    "error parsing the body", a form parser into its own error) is replaced by the 413."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        max_bytes: int,
+        refusal: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._receive, self._send, self._refusal = receive, send, refusal
+        self.max_bytes, self.seen = max_bytes, 0
+        self.exceeded = self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        self.seen += len(message.get("body", b""))
+        if self.seen > self.max_bytes:
+            self.exceeded = True
+            raise BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            await self.refuse()  # the app's own answer to the body it could not read
+            return
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+    async def refuse(self) -> None:
+        """Answer the 413, once, unless an answer has begun."""
+        if not self.started:
+            self.started = True
+            await self._refusal()
 
 
 class RefuseNul:

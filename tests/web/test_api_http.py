@@ -32,6 +32,24 @@ def _chunked(body: bytes) -> AsyncIterator[bytes]:
     return chunks()
 
 
+def _chunked(body: bytes) -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    return chunks()
+
+
+async def test_a_streamed_json_body_over_the_cap_is_413_on_every_route(api: Served) -> None:
+    big = b'{"note": "' + b"x" * 1_100_000 + b'"}'
+    triage = f"/api/v1/alerts/{api.seeded.alert_id}/triage"
+    async with api.client("analyst", headers=JSON) as client:
+        _is_problem(await client.put(triage, content=_chunked(big)), 413)
+        _is_problem(await client.post("/api/v1/watchlists/test", content=_chunked(big)), 413)
+        _is_problem(await client.post("/api/v1/feeds", content=_chunked(big)), 413)
+        _is_problem(await client.put(triage, content=big), 413)
+
+
 async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
     async with api.client("analyst") as client:
         refused = _is_problem(await client.get("/api/v1/users"), 403)
