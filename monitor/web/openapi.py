@@ -2,7 +2,7 @@
 every error answer is documented as `application/problem+json` (RFC 9457), every route
 that needs credentials names the bearer token and the session cookie as its security and
 documents 401, 403 and 429, routes that need none (signing in, the probes) say
-`security: []`, and request bodies document 413."""
+`security: []`, request bodies document 413 and JSON bodies 415."""
 
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
         responses.setdefault("429", {"description": _SECURED["429"]})
     if "requestBody" in operation:
         responses.setdefault("413", {"description": "Body too large"})
+        if "application/json" in operation["requestBody"].get("content", {}):
+            responses.setdefault("415", {"description": "The body is not application/json"})
     if operation.get("parameters") or "requestBody" in operation:
         responses.setdefault("422", {"description": "Invalid request"})
     for status, response in responses.items():

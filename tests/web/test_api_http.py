@@ -50,6 +50,20 @@ async def test_a_streamed_json_body_over_the_cap_is_413_on_every_route(api: Serv
         _is_problem(await client.put(triage, content=big), 413)
 
 
+async def test_a_json_route_refuses_another_media_type_with_415(api: Served) -> None:
+    triage = f"/api/v1/alerts/{api.seeded.alert_id}/triage"
+    body = b'{"state": "acknowledged"}'
+    async with api.client("analyst") as client:
+        for headers in ({"Content-Type": "text/plain"}, {}, {"Content-Type": "application/xml"}):
+            refused = _is_problem(await client.put(triage, content=body, headers=headers), 415)
+            assert "application/json" in str(refused["detail"])
+        refused = await client.post("/api/v1/watchlists/test", content=b"ISKP", headers={})
+        _is_problem(refused, 415)
+        with_charset = {"Content-Type": "application/json; charset=utf-8"}
+        assert (await client.put(triage, content=body, headers=with_charset)).status_code == 200
+        assert (await client.put(triage, content=b"{", headers=JSON)).status_code == 422
+
+
 async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
     async with api.client("analyst") as client:
         refused = _is_problem(await client.get("/api/v1/users"), 403)
