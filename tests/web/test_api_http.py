@@ -64,6 +64,21 @@ async def test_a_json_route_refuses_another_media_type_with_415(api: Served) -> 
         assert (await client.put(triage, content=b"{", headers=JSON)).status_code == 422
 
 
+async def test_head_answers_wherever_get_does_without_a_body(api: Served) -> None:
+    async with api.client("viewer") as client:
+        for path in ("/api/v1/alerts", f"/api/v1/alerts/{api.seeded.alert_id}", "/api/v1/me"):
+            got, head = await client.get(path), await client.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b""
+            assert head.headers["content-type"] == got.headers["content-type"]
+            assert head.headers["content-length"] == got.headers["content-length"]
+        missing = await client.head("/api/v1/alerts/alt_nope")
+        assert missing.status_code == 404
+        assert missing.content == b""
+    async with api.client() as anonymous:
+        assert (await anonymous.head("/api/v1/alerts")).status_code == 401
+
+
 async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
     async with api.client("analyst") as client:
         refused = _is_problem(await client.get("/api/v1/users"), 403)
