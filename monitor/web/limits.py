@@ -7,6 +7,19 @@ whether announced by Content-Length or streamed in chunks.
 the client address and, for passwords, the user name — and blocks a key that reached
 `limit` failures until the oldest one leaves the window. Counts are per process: a web tier
 of N processes lets N × `limit` attempts through per window, still a few per second at most.
+
+What counts, and what a blocked client may still do (`monitor.web.auth` applies it):
+
+- A wrong password or a bearer token that does not authenticate counts against the client
+  (and the password against the user name). Once blocked, the client's passwords and tokens
+  are refused with 429 *before* they are checked — valid ones too. Checking first and
+  refusing only failures would answer a guesser which guess was right, so the block would
+  protect nothing; the price is that one client address (an office behind one NAT or
+  proxy) whose scripts keep sending a bad token waits out the window for its token calls.
+- A session cookie is never counted nor refused: its secret is random (nothing to guess),
+  and a browser holding the cookie of an ended session keeps sending it — it gets 401 (the
+  console: its sign-in page). So people signed in keep working while the address is
+  blocked, and stale cookies cannot block it.
 """
 
 from __future__ import annotations
