@@ -20,10 +20,10 @@ m.articles.list(*, feed, since, limit) -> tuple[ArticleSummary, ...]            
 m.articles.get(article_id) -> ArticleDetail                                        text, story, watchlist matches
 m.articles.search(query, *, since, limit, scan) -> SearchResult                    watchlist query language, with snippets
 m.feeds.list() -> tuple[FeedStatus, ...]                                           health, schedule, articles, silence
-m.feeds.add(url, *, name, tags, discover=True) -> FeedAdded                        a site URL is resolved to its feed
+m.feeds.add(url, *, name, tags, discover=True, origin) -> FeedAdded                the feed as listed; origin: cli|api|console
 m.feeds.enable(feed) / m.feeds.disable(feed) -> FeedChanged                        feed = id, URL or config URL
 m.feeds.remove(feed) -> FeedChanged                                                not a feed the config lists (Conflict)
-m.feeds.import_opml(body: bytes, *, source) -> OpmlImport                          categories become tags
+m.feeds.import_opml(body: bytes, *, source) -> OpmlImport                          categories become tags; origin opml
 m.feeds.export_opml() -> str                                                       OPML 2.0
 m.watchlists.list(*, counts=True) -> tuple[WatchlistSummary, ...]                   scope, terms, articles matched, alerts
 m.watchlists.test_text(body, *, title, language, feed_tags) -> WatchlistTest      nothing stored or sent

@@ -26,6 +26,13 @@ ROLES: tuple[Role, ...] = (
     "admin",
 )  # each role can do what those before it can
 _HASHER = PasswordHasher()
+
+
+def a_role(role: Role) -> str:
+    """The role with its indefinite article, for messages: "an analyst", "a viewer"."""
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
+
+
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 

@@ -41,6 +41,7 @@ def feed_status(row: Any, silent: bool) -> FeedStatus:
         articles=int(row.articles),
         silent=silent,
         note=row.note,
+        origin=row.origin,
     )
 
 
@@ -63,10 +64,17 @@ class Feeds:
         return tuple(feed_status(r, is_silent(policy, FeedActivity.of(r), now)) for r in rows)
 
     async def add(
-        self, url: str, *, name: str = "", tags: Sequence[str] = (), discover: bool = True
+        self,
+        url: str,
+        *,
+        name: str = "",
+        tags: Sequence[str] = (),
+        discover: bool = True,
+        origin: str = "cli",
     ) -> FeedAdded:
-        """Add a feed; with `discover` a site URL is fetched and resolved to its feed
-        (ParseError when it has none). Conflict when the feed exists already."""
+        """Add a feed (`origin`: the face adding it, cli, api or console); with `discover` a
+        site URL is fetched and resolved to its feed (ParseError when it has none).
+        Conflict when the feed exists already."""
         if not url.startswith(("http://", "https://")):
             raise InvalidRequest(f"{url}: not an http:// or https:// URL")
         feed_url = url
@@ -76,13 +84,16 @@ class Feeds:
                     feed_url = await discover_feed(fetcher, url, now=self.ctx.clock.now())
             except FetchError as e:
                 raise e.naming(url) from e
+        now = self.ctx.clock.now()
         async with self.ctx.write() as conn:
             added = await store.add_feed(
-                conn, feed_url, name=name, tags=_tags(tags), now=self.ctx.clock.now()
+                conn, feed_url, name=name, tags=_tags(tags), now=now, origin=origin
             )
-        if not added:
-            raise Conflict(f"{feed_url} is already a feed")
-        return FeedAdded(feed_url, url)
+            if added is None:
+                raise Conflict(f"{feed_url} is already a feed")
+            (row,) = await feed_rows(conn, added)
+        policy = SilencePolicy.from_polling(self.ctx.settings.polling)
+        return FeedAdded(feed_status(row, is_silent(policy, FeedActivity.of(row), now)), url)
 
     async def enable(self, feed: str) -> FeedChanged:
         """Poll a feed again (a retired one too), from the next tick, its errors cleared."""
@@ -130,9 +141,15 @@ class Feeds:
         added = 0
         async with self.ctx.write() as conn:
             for item in outlines:
-                added += await store.add_feed(
-                    conn, item.url, name=item.title, tags=item.tags, now=self.ctx.clock.now()
+                stored = await store.add_feed(
+                    conn,
+                    item.url,
+                    name=item.title,
+                    tags=item.tags,
+                    now=self.ctx.clock.now(),
+                    origin="opml",
                 )
+                added += stored is not None
         return OpmlImport(added, listed)
 
     async def export_opml(self) -> str:

@@ -198,19 +198,26 @@ class FeedStatus:
     articles: int
     silent: bool
     note: str | None = None  # what the last poll that read the feed left undone
+    origin: str | None = None  # how a feed not from the config was added (None: before 0011)
 
     @property
     def source(self) -> str:
-        """Where the feed was defined: the config file or the CLI/API."""
-        return "config" if self.config_url else "cli"
+        """Where the feed was defined: the config file, or how it was added (cli, api,
+        console, opml; a feed added before origins were recorded reads cli)."""
+        return "config" if self.config_url else (self.origin or "cli")
 
 
 @dataclass(frozen=True, slots=True)
 class FeedAdded:
-    """A feed added by URL: the feed URL stored and the URL it was discovered from."""
+    """A feed added by URL: the feed as stored and the URL it was discovered from."""
 
-    url: str
+    feed: FeedStatus
     given: str
+
+    @property
+    def url(self) -> str:
+        """The feed URL stored."""
+        return self.feed.url
 
 
 @dataclass(frozen=True, slots=True)

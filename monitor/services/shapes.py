@@ -26,6 +26,7 @@ from monitor.services.records import (
     BackfillReport,
     Channel,
     Delivery,
+    FeedAdded,
     FeedStatus,
     FoundArticle,
     Health,
@@ -165,7 +166,14 @@ def _delivery(record: Delivery) -> dict[str, Any]:
 
 @to_json.register
 def _feed(record: FeedStatus) -> dict[str, Any]:
-    return _fields(record) | {"source": record.source}
+    fields = _fields(record)
+    del fields["origin"]  # shown as `source`
+    return fields | {"source": record.source}
+
+
+@to_json.register
+def _feed_added(record: FeedAdded) -> dict[str, Any]:
+    return _feed(record.feed) | {"given": record.given}
 
 
 def match_json(match: WatchlistMatch, *, title: str = "") -> dict[str, Any]:

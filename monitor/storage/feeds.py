@@ -102,7 +102,7 @@ async def sync_config_feeds(
     existing = {
         row.config_url: row
         for row in await conn.execute(
-            select(feeds)
+            select(feeds.c.id, feeds.c.config_url, feeds.c.state, feeds.c.last_error)
             .where(feeds.c.config_url.is_not(None))
             .order_by(feeds.c.id)
             .with_for_update(key_share=True)
@@ -147,18 +147,33 @@ async def _insert_or_adopt(
 
 
 async def add_feed(
-    conn: AsyncConnection, url: str, *, name: str, tags: Sequence[str], now: datetime
-) -> bool:
-    """Add a CLI feed; False when a feed with this URL exists already."""
+    conn: AsyncConnection,
+    url: str,
+    *,
+    name: str,
+    tags: Sequence[str],
+    now: datetime,
+    origin: str = "cli",
+) -> int | None:
+    """Add a feed not from the config (`origin`: cli, api, console or opml); its id, or
+    None when a feed with this URL exists already."""
     found = await conn.scalar(select(feeds.c.id).where(feeds.c.url == url))
     if found is not None:
-        return False
-    await conn.execute(
-        insert(feeds).values(
-            url=url, name=name, tags=list(tags), headers={}, next_poll_at=now, created_at=now
+        return None
+    added = await conn.scalar(
+        insert(feeds)
+        .values(
+            url=url,
+            name=name,
+            tags=list(tags),
+            headers={},
+            next_poll_at=now,
+            created_at=now,
+            origin=origin,
         )
+        .returning(feeds.c.id)
     )
-    return True
+    return int(added)
 
 
 async def find_feed(conn: AsyncConnection, url_or_id: str) -> Any:

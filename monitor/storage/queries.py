@@ -12,13 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from monitor.storage.tables import articles, feeds, matches, outbox, stories
 
 
-async def feed_rows(conn: AsyncConnection) -> list[Any]:
-    """Every feed row by id, with its stored article count as `articles`."""
-    counts = (
-        select(articles.c.feed_id, func.count().label("n")).group_by(articles.c.feed_id).subquery()
-    )
+async def feed_rows(conn: AsyncConnection, feed_id: int | None = None) -> list[Any]:
+    """Every feed row by id (or only the one of `feed_id`), with its stored article count
+    as `articles`."""
+    counted = select(articles.c.feed_id, func.count().label("n")).group_by(articles.c.feed_id)
+    query = select(feeds)
+    if feed_id is not None:
+        counted = counted.where(articles.c.feed_id == feed_id)
+        query = query.where(feeds.c.id == feed_id)
+    counts = counted.subquery()
     rows = await conn.execute(
-        select(feeds, func.coalesce(counts.c.n, 0).label("articles"))
+        query.add_columns(func.coalesce(counts.c.n, 0).label("articles"))
         .select_from(feeds.outerjoin(counts, counts.c.feed_id == feeds.c.id))
         .order_by(feeds.c.id)
     )

@@ -91,6 +91,8 @@ feeds = Table(
     _id(),
     Column("url", Text, nullable=False, unique=True),
     Column("config_url", Text, unique=True),  # the URL as written in the config; NULL for CLI feeds
+    # How a feed not from the config was added: cli | api | console | opml (NULL: before 0011)
+    Column("origin", String(16)),
     Column("name", Text, nullable=False, default=""),
     Column("title", Text, nullable=False, default=""),  # the feed's own title
     Column("tags", JSON, nullable=False, default=list),

@@ -10,8 +10,9 @@ probes (a process that has no facade to give).
 Mount order: the probes, then `/api/v1` (OpenAPI at `/api/v1/openapi.json`), then the page
 routers of `monitor.web.mounts.page_routers()` — where the console plugs in — at the root.
 Every error is an RFC 9457 problem (`monitor.web.problems`); request bodies are capped at
-`max_body` bytes (413); a NUL in the path or query is refused (400); failed sign-ins are rate-limited per client and per user
-(`app.state.limiter`, see `monitor.web.limits`). Authentication and roles:
+`max_body` bytes (413); a NUL in the path or query is refused (400); HEAD answers wherever
+GET does under `/api/` (`monitor.web.head`); failed sign-ins are rate-limited per client
+and per user (`app.state.limiter`, see `monitor.web.limits`). Authentication and roles:
 `monitor.web.auth`.
 """
 
@@ -26,6 +27,7 @@ from monitor.clock import Clock
 from monitor.config import VERSION
 from monitor.metrics import METRICS, Metrics
 from monitor.web import openapi, problems
+from monitor.web.head import HeadAsGet
 from monitor.web.health import Readiness
 from monitor.web.health import router as health_router
 from monitor.web.limits import BodyCap, FailureLimiter, RefuseNul
@@ -69,6 +71,7 @@ def create_app(
         app.include_router(api_router)
         for page in page_routers() if pages is None else pages:
             app.include_router(page)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyCap, max_bytes=max_body)
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)

@@ -12,8 +12,9 @@ Every API route and console page declares the least role it needs:
 `require(role)` resolves the principal from `Authorization: Bearer <token>` or, without
 that header, from the session cookie (`SESSION_COOKIE`), and checks that its role is `role`
 or above (viewer < analyst < admin). No credentials, or credentials that are unknown,
-expired or revoked → 401 problem; too many failures from the client → 429 with Retry-After;
-a role too low → 403. A cookie-authenticated request that changes something (not GET/HEAD)
+expired or revoked → 401 problem; a token from a client with too many failed sign-ins →
+429 with Retry-After (a session cookie is never refused or counted: see
+`monitor.web.limits`); a role too low → 403. A cookie-authenticated request that changes something (not GET/HEAD)
 must carry the session's CSRF token in the `X-CSRF-Token` header or pass `check_csrf`
 with the form's `csrf_token` field — the console does the latter.
 
@@ -36,7 +37,7 @@ from typing import Protocol
 from fastapi import HTTPException, Request, Response
 
 from monitor.errors import AuthenticationFailed
-from monitor.services.accounts import Principal, Role
+from monitor.services.accounts import Principal, Role, a_role
 from monitor.services.audit import Audit
 from monitor.services.sessions import Sessions, StartedSession, csrf_matches, csrf_token
 from monitor.services.tokens import Tokens
@@ -102,22 +103,39 @@ async def current_principal(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    gate, client = limiter(request), client_key(request)
     token, cookie = _bearer(request), request.cookies.get(SESSION_COOKIE)
-    if token is None and cookie is None:
+    if token is not None:
+        principal = await _token_principal(request, token)
+    elif cookie is not None:
+        principal = await _session_principal(request, cookie)
+    else:
         raise _unauthorized("sign in: send 'Authorization: Bearer <token>' or a session cookie")
+    request.state.principal = principal
+    return principal
+
+
+async def _token_principal(request: Request, token: str) -> Principal:
+    """A token is a guess until it authenticates: a blocked client is refused before it is
+    checked (else the answer would tell a guesser which guess was right), and a failure
+    counts against the client."""
+    gate, client = limiter(request), client_key(request)
     if (wait := gate.retry_after(client)) is not None:
         raise _too_many(wait)
     try:
-        if token is not None:
-            principal = await accounts(request).tokens.authenticate(token)
-        else:
-            principal = await accounts(request).sessions.resolve(cookie or "")
-            _check_csrf_header(request, cookie or "")
+        return await accounts(request).tokens.authenticate(token)
     except AuthenticationFailed as e:
         gate.failed(client)
         raise _unauthorized(str(e)) from None
-    request.state.principal = principal
+
+
+async def _session_principal(request: Request, cookie: str) -> Principal:
+    """A session cookie is not a guess (its secret is random, and the browser of an ended
+    session keeps sending it): neither counted nor refused by the limiter."""
+    try:
+        principal = await accounts(request).sessions.resolve(cookie)
+    except AuthenticationFailed as e:
+        raise _unauthorized(str(e)) from None
+    _check_csrf_header(request, cookie)
     return principal
 
 
@@ -153,7 +171,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         principal = await current_principal(request)
         if not principal.can(role):
             raise HTTPException(
-                403, f"this needs the {role} role; {principal.name} is a {principal.role}"
+                403, f"this needs the {role} role; {principal.name} is {a_role(principal.role)}"
             )
         return principal
 

@@ -8,6 +8,19 @@ whether announced by Content-Length or streamed in chunks.
 the client address and, for passwords, the user name — and blocks a key that reached
 `limit` failures until the oldest one leaves the window. Counts are per process: a web tier
 of N processes lets N × `limit` attempts through per window, still a few per second at most.
+
+What counts, and what a blocked client may still do (`monitor.web.auth` applies it):
+
+- A wrong password or a bearer token that does not authenticate counts against the client
+  (and the password against the user name). Once blocked, the client's passwords and tokens
+  are refused with 429 *before* they are checked — valid ones too. Checking first and
+  refusing only failures would answer a guesser which guess was right, so the block would
+  protect nothing; the price is that one client address (an office behind one NAT or
+  proxy) whose scripts keep sending a bad token waits out the window for its token calls.
+- A session cookie is never counted nor refused: its secret is random (nothing to guess),
+  and a browser holding the cookie of an ended session keeps sending it — it gets 401 (the
+  console: its sign-in page). So people signed in keep working while the address is
+  blocked, and stale cookies cannot block it.
 """
 
 from __future__ import annotations
@@ -52,28 +65,11 @@ class BodyCap:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
-        seen = 0
-
-        async def capped() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge
-            return message
-
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watch = _Watched(receive, send, self.max_bytes, lambda: self._refuse(scope, send))
         try:
-            await self.app(scope, capped, watch)
+            await self.app(scope, watch.receive, watch.send)
         except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, send)
+            await watch.refuse()
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps(
@@ -92,6 +88,44 @@ class BodyCap:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class _Watched:
+    """One exchange under the cap: `receive` counts the body and raises BodyTooLarge past
+    it; from then on whatever the app answers (FastAPI turns the exception into a 400
+    "error parsing the body", a form parser into its own error) is replaced by the 413."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        max_bytes: int,
+        refusal: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._receive, self._send, self._refusal = receive, send, refusal
+        self.max_bytes, self.seen = max_bytes, 0
+        self.exceeded = self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        self.seen += len(message.get("body", b""))
+        if self.seen > self.max_bytes:
+            self.exceeded = True
+            raise BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            await self.refuse()  # the app's own answer to the body it could not read
+            return
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+    async def refuse(self) -> None:
+        """Answer the 413, once, unless an answer has begun."""
+        if not self.started:
+            self.started = True
+            await self._refusal()
 
 
 class RefuseNul:

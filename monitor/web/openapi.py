@@ -1,7 +1,8 @@
 """The OpenAPI document at `/api/v1/openapi.json`, completed where FastAPI leaves gaps:
 every error answer is documented as `application/problem+json` (RFC 9457), every route
 that needs credentials names the bearer token and the session cookie as its security and
-documents 401, 403 and 429, and request bodies document 413."""
+documents 401, 403 and 429, routes that need none (signing in, the probes) say
+`security: []`, request bodies document 413 and JSON bodies 415."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ _SECURED = {
     "429": "Too many failed sign-ins from this client: wait Retry-After seconds",
 }
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+_OPEN = {("post", "/api/v1/session")}  # the API's only operation that needs no credentials
 
 
 def install(app: FastAPI) -> None:
@@ -50,24 +52,28 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
         "session": {"type": "apiKey", "in": "cookie", "name": "monitor_session"},
     }
     for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
-            _complete_operation(path, operation)
+        for method, operation in operations.items():
+            _complete_operation(path, method, operation)
     for name in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(name, None)
     return schema
 
 
-def _complete_operation(path: str, operation: dict[str, Any]) -> None:
+def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    if path.startswith("/api/") and operation.get("operationId") != "open_session":
+    if (method, path) in _OPEN or not path.startswith("/api/"):
+        operation["security"] = []  # no credentials needed: signing in, and the probes
+    else:
         operation["security"] = _SECURITY
         for status, description in _SECURED.items():
             responses.setdefault(status, {"description": description})
-    if path == "/api/v1/session":
+    if (method, path) in _OPEN:
         responses.setdefault("401", {"description": "Wrong user name or password"})
         responses.setdefault("429", {"description": _SECURED["429"]})
     if "requestBody" in operation:
         responses.setdefault("413", {"description": "Body too large"})
+        if "application/json" in operation["requestBody"].get("content", {}):
+            responses.setdefault("415", {"description": "The body is not application/json"})
     if operation.get("parameters") or "requestBody" in operation:
         responses.setdefault("422", {"description": "Invalid request"})
     for status, response in responses.items():

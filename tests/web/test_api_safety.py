@@ -109,6 +109,39 @@ async def test_bad_tokens_are_rate_limited(api: Served) -> None:
         _is_problem(await client.get("/api/v1/alerts"), 429)
 
 
+async def test_a_stale_session_cookie_is_not_a_failed_sign_in(api: Served) -> None:
+    """Session secrets are random: a browser still holding the cookie of an ended session
+    guesses nothing, and must not lock out everyone behind its address."""
+    async with api.client() as browser:
+        opened = await browser.post(
+            "/api/v1/session", json={"name": "viewer", "password": PASSWORD}
+        )
+        stale = opened.cookies["monitor_session"]
+        csrf = {"X-CSRF-Token": opened.json()["csrf_token"]}
+        assert (await browser.delete("/api/v1/session", headers=csrf)).status_code == 204
+        browser.cookies.clear()
+        browser.cookies.set("monitor_session", stale)
+        for _ in range(12):
+            _is_problem(await browser.get("/api/v1/me"), 401)
+            page = await browser.get("/")  # a console page: back to the sign-in form
+            assert page.status_code in (302, 303, 307), page.status_code
+    async with api.client("analyst") as client:  # the same client address
+        assert (await client.get("/api/v1/me")).status_code == 200
+
+
+async def test_a_live_session_is_not_refused_for_the_address_s_failures(api: Served) -> None:
+    async with api.client() as browser:
+        opened = await browser.post(
+            "/api/v1/session", json={"name": "viewer", "password": PASSWORD}
+        )
+        assert opened.status_code == 200
+        async with api.client("fmt_guess") as guesser:  # the same address
+            for _ in range(10):
+                _is_problem(await guesser.get("/api/v1/alerts"), 401)
+            _is_problem(await guesser.get("/api/v1/alerts"), 429)
+        assert (await browser.get("/api/v1/me")).status_code == 200
+
+
 async def test_no_secret_in_any_answer_or_log_line(
     api: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:

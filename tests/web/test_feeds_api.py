@@ -21,3 +21,24 @@ async def test_only_a_feed_the_config_lists_is_refused(api: Served) -> None:
         assert removed.status_code == 200, removed.text
         assert removed.json()["state"] == "removed"
     assert dropped.url not in {f.url for f in await api.monitor.feeds.list()}
+
+
+async def test_an_added_feed_answers_as_listed_and_records_its_origin(api: Served) -> None:
+    opml = b'<opml version="2.0"><body><outline xmlUrl="http://imported.test/rss"/></body></opml>'
+    async with api.client("analyst") as client:
+        added = await client.post(
+            "/api/v1/feeds", json={"url": "http://added.test/rss", "discover": False}
+        )
+        assert added.status_code == 201, added.text
+        imported = await client.post(
+            "/api/v1/feeds/import", content=opml, headers={"Content-Type": "text/x-opml"}
+        )
+        assert imported.json() == {"added": 1, "listed": 1}
+        listed = {f["url"]: f for f in (await client.get("/api/v1/feeds")).json()}
+        new = listed["http://added.test/rss"]
+        assert added.json() == new | {"given": "http://added.test/rss"}
+        assert new["source"] == "api"
+        assert listed["http://imported.test/rss"]["source"] == "opml"
+        assert listed[FEEDS[0]]["source"] == "config"
+        removed = await client.delete(f"/api/v1/feeds/{added.json()['id']}")
+        assert removed.json()["state"] == "removed"

@@ -1,12 +1,14 @@
 """What every API router shares: the facade, the role dependencies, query parameters that
-mean the same everywhere (`since`, `limit`), and the error responses the schema documents."""
+mean the same everywhere (`since`, `limit`), the media-type check of JSON bodies, and the
+error responses the schema documents."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request, params
 
 from monitor.errors import InvalidRequest
 from monitor.services.accounts import Principal
@@ -34,6 +36,34 @@ Since = Annotated[
         description="a duration back from now (`30m`, `7d`) or an ISO 8601 time with offset",
     ),
 ]
+
+
+def json_only(request: Request) -> None:
+    """415 for a body sent to a JSON-body route as another media type (or as none): without
+    this, FastAPI validates the raw bytes and answers a puzzling 422. A dependency of the
+    whole API router, so every route with a JSON body gets it; an empty body passes, to be
+    refused (or not) by the route's own validation."""
+    body = getattr(request.scope.get("route"), "body_field", None)
+    if body is None or isinstance(body.field_info, params.Form) or not _has_body(request):
+        return
+    if not _is_json(request.headers.get("content-type", "")):
+        raise HTTPException(
+            415, f"{request.method} {request.url.path} takes an application/json body"
+        )
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length != "0")
+
+
+def _is_json(content_type: str) -> bool:
+    message = Message()
+    message["content-type"] = content_type or "text/plain"
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
 
 
 def since_time(value: str | None, now: datetime) -> datetime | None:

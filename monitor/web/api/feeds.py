@@ -35,8 +35,11 @@ async def list_feeds(m: Facade, who: Viewer) -> Any:
 
 @router.post("", response_model=schemas.FeedAdded, status_code=201, responses=errors(400, 409, 422))
 async def add_feed(m: Facade, who: Analyst, body: schemas.FeedIn) -> Any:
-    """Add a feed by its URL, or by a site URL whose feed is discovered."""
-    added = await m.feeds.add(body.url, name=body.name, tags=body.tags, discover=body.discover)
+    """Add a feed by its URL, or by a site URL whose feed is discovered: the feed as
+    `GET /feeds` lists it (its `id` to enable, disable or remove it), with the URL given."""
+    added = await m.feeds.add(
+        body.url, name=body.name, tags=body.tags, discover=body.discover, origin="api"
+    )
     await m.audit.record(
         actor=who.name,
         action="feed.add",

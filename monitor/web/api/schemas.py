@@ -201,7 +201,7 @@ class Feed(Out):
     next_poll_at: Timestamp | None
     interval_seconds: float | None
     articles: int
-    source: str
+    source: str = Field(description="config, or how the feed was added: cli, api, console, opml")
     silent: bool
 
 
@@ -216,9 +216,8 @@ class FeedIn(In):
     discover: bool = True
 
 
-class FeedAdded(Out):
-    url: str
-    given: str
+class FeedAdded(Feed):
+    given: str = Field(description="the URL given, from which `url` was discovered")
 
 
 class FeedChanged(Out):

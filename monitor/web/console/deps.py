@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from monitor.errors import InvalidRequest
 from monitor.services import Monitor
-from monitor.services.accounts import Principal, Role
+from monitor.services.accounts import Principal, Role, a_role
 from monitor.services.console import Console
 from monitor.units import parse_duration
 from monitor.web.auth import SESSION_COOKIE, check_csrf, csrf_of, current_principal
@@ -92,7 +92,9 @@ CheckedForm = Annotated[FormData, Depends(form_of)]
 def require(who: Visitor, role: Role) -> None:
     """Forbidden unless the visitor has `role` or above."""
     if not who.can(role):
-        raise Forbidden(f"This needs the {role} role; you are signed in as a {who.principal.role}.")
+        raise Forbidden(
+            f"This needs the {role} role; you are signed in as {a_role(who.principal.role)}."
+        )
 
 
 def parse_since(text: str, now: datetime) -> datetime | None:

@@ -36,7 +36,7 @@ async def feed_add(request: Request, who: Viewer, form: CheckedForm) -> Response
     require(who, "analyst")
     url = str(form.get("url", "")).strip()[:2000]
     try:
-        added = await monitor_of(request).feeds.add(url)
+        added = await monitor_of(request).feeds.add(url, origin="console")
     except MonitorError as e:
         return _back(request, error=str(e))
     await _audit(request, who, "feed.add", f"feed:{added.url}", {"url": added.url, "given": url})
