@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
+import shlex
 import signal
 import tempfile
 import tomllib
@@ -17,6 +19,7 @@ from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import safe
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+CONFIG_NAME = "monitor.toml"  # the config written beside a kept demo database
 DEMO_USER = "demo"
 # One line per row in any terminal (`textfit`): ids whole, titles cut to what is left.
 ARTICLE_COLUMNS = (
@@ -49,6 +52,21 @@ def demo_settings(
     return settings_from_dict(raw, base=folder, source=str(DEMO_CONFIG))
 
 
+def write_demo_config(folder: Path, database_url: str) -> Path:
+    """`folder/monitor.toml`: the demo's config with its database, so `monitor --config` on
+    it works from any folder (the feeds are in the database; the CLI needs no more)."""
+    path = folder / CONFIG_NAME
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    # A JSON string is a valid TOML basic string.
+    path.write_text(f"{text}\n[database]\nurl = {json.dumps(database_url)}\n", encoding="utf-8")
+    return path
+
+
+def cli_hint(config: Path) -> str:
+    """The command that points the CLI at a kept demo database, runnable from anywhere."""
+    return f"monitor --config {shlex.quote(str(config))} alerts list"
+
+
 async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
     """Serve the demo feeds, run one round into a temporary database, print the results;
     the folder of the database when it is kept."""
@@ -68,10 +86,12 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
                 report = await run_round(runtime, all_feeds=True)
             await _print_results(console, runtime.settings, runtime.engine, report)
     if keep:
+        config = write_demo_config(folder, settings.database.url)
         console.print(
-            safe(f"kept the demo database: sqlite+aiosqlite:///{folder / 'demo.db'}"),
+            safe(f"kept the demo database: {settings.database.url}"),
             highlight=False,
         )
+        console.print(safe(f"CLI on it: {cli_hint(config)}"), highlight=False)
         return folder
     for item in sorted(folder.glob("*"), reverse=True):
         item.unlink()
@@ -116,8 +136,10 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
             highlight=False,
         )
         console.print(
-            f"CLI on this database: MONITOR_DATABASE__URL={settings.database.url} monitor …"
-            f"  (API: http://127.0.0.1:{server.port}/api/v1)",
+            safe(
+                f"CLI on this database: {cli_hint(folder / CONFIG_NAME)}"
+                f"  (API: http://127.0.0.1:{server.port}/api/v1)"
+            ),
             highlight=False,
         )
         try:

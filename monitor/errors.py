@@ -14,6 +14,7 @@ MonitorError                 base of everything raised on purpose
 ├── ExtractError             no article text could be extracted
 ├── QuerySyntaxError         a watchlist query does not parse; carries the column
 ├── DeliveryError            a channel failed to deliver; `retry_after`, `permanent`
+├── OutputError              a file asked for could not be written (disk full …) (exit 1)
 ├── InvalidRequest           a use case was asked something malformed (exit 2, HTTP 400)
 ├── NotFound                 the alert, story, article, feed … asked for does not exist (404)
 │   └── NotConfigured        a watchlist or channel the config does not name (exit 2)
@@ -105,6 +106,11 @@ class DeliveryError(MonitorError):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class OutputError(MonitorError):
+    """A file the user asked for could not be written; the message names the path. (A
+    path that cannot be written at all is an InvalidRequest, found before any work.)"""
 
 
 class InvalidRequest(MonitorError):

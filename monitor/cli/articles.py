@@ -165,7 +165,7 @@ def show_story(
     out.print(
         safe(
             f"first seen {shown['first_seen']}, last seen {shown['last_seen']}, "
-            f"{counted(story.articles, 'article')} from {counted(len(story.outlets), 'outlet')}"
+            f"{counted(story.articles, 'article')} from {counted(story.outlets, 'outlet')}"
         ),
         highlight=False,
     )

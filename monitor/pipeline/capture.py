@@ -26,7 +26,9 @@ def redacted(headers: httpx.Headers) -> Headers:
 
 
 def peer_ip(response: httpx.Response) -> str | None:
-    """The IP address the response came from, when the transport tells it."""
+    """The IP address the response came from, when the transport tells it. Ask before the
+    body is read: a server that closes the connection after the body leaves a socket that
+    no longer knows its peer (the address the SSRF guard checked at connect)."""
     stream = response.extensions.get("network_stream")
     if stream is None:
         return None
@@ -36,8 +38,11 @@ def peer_ip(response: httpx.Response) -> str | None:
     return None
 
 
-def exchange_of(response: httpx.Response, started_at: datetime) -> Exchange:
-    """The Exchange of a response whose headers have arrived (the body may be unread)."""
+def exchange_of(
+    response: httpx.Response, started_at: datetime, peer: str | None = None
+) -> Exchange:
+    """The Exchange of a response whose headers have arrived; `peer` is its `peer_ip`, taken
+    before the body was read (else asked now, which fails once the connection closed)."""
     request = response.request
     return Exchange(
         url=str(request.url),
@@ -47,6 +52,6 @@ def exchange_of(response: httpx.Response, started_at: datetime) -> Exchange:
         status=response.status_code,
         reason=response.reason_phrase,
         response_headers=tuple(response.headers.multi_items()),
-        peer_ip=peer_ip(response),
+        peer_ip=peer or peer_ip(response),
         started_at=started_at,
     )

@@ -44,7 +44,7 @@ from monitor.errors import (
 )
 from monitor.models import Capture, Exchange, Response
 from monitor.pipeline.body import ACCEPT_ENCODING, read_capped
-from monitor.pipeline.capture import exchange_of
+from monitor.pipeline.capture import exchange_of, peer_ip
 from monitor.pipeline.headers import (
     parse_max_age,
     parse_retry_after,
@@ -374,13 +374,14 @@ class Fetcher:
         response = await self._transport.handle_async_request(request)
         response.request = request
         raw = bytearray() if capture else None
+        peer = peer_ip(response) if capture else None  # before the body: see `peer_ip`
         try:
             body = b""
             if 200 <= response.status_code < 300:
                 body = await read_capped(response, max_bytes, raw_sink=raw)
             else:
                 await _drain(response)
-            exchange = exchange_of(response, started) if capture else None
+            exchange = exchange_of(response, started, peer) if capture else None
             return _Reply(
                 url, response.status_code, response.headers, body, exchange, bytes(raw or b"")
             )

@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from monitor.errors import FetchError
 from monitor.pipeline.body import CappedBody
@@ -55,7 +55,7 @@ def _files(
 
 
 def write_bundle(
-    path: Path,
+    stream: BinaryIO,
     *,
     warc: Path,
     alert: Mapping[str, Any],
@@ -63,7 +63,7 @@ def write_bundle(
     pages: Sequence[KeptPage],
     now: datetime,
 ) -> int:
-    """Write the bundle zip; return how many files it holds besides the manifest."""
+    """Write the bundle zip to `stream`; return how many files it holds besides the manifest."""
     files = _files(warc, alert, watchlist, pages)
     manifest = {
         "alert": alert["id"],
@@ -73,7 +73,7 @@ def write_bundle(
             for name, data in files
         ],
     }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files:
             archive.writestr(name, data)
         archive.writestr(MANIFEST, _json(manifest))

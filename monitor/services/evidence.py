@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from monitor.services.alerts import Alerts
 from monitor.services.bundle import write_bundle
 from monitor.services.context import Context
+from monitor.services.outfiles import check_output, write_whole
 from monitor.services.shapes import alert_json
 from monitor.services.warc import KeptPage, write_warc
 from monitor.storage.evidence import read_blobs, story_snapshots
@@ -90,7 +91,11 @@ class Evidence:
     async def export(
         self, alert_id: str, warc: Path, *, bundle: Path | None = None
     ) -> ExportReport:
-        """Write the evidence of `alert_id` to `warc` (and `bundle`); NotFound if unknown."""
+        """Write the evidence of `alert_id` to `warc` (and `bundle`); NotFound if unknown,
+        InvalidRequest (before any work) if a file cannot be written where asked."""
+        check_output(warc, "WARC file")
+        if bundle is not None:
+            check_output(bundle, "bundle")
         alert = await Alerts(self.ctx).get(alert_id)
         payload = alert_json(alert)
         async with self.ctx.read() as conn:
@@ -99,22 +104,27 @@ class Evidence:
         now = self.ctx.clock.now()
         # File writing and compression off the event loop (the API serves meanwhile).
         records = await asyncio.to_thread(
+            write_whole,
+            warc,
+            "WARC file",
             functools.partial(
-                write_warc, warc, alert=payload, watchlist=watchlist, pages=pages, now=now
-            )
+                write_warc,
+                filename=warc.name,
+                alert=payload,
+                watchlist=watchlist,
+                pages=pages,
+                now=now,
+            ),
         )
         report = ExportReport(alert_id, warc, records, len(pages))
         if bundle is None:
             return report
         files = await asyncio.to_thread(
+            write_whole,
+            bundle,
+            "bundle",
             functools.partial(
-                write_bundle,
-                bundle,
-                warc=warc,
-                alert=payload,
-                watchlist=watchlist,
-                pages=pages,
-                now=now,
-            )
+                write_bundle, warc=warc, alert=payload, watchlist=watchlist, pages=pages, now=now
+            ),
         )
         return ExportReport(alert_id, warc, records, len(pages), bundle, files)

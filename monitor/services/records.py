@@ -97,14 +97,16 @@ class StorySummary:
 
 @dataclass(frozen=True, slots=True)
 class StoryDetail:
-    """One story with every copy (oldest first) and the outlets that carried it."""
+    """One story with every copy (oldest first) and the outlets that carried it: `outlets`
+    counts them as `StorySummary` does, `outlet_names` names them."""
 
     id: int
     title: str
     first_seen: datetime
     last_seen: datetime
     articles: int
-    outlets: tuple[str, ...]
+    outlets: int
+    outlet_names: tuple[str, ...]
     items: tuple[ArticleSummary, ...]
 
 

@@ -106,9 +106,17 @@ def _search(record: SearchResult) -> dict[str, Any]:
 @to_json.register
 def _story_detail(record: StoryDetail) -> dict[str, Any]:
     head = StorySummary(
-        record.id, record.title, record.first_seen, record.last_seen, record.articles, 0
+        record.id,
+        record.title,
+        record.first_seen,
+        record.last_seen,
+        record.articles,
+        record.outlets,
     )
-    return _fields(head) | {"outlets": list(record.outlets), "items": to_json(record.items)}
+    return _fields(head) | {
+        "outlet_names": list(record.outlet_names),
+        "items": to_json(record.items),
+    }
 
 
 def alert_json(record: Alert) -> dict[str, Any]:

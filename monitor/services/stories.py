@@ -37,7 +37,15 @@ class Stories:
                 raise NotFound(f"no story {story_id}")
             members = await queries.story_articles(conn, story_id)
         items = tuple(article_summary(m) for m in members)
-        outlets = tuple(sorted({a.feed.name or a.feed.url for a in items}))
+        outlets = len({a.feed.url for a in items})  # distinct feeds, as `list` counts them
+        names = tuple(sorted({a.feed.name or a.feed.url for a in items}))
         return StoryDetail(
-            row.id, row.title, row.first_seen, row.last_seen, row.article_count, outlets, items
+            row.id,
+            row.title,
+            row.first_seen,
+            row.last_seen,
+            row.article_count,
+            outlets,
+            names,
+            items,
         )

@@ -274,6 +274,8 @@ class Trends:
         the counts of that actor within each watchlist (surges are the watchlist's)."""
         now = now or self.ctx.clock.now()
         chosen = self._watchlists(watchlist)
+        if actor is not None:
+            await self._check_actor(chosen, actor)
         return tuple([await self._series(w, since, by, actor, now) for w in chosen])
 
     async def episodes(
@@ -305,6 +307,26 @@ class Trends:
             names = ", ".join(w.name for w in configured) or "none"
             raise NotConfigured(f"no watchlist {name!r}; configured: {names}")
         return found
+
+    async def _check_actor(self, chosen: list[WatchlistConfig], actor: str) -> None:
+        """NotConfigured unless one of the `chosen` watchlists knows `actor`: configured now,
+        or counted under an earlier definition (its history is still there to show)."""
+        async with self.ctx.engine.connect() as conn:
+            known = {
+                w.name: sorted(
+                    {a.name for a in w.actors} | set(await store.actors_of(conn, w.name))
+                )
+                for w in chosen
+            }
+        if any(actor in names for names in known.values()):
+            return
+        if len(known) == 1:
+            ((name, names),) = known.items()
+            raise NotConfigured(
+                f"watchlist {name!r} has no actor {actor!r}; its actors: "
+                + (", ".join(names) or "none")
+            )
+        raise NotConfigured(f"no watchlist has an actor {actor!r}")
 
     async def _series(
         self,

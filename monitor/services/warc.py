@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -193,22 +192,23 @@ class WarcExport:
 
 
 def write_warc(
-    path: Path,
+    stream: BinaryIO,
     *,
+    filename: str,
     alert: Mapping[str, Any],
     watchlist: Mapping[str, Any] | None,
     pages: Sequence[KeptPage],
     now: datetime,
 ) -> int:
-    """Write the evidence of one alert to `path` (gzip per record); return the record count."""
-    with path.open("wb") as stream:
-        export = WarcExport(stream)
-        export.warcinfo(path.name, f"evidence of alert {alert['id']} ({alert['watchlist']})")
-        for page in pages:
-            export.page(page)
-        export.metadata(
-            f"urn:feed-monitor:alert:{alert['id']}",
-            {"alert": dict(alert), "watchlist_version": watchlist},
-            _date(now),
-        )
-        return export.records
+    """Write the evidence of one alert to `stream` (gzip per record), the file to be named
+    `filename`; return the record count."""
+    export = WarcExport(stream)
+    export.warcinfo(filename, f"evidence of alert {alert['id']} ({alert['watchlist']})")
+    for page in pages:
+        export.page(page)
+    export.metadata(
+        f"urn:feed-monitor:alert:{alert['id']}",
+        {"alert": dict(alert), "watchlist_version": watchlist},
+        _date(now),
+    )
+    return export.records

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ START_TIMEOUT = 240  # seconds: the demo round extracts 37 articles, slowly on a
 class Demo:
     base_url: str
     folder: Path
+    cli_hint: str  # the command the demo prints to point the CLI at its database
 
     @property
     def database_url(self) -> str:
@@ -76,7 +78,7 @@ def _start() -> tuple[subprocess.Popen[str], Demo]:
         lines.put("")
 
     threading.Thread(target=drain, daemon=True).start()
-    deadline, folder = time.monotonic() + START_TIMEOUT, None
+    deadline, folder, base_url = time.monotonic() + START_TIMEOUT, None, ""
     while (left := deadline - time.monotonic()) > 0:
         try:
             line = lines.get(timeout=left)
@@ -87,8 +89,11 @@ def _start() -> tuple[subprocess.Popen[str], Demo]:
         if kept := re.search(r"sqlite\+aiosqlite:///(\S+)/demo\.db", line):
             folder = Path(kept.group(1))
         if served := re.search(r"console: (http://127\.0\.0\.1:\d+/)", line):
+            base_url = served.group(1)
+        if hint := re.search(r"CLI on this database: (.+?)  \(API:", line):  # after console:
             assert folder is not None, "".join(output)
-            return process, Demo(served.group(1), folder)
+            assert base_url, "".join(output)
+            return process, Demo(base_url, folder, hint.group(1))
     process.kill()
     raise AssertionError("monitor demo --serve did not start:\n" + "".join(output[-30:]))
 
@@ -120,3 +125,19 @@ def test_readyz_and_monitor_health_agree_while_the_demo_serves(demo: Demo) -> No
     assert (health.returncode, ready.status_code) == (0, 200), (health.stderr, ready.text)
     assert health.stdout.strip() == "healthy"
     assert ready.text.strip() == "ready"
+
+
+def test_the_printed_cli_command_works_from_any_folder(demo: Demo, tmp_path: Path) -> None:
+    program, *args = shlex.split(demo.cli_hint)
+    assert program == "monitor"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # not a checkout: no config/monitor.toml here
+        env=env | {"NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "alt_" in done.stdout

@@ -59,6 +59,29 @@ async def test_triage_takes_a_unique_prefix_like_show(tmp_path: Path) -> None:
     assert '"state": "acknowledged"' in monitor(config, "alerts", "show", alert_id, "--json").stdout
 
 
+async def test_export_to_a_path_that_cannot_be_written_is_one_line_and_2(tmp_path: Path) -> None:
+    config = await _config(tmp_path)
+    alert_id = monitor(config, "alerts", "list", "--json").stdout.split('"id": "')[1][:20]
+    good = tmp_path / "out"
+    good.mkdir()
+    cases = {
+        ("-o", "/nonexistent/dir/x.warc.gz"): "folder /nonexistent/dir does not exist",
+        ("-o", str(good)): "is a directory",
+        ("-o", str(good / "x.warc.gz"), "--bundle", "/nonexistent/b.zip"): "/nonexistent/b.zip",
+        ("-o", str(good / "x.warc.gz"), "--bundle", str(good)): "is a directory",
+    }
+    for args, problem in cases.items():
+        done = monitor(config, "evidence", "export", alert_id, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("error: "), (args, line)
+        assert problem in line, (args, line)
+    assert list(good.iterdir()) == []  # nothing written, not even a partial file
+    done = monitor(config, "evidence", "export", alert_id, "-o", str(good / "x.warc.gz"))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in good.iterdir()] == ["x.warc.gz"]
+
+
 def test_help_states_the_rule(tmp_path: Path) -> None:
     shown = monitor(tmp_path / "none.toml", "--help").stdout
     assert "Exit codes" in shown

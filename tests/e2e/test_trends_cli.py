@@ -111,6 +111,8 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path) -> None:
         (("--by", "week"), "--by: must be hour or day"),
         (("--since", "soon"), "--since: "),
         (("nobody",), "no watchlist 'nobody'"),
+        (("isis-k", "--actor", "Nobody"), "watchlist 'isis-k' has no actor 'Nobody'"),
+        (("--actor", "Nobody"), "no watchlist has an actor 'Nobody'"),
     ):
         result = monitor(config, "trends", *args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)

@@ -170,3 +170,25 @@ async def test_evidence_is_unchanged_after_the_source_changes_then_disappears(
     assert response["payload"] == site.served[arabic]
     assert response["payload"].decode("cp1256").count("داعش خراسان") == 1
     assert bodies == []  # no channel configured: nothing else was written meanwhile
+
+
+async def test_peer_ip_is_kept_when_the_server_closes_the_connection(
+    site: Site, database_url: str, tmp_path: Path
+) -> None:
+    # A server that closes after each response (HTTP/1.0 style, `Connection: close`): the
+    # socket is gone once the body is read, so the address must be taken before that.
+    for route in site.server.routes.values():
+        route.headers["Connection"] = "close"
+    settings = site_settings(database_url, tmp_path, site.feed_url)
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        await run_round(runtime, all_feeds=True)
+        payload = (await _alerts(runtime))[site.page_url("hop1")]
+        warc, bundle = tmp_path / "p.warc.gz", tmp_path / "p.zip"
+        await export(runtime, payload["id"], warc, bundle)
+    records = [r for r in _read_warc(warc) if r["type"] in ("request", "response")]
+    assert len(records) == 6
+    assert {r["headers"].get("WARC-IP-Address") for r in records} == {"127.0.0.1"}
+    with zipfile.ZipFile(bundle) as archive:
+        (hops_name,) = [n for n in archive.namelist() if n.endswith("hops.json")]
+        hops = json.loads(archive.read(hops_name))
+    assert [hop["peer_ip"] for hop in hops] == ["127.0.0.1"] * 3

@@ -145,7 +145,7 @@ async def test_articles_and_stories(engine: AsyncEngine, monitor: Monitor) -> No
     stories = await monitor.stories.list()
     assert [(s.articles, s.outlets) for s in stories if s.id == stored["seed-af"][1]] == [(2, 2)]
     story = await monitor.stories.get(stored["seed-af"][1])
-    assert story.outlets == ("AF", "PK")
+    assert (story.outlets, story.outlet_names) == (2, ("AF", "PK"))
     with pytest.raises(NotFound):
         await monitor.stories.get(999_999)
     found = await monitor.articles.search('"ISIS-Khorasan" NEAR/3 expansion')

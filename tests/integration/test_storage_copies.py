@@ -95,7 +95,7 @@ async def test_three_outlets_word_for_word_are_three_articles_of_one_story(
     assert (story.articles, story.outlets) == (3, 3)
     detail = await monitor.stories.get(story.id)
     assert len(detail.items) == 3
-    assert len(detail.outlets) == 3
+    assert detail.outlets == len(detail.outlet_names) == 3
     listed = (await monitor.alerts.list()).items
     assert sorted(a.watchlist for a in listed) == ["isis-k", "khorasan"]
     assert {alert_json(a)["story"]["articles"] for a in listed} == {3}

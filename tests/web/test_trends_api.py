@@ -38,3 +38,20 @@ async def test_bad_input_is_a_problem(api: Served) -> None:
     for response in (since, future, unknown):
         assert response.headers["content-type"] == "application/problem+json"
     assert "no watchlist 'nobody'" in unknown.json()["detail"]
+
+
+async def test_an_actor_the_watchlist_lacks_is_a_404_naming_its_actors(api: Served) -> None:
+    async with api.client("viewer") as client:
+        unknown = await client.get(
+            "/api/v1/trends", params={"watchlist": "isis-k", "actor": "Nobody"}
+        )
+        known = await client.get(
+            "/api/v1/trends", params={"watchlist": "isis-k", "actor": "ISIS-Khorasan"}
+        )
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.headers["content-type"] == "application/problem+json"
+    detail = unknown.json()["detail"]
+    assert "watchlist 'isis-k' has no actor 'Nobody'" in detail
+    assert "ISIS-Khorasan" in detail
+    assert known.status_code == 200, known.text
+    assert known.json()[0]["actor"] == "ISIS-Khorasan"

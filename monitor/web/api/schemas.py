@@ -181,7 +181,8 @@ class StoryDetail(Out):
     first_seen: Timestamp
     last_seen: Timestamp
     articles: int
-    outlets: list[str]
+    outlets: int
+    outlet_names: list[str]
     items: list[Article]
 
 
