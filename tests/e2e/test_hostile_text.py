@@ -281,12 +281,20 @@ def test_hostile_error_lines_are_one_visible_line(
             ("query too deep: at most 50 nested groups",),
         ),
         (
+            "articles search (NOT x400)",  # within the search length limit, past the depth
+            config,
+            ("articles", "search", "NOT " * 400 + "Kabul"),
+            None,
+            2,
+            ("query too deep",),
+        ),
+        (
             "articles search (NOT x3000)",
             config,
             ("articles", "search", "NOT " * 3000 + "Kabul"),
             None,
             2,
-            ("query too deep",),
+            ("queries are limited to 2,000 characters; this one has 12,005",),
         ),
         (
             "alerts show (hostile id)",
