@@ -155,7 +155,6 @@ _VIEW_BYTES = bytes.maketrans(
 )
 _INNER_APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")  # starts with ' so re scans fast
 _REMOVED_RUN = re.compile(_REMOVED + "+")
-_SPACE_RUN = re.compile(r"[ \n-]+")
 _DENSE_SAMPLE = 2000  # characters looked at to choose between the two character passes
 
 
@@ -339,27 +338,14 @@ def _collapsed(text: str, start: int, end: int) -> str:
     return "-" if "-" in text[start:end] else " "
 
 
-_COLLAPSE_SEEDS = ("  ", " \n", "\n ", "\n\n\n", " -", "- ", "--", "\n-", "-\n")
+# Two or more of space, line break, dash: every such run but a paragraph break ("\n\n")
+# is collapsed, and a lone one of them is left alone.
+_COLLAPSE_RUN = re.compile(r"[ \n-][ \n-]+")
 
 
 def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
     """Runs of spaces, line breaks and dashes other than a lone one of them or "\n\n"."""
-    seeds: set[int] = set()
-    for pair in _COLLAPSE_SEEDS:  # str.find is far faster than a regex here
-        at = text.find(pair)
-        while at >= 0:
-            seeds.add(at)
-            at = text.find(pair, at + 1)
-    runs: list[tuple[int, int]] = []
-    for seed in sorted(seeds):
-        if runs and seed < runs[-1][1]:
-            continue
-        start = seed
-        while start > 0 and text[start - 1] in " \n-":
-            start -= 1
-        match = _SPACE_RUN.match(text, seed)
-        runs.append((start, match.end() if match else seed))
-    return runs
+    return [m.span() for m in _COLLAPSE_RUN.finditer(text) if m.group() != "\n\n"]
 
 
 def _casefold(text: str) -> str:

@@ -1,0 +1,94 @@
+"""Each fast path of normalisation and matching gives what the straightforward code gives,
+for arbitrary text (hypothesis): the straightforward versions are kept here as references."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.models import Hit
+from monitor.pipeline import normalize, snippets
+from monitor.pipeline.normalize import APOSTROPHES, DASHES
+
+PIECES = [
+    *"abcxyzABCISK",
+    *"ابتلمنوهیكيةأ",
+    *"абвгдёЁИСК",
+    *DASHES,
+    *APOSTROPHES,
+    *' \n\t_#.,;:!?()"«»',
+    "\u200c",  # ZWNJ
+    "\u200d",  # ZWJ
+    "\u00ad",  # soft hyphen
+    "\u200b",  # zero-width space
+    "\u0301",  # combining acute
+    "\u0308",  # combining diaeresis
+    "\u064e",  # fatha
+    "\u0640",  # tatweel
+    "\u00a0",
+    "ﬁ",  # NFKC compatibility ligature
+    "ß",
+    "İ",
+    "  ",
+    "\n\n",
+    " - ",
+    "é",
+    "e\u0301",
+]
+TEXT = st.one_of(
+    st.lists(st.sampled_from(PIECES), max_size=60).map("".join),
+    st.text(max_size=60),
+)
+
+
+def _runs_to_collapse_reference(text: str) -> list[tuple[int, int]]:
+    """Every maximal run of spaces, line breaks and dashes that holds one of the pairs."""
+    seeds: set[int] = set()
+    for pair in ("  ", " \n", "\n ", "\n\n\n", " -", "- ", "--", "\n-", "-\n"):
+        at = text.find(pair)
+        while at >= 0:
+            seeds.add(at)
+            at = text.find(pair, at + 1)
+    runs: list[tuple[int, int]] = []
+    for seed in sorted(seeds):
+        if runs and seed < runs[-1][1]:
+            continue
+        start = seed
+        while start > 0 and text[start - 1] in " \n-":
+            start -= 1
+        match = re.compile(r"[ \n-]+").match(text, seed)
+        runs.append((start, match.end() if match else seed))
+    return runs
+
+
+@settings(max_examples=500)
+@given(st.one_of(TEXT, st.text(alphabet=" \n-a\u2013", max_size=20)))
+def test_runs_to_collapse_are_the_seeded_runs(text: str) -> None:
+    assert normalize._runs_to_collapse(text) == _runs_to_collapse_reference(text)
+
+
+@settings(max_examples=300)
+@given(
+    words=st.lists(st.text(alphabet="ab\u0645\u0640é", min_size=1, max_size=40), max_size=120),
+    spaces=st.lists(st.sampled_from([" ", "\n", "\n\n", "  ", "\t"]), min_size=120, max_size=120),
+    at=st.integers(min_value=0, max_value=119),
+    limit=st.integers(min_value=1, max_value=3),
+)
+def test_snippet_windows_do_not_depend_on_the_first_margin(
+    words: list[str], spaces: list[str], at: int, limit: int
+) -> None:
+    text = "".join(w + s for w, s in zip(words, spaces, strict=False))
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
+    if not starts:
+        return
+    hits = [Hit(text[s : s + 1], None, "x", s, s + 1) for s in starts[at % len(starts) :: 7]]
+    fast = snippets.SnippetText(text).snippets(hits, limit=limit)
+    saved = snippets._MARGIN
+    snippets._MARGIN = len(text) + 1  # one look at the whole text: the straightforward window
+    try:
+        whole = snippets.SnippetText(text).snippets(hits, limit=limit)
+    finally:
+        snippets._MARGIN = saved
+    assert fast == whole
