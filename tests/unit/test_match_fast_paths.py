@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from monitor.models import Hit
 from monitor.pipeline import normalize, snippets
 from monitor.pipeline.normalize import APOSTROPHES, DASHES
+from monitor.pipeline.scan import Scan
 
 PIECES = [
     *"abcxyzABCISK",
@@ -92,3 +93,13 @@ def test_snippet_windows_do_not_depend_on_the_first_margin(
     finally:
         snippets._MARGIN = saved
     assert fast == whole
+
+
+@settings(max_examples=300)
+@given(TEXT, st.lists(st.integers(min_value=0, max_value=80), max_size=12))
+def test_words_before_a_span_are_those_of_the_view_before_it(text: str, ats: list[int]) -> None:
+    scan = Scan(text, None)
+    view = scan.view
+    starts = [m.start() for m in re.finditer(r"(?<!\S)\S", view)]
+    for at in [*ats, *starts[::-1], *starts]:
+        assert scan.words((at, at))[0] == len(view[:at].split())
