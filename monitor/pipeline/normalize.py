@@ -275,10 +275,10 @@ def _fold_characters(text: str) -> str:
     """The one-for-one character pass: a regex where changes are sparse, a table where dense."""
     if text.isascii():
         return text.translate(_FOLD_TABLE)
-    sample = text[:_DENSE_SAMPLE]
-    if len(_FOLD_PATTERN.findall(sample)) * 20 > len(sample):
+    found = _FOLD_PATTERN.findall(text, 0, _DENSE_SAMPLE)
+    if len(found) * 20 > min(len(text), _DENSE_SAMPLE):
         return text.translate(_FOLD_TABLE)
-    for char in set(_FOLD_PATTERN.findall(text)):
+    for char in set(found).union(_FOLD_PATTERN.findall(text, _DENSE_SAMPLE)):
         text = text.replace(char, _FOLDS[char])
     return text
 

@@ -103,3 +103,16 @@ def test_words_before_a_span_are_those_of_the_view_before_it(text: str, ats: lis
     starts = [m.start() for m in re.finditer(r"(?<!\S)\S", view)]
     for at in [*ats, *starts[::-1], *starts]:
         assert scan.words((at, at))[0] == len(view[:at].split())
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        TEXT,
+        st.tuples(TEXT, st.integers(min_value=1990, max_value=2002)).map(
+            lambda t: "a" * t[1] + t[0]
+        ),
+    )
+)
+def test_the_character_pass_is_the_fold_table(text: str) -> None:
+    assert normalize._fold_characters(text) == text.translate(normalize._FOLD_TABLE)
