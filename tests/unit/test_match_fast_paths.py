@@ -65,7 +65,7 @@ def _runs_to_collapse_reference(text: str) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=500)
-@given(st.one_of(TEXT, st.text(alphabet=" \n-a\u2013", max_size=20)))
+@given(st.one_of(TEXT, st.text(alphabet=" \n-a\u2013\U0001f600\ud800", max_size=20)))
 def test_runs_to_collapse_are_the_seeded_runs(text: str) -> None:
     assert normalize._runs_to_collapse(text) == _runs_to_collapse_reference(text)
 
