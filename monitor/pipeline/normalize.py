@@ -55,6 +55,8 @@ _LOCATIVE = ("da", "de", "ta", "te", "daki", "deki", "taki", "teki", "nda", "nde
 _ABLATIVE = ("dan", "den", "tan", "ten", "ndan", "nden")
 _OTHER_CASES = ("in", "un", "nin", "nun", "ya", "ye", "yi", "yu", "yla", "yle", "la", "le")
 SUFFIXES = frozenset((*_LOCATIVE, *_ABLATIVE, *_OTHER_CASES, "lar", "ler", "lari", "leri"))
+_ELISION_ENDS = frozenset(word[-1] for word in ELISIONS)
+_SUFFIX_STARTS = frozenset(word[0] for word in SUFFIXES)
 _LATIN_FOLDS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H"}
 _LATIN_FOLDS |= {"ı": "i", "ŧ": "t", "Ŧ": "T", "ɨ": "i", "ƚ": "l"}
 
@@ -288,17 +290,25 @@ def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
     article or the one after it a Turkish case suffix."""
     if "'" not in text:
         return text, None
-    builder = StageBuilder()
-    last = 0
-    for found in _INNER_APOSTROPHE.finditer(text, 1):
-        at = found.start()
-        if _word_before(text, at).casefold() in ELISIONS or _suffix_after(text, at):
-            continue
-        builder.keep(text[last:at])
-        builder.replace(at, at + 1, "")
-        last = at + 1
-    builder.keep(text[last:])
-    return builder.result()
+    dropped = [
+        found.start()
+        for found in _INNER_APOSTROPHE.finditer(text, 1)
+        if not _apostrophe_kept(text, found.start())
+    ]
+    if not dropped:
+        return text, None
+    pieces = (text[a + 1 : b] for a, b in zip([-1, *dropped], [*dropped, len(text)], strict=True))
+    out = tuple(at - count for count, at in enumerate(dropped))
+    return "".join(pieces), Stage(out, out, tuple(dropped), tuple(at + 1 for at in dropped))
+
+
+def _apostrophe_kept(text: str, at: int) -> bool:
+    # The one-letter tests first: the letter before (or after) an apostrophe seldom ends an
+    # elision (or starts a suffix), and looking at whole words costs a loop in Python.
+    elided = text[at - 1].casefold()[-1] in _ELISION_ENDS
+    if elided and _word_before(text, at).casefold() in ELISIONS:
+        return True
+    return text[at + 1].lower()[0] in _SUFFIX_STARTS and _suffix_after(text, at)
 
 
 def _collapse_spaces(text: str) -> tuple[str, Stage | None]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from monitor.models import Hit
 from monitor.pipeline import normalize, snippets
 from monitor.pipeline.normalize import APOSTROPHES, DASHES
+from monitor.pipeline.offsets import Stage, StageBuilder
 from monitor.pipeline.scan import Scan
 
 PIECES = [
@@ -116,3 +117,60 @@ def test_words_before_a_span_are_those_of_the_view_before_it(text: str, ats: lis
 )
 def test_the_character_pass_is_the_fold_table(text: str) -> None:
     assert normalize._fold_characters(text) == text.translate(normalize._FOLD_TABLE)
+
+
+def _drop_inner_apostrophes_reference(text: str) -> tuple[str, Stage | None]:
+    builder = StageBuilder()
+    last = 0
+    for found in re.finditer(r"'(?<=[^\W\d_]')(?=[^\W\d_])", text):
+        at = found.start()
+        elided = normalize._word_before(text, at).casefold() in normalize.ELISIONS
+        if elided or normalize._suffix_after(text, at):
+            continue
+        builder.keep(text[last:at])
+        builder.replace(at, at + 1, "")
+        last = at + 1
+    builder.keep(text[last:])
+    return builder.result()
+
+
+APOSTROPHE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"'’",
+            "l",
+            "L",
+            "qu",
+            "QU",
+            " qu'",
+            " jusqu'",
+            " l'",
+            "dell",
+            "s",
+            "da",
+            "DAN",
+            "nin",
+            "İ",
+            "ı",
+            "ß",
+            "ﬁ",
+            "K",
+            "\u212a",  # Kelvin sign
+            "²",
+            "1",
+            "_",
+            " ",
+            "abcdefgh",
+            "é",
+            "Ж",
+            "ب",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(st.one_of(TEXT, APOSTROPHE_TEXT))
+def test_inner_apostrophes_drop_as_in_the_word_by_word_code(text: str) -> None:
+    assert normalize._drop_inner_apostrophes(text) == _drop_inner_apostrophes_reference(text)
