@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.pipeline.offsets import Stage, StageBuilder, nfkc
+from monitor.pipeline.offsets import Stage, nfkc, splice
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
@@ -263,14 +263,7 @@ def _record(stages: list[Stage], step: tuple[str, Stage | None]) -> str:
 def _drop_removed(text: str) -> tuple[str, Stage | None]:
     if _REMOVED not in text:
         return text, None
-    builder = StageBuilder()
-    last = 0
-    for run in _REMOVED_RUN.finditer(text):
-        builder.keep(text[last : run.start()])
-        builder.replace(run.start(), run.end(), "")
-        last = run.end()
-    builder.keep(text[last:])
-    return builder.result()
+    return splice(text, [(*run.span(), "") for run in _REMOVED_RUN.finditer(text)])
 
 
 def _fold_characters(text: str) -> str:
@@ -290,16 +283,8 @@ def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
     article or the one after it a Turkish case suffix."""
     if "'" not in text:
         return text, None
-    dropped = [
-        found.start()
-        for found in _INNER_APOSTROPHE.finditer(text, 1)
-        if not _apostrophe_kept(text, found.start())
-    ]
-    if not dropped:
-        return text, None
-    pieces = (text[a + 1 : b] for a, b in zip([-1, *dropped], [*dropped, len(text)], strict=True))
-    out = tuple(at - count for count, at in enumerate(dropped))
-    return "".join(pieces), Stage(out, out, tuple(dropped), tuple(at + 1 for at in dropped))
+    found = (match.start() for match in _INNER_APOSTROPHE.finditer(text, 1))
+    return splice(text, [(at, at + 1, "") for at in found if not _apostrophe_kept(text, at)])
 
 
 def _apostrophe_kept(text: str, at: int) -> bool:
@@ -315,16 +300,7 @@ def _collapse_spaces(text: str) -> tuple[str, Stage | None]:
     """One space for a run of spaces and a lone line break, one dash for a run holding a
     dash, "\n\n" for a paragraph break."""
     runs = _runs_to_collapse(text)
-    if not runs:
-        return text, None
-    builder = StageBuilder()
-    last = 0
-    for start, end in runs:
-        builder.keep(text[last:start])
-        builder.replace(start, end, _collapsed(text, start, end))
-        last = end
-    builder.keep(text[last:])
-    return builder.result()
+    return splice(text, [(start, end, _collapsed(text, start, end)) for start, end in runs])
 
 
 def _word_before(text: str, at: int) -> str:

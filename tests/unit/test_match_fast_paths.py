@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from monitor.models import Hit
 from monitor.pipeline import normalize, snippets
 from monitor.pipeline.normalize import APOSTROPHES, DASHES
-from monitor.pipeline.offsets import Stage, StageBuilder
+from monitor.pipeline.offsets import Stage, StageBuilder, splice
 from monitor.pipeline.scan import Scan
 
 PIECES = [
@@ -174,3 +174,24 @@ APOSTROPHE_TEXT = st.lists(
 @given(st.one_of(TEXT, APOSTROPHE_TEXT))
 def test_inner_apostrophes_drop_as_in_the_word_by_word_code(text: str) -> None:
     assert normalize._drop_inner_apostrophes(text) == _drop_inner_apostrophes_reference(text)
+
+
+@settings(max_examples=500)
+@given(TEXT, st.lists(st.tuples(st.integers(0, 60), st.integers(0, 3), TEXT), max_size=8))
+def test_splice_is_the_stage_builder(text: str, cuts: list[tuple[int, int, str]]) -> None:
+    edits, last = [], 0
+    for at, size, new in sorted(cuts):
+        start = max(at, last)
+        end = min(start + size, len(text))
+        if start > len(text):
+            break
+        edits.append((start, end, new[:3]))
+        last = end
+    builder = StageBuilder()
+    last = 0
+    for start, end, new in edits:
+        builder.keep(text[last:start])
+        builder.replace(start, end, new)
+        last = end
+    builder.keep(text[last:])
+    assert splice(text, edits) == builder.result()
