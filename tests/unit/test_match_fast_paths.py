@@ -8,8 +8,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.config import WatchlistConfig
 from monitor.models import Hit
-from monitor.pipeline import normalize, snippets
+from monitor.pipeline import match, normalize, snippets
+from monitor.pipeline.match import Matcher
 from monitor.pipeline.normalize import APOSTROPHES, DASHES
 from monitor.pipeline.offsets import Stage, StageBuilder, splice
 from monitor.pipeline.scan import Scan
@@ -195,3 +197,24 @@ def test_splice_is_the_stage_builder(text: str, cuts: list[tuple[int, int, str]]
         last = end
     builder.keep(text[last:])
     assert splice(text, edits) == builder.result()
+
+
+FREQUENCY_TERMS = ("ISIS", "ISIS-K", "IS-KP", "Kabul", "al-Qaeda", "القاعدة", "Талибан", "Daesh")
+FREQUENCY_TEXT = st.lists(
+    st.sampled_from([*FREQUENCY_TERMS, "isis", "Талибана", "والقاعدة", " ", "-", "'s", "x"]),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(TEXT, FREQUENCY_TEXT))
+def test_the_trie_order_changes_no_result(text: str) -> None:
+    config = WatchlistConfig(name="w", terms=FREQUENCY_TERMS, query='"Kabul" NEAR/3 "Daesh"')
+    ordered = Matcher.compile([config])
+    saved = match._by_frequency
+    match._by_frequency = lambda word: [0]  # a stable sort: the order the spellings came in
+    try:
+        unordered = Matcher.compile([config])
+    finally:
+        match._by_frequency = saved
+    assert ordered.match("t", text) == unordered.match("t", text)
