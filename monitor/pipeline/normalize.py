@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -152,6 +152,8 @@ class _LazyTable(dict[int, str]):
 _FOLDS = _character_folds()
 _FOLD_TABLE = _LazyTable({ord(char): to for char, to in _FOLDS.items()})
 _FOLD_PATTERN = re.compile(_char_class(list(_FOLDS)))
+_FOLD_KEYS = frozenset(_FOLDS)
+_PLAIN_BYTES = bytes(b for b in range(0x80) if chr(b) not in _FOLDS)
 _VIEW_BYTES = bytes.maketrans(
     ("\n" + string.punctuation).encode(), b" " * (1 + len(string.punctuation))
 )
@@ -270,12 +272,24 @@ def _fold_characters(text: str) -> str:
     """The one-for-one character pass: a regex where changes are sparse, a table where dense."""
     if text.isascii():
         return text.translate(_FOLD_TABLE)
-    found = _FOLD_PATTERN.findall(text, 0, _DENSE_SAMPLE)
-    if len(found) * 20 > min(len(text), _DENSE_SAMPLE):
-        return text.translate(_FOLD_TABLE)
-    for char in set(found).union(_FOLD_PATTERN.findall(text, _DENSE_SAMPLE)):
+    rest = _not_plain(text)
+    if len(rest) * 20 <= len(text):  # mostly plain ASCII: the few others tell what to fold
+        found: Set[str] = _FOLD_KEYS.intersection(rest)
+    else:
+        sample = _FOLD_PATTERN.findall(text, 0, _DENSE_SAMPLE)
+        if len(sample) * 20 > min(len(text), _DENSE_SAMPLE):
+            return text.translate(_FOLD_TABLE)
+        found = set(sample).union(_FOLD_PATTERN.findall(text, _DENSE_SAMPLE))
+    for char in found:
         text = text.replace(char, _FOLDS[char])
     return text
+
+
+def _not_plain(text: str) -> str:
+    """The characters of `text` other than the ASCII ones the character pass leaves alone, in
+    order (deleting bytes below 0x80 from UTF-8 never cuts a character in two)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return raw.translate(None, _PLAIN_BYTES).decode("utf-8", "surrogatepass")
 
 
 def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
