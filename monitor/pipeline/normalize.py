@@ -21,8 +21,10 @@ that no multi-word term crosses. The view has the form's offsets, so the form te
 stood between two words of the view (``-``, ``_``, a space or a line break).
 
 Speed: everything is whole-string work (``str.translate`` or ``str.replace`` of the few
-characters present, ``casefold``, ``bytes.translate``, ``str.find``); only the rare words that
-are not already NFKC, and apostrophes between letters, take a per-character path.
+characters present, ``casefold``, ``bytes.translate``, ``bytes.find`` in a one-byte-per-character
+copy); only the rare words that are not already NFKC, and apostrophes between letters, take a
+per-character path. ``tests/unit/test_match_fast_paths.py`` holds the straightforward version
+of each fast path and checks they agree on generated text.
 """
 
 from __future__ import annotations
