@@ -178,7 +178,7 @@ class _Builder:
                 entries[word].append((number, spelling))
         inside = self._inside()
         automaton = ahocorasick.Automaton()
-        for word, owners in entries.items():
+        for word, owners in sorted(entries.items(), key=lambda entry: _by_frequency(entry[0])):
             inner = tuple(sorted(inside.get(word[1:-1], ()))) if word.endswith(" ") else ()
             automaton.add_word(word, (len(word), tuple(owners), inner))
         automaton.make_automaton()
@@ -224,6 +224,18 @@ class _Builder:
         if actor is not None and role == "term":
             self._actors[(index, actor)].add(number)
         return listed
+
+
+# Letters, most frequent first (English, then Russian, then Arabic-script, in matching form).
+_FREQUENT = " etaoinsrhldcumfpgwybvkxjqz0123456789оеаинтсрвлкмдпуяызбгчйхжшюцщэфъ"
+_FREQUENT += "اليمونرهتبدعسفقکشحجصطزخضظذثغپچژگ"
+_RANK = {char: rank for rank, char in enumerate(_FREQUENT)}
+
+
+def _by_frequency(word: str) -> list[int]:
+    """Sort key that puts common letters first at every branch of the automaton's trie:
+    pyahocorasick looks a node's children up one by one, in the order they were added."""
+    return [_RANK.get(char, len(_RANK) + ord(char)) for char in word]
 
 
 def _names_by_key(listed: Sequence[Listed]) -> dict[int, tuple[Listed, ...]]:

@@ -21,8 +21,10 @@ that no multi-word term crosses. The view has the form's offsets, so the form te
 stood between two words of the view (``-``, ``_``, a space or a line break).
 
 Speed: everything is whole-string work (``str.translate`` or ``str.replace`` of the few
-characters present, ``casefold``, ``bytes.translate``, ``str.find``); only the rare words that
-are not already NFKC, and apostrophes between letters, take a per-character path.
+characters present, ``casefold``, ``bytes.translate``, ``bytes.find`` in a one-byte-per-character
+copy); only the rare words that are not already NFKC, and apostrophes between letters, take a
+per-character path. ``tests/unit/test_match_fast_paths.py`` holds the straightforward version
+of each fast path and checks they agree on generated text.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.pipeline.offsets import Stage, StageBuilder, nfkc
+from monitor.pipeline.offsets import Stage, nfkc, splice
 
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 APOSTROPHES = "'\u2018\u2019\u201b\u02bc\u2032\u0060\uff07"
@@ -55,6 +57,8 @@ _LOCATIVE = ("da", "de", "ta", "te", "daki", "deki", "taki", "teki", "nda", "nde
 _ABLATIVE = ("dan", "den", "tan", "ten", "ndan", "nden")
 _OTHER_CASES = ("in", "un", "nin", "nun", "ya", "ye", "yi", "yu", "yla", "yle", "la", "le")
 SUFFIXES = frozenset((*_LOCATIVE, *_ABLATIVE, *_OTHER_CASES, "lar", "ler", "lari", "leri"))
+_ELISION_ENDS = frozenset(word[-1] for word in ELISIONS)
+_SUFFIX_STARTS = frozenset(word[0] for word in SUFFIXES)
 _LATIN_FOLDS = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H"}
 _LATIN_FOLDS |= {"ı": "i", "ŧ": "t", "Ŧ": "T", "ɨ": "i", "ƚ": "l"}
 
@@ -150,12 +154,13 @@ class _LazyTable(dict[int, str]):
 _FOLDS = _character_folds()
 _FOLD_TABLE = _LazyTable({ord(char): to for char, to in _FOLDS.items()})
 _FOLD_PATTERN = re.compile(_char_class(list(_FOLDS)))
+_FOLD_KEYS = frozenset(_FOLDS)
+_PLAIN_BYTES = bytes(b for b in range(0x80) if chr(b) not in _FOLDS)
 _VIEW_BYTES = bytes.maketrans(
     ("\n" + string.punctuation).encode(), b" " * (1 + len(string.punctuation))
 )
 _INNER_APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")  # starts with ' so re scans fast
 _REMOVED_RUN = re.compile(_REMOVED + "+")
-_SPACE_RUN = re.compile(r"[ \n-]+")
 _DENSE_SAMPLE = 2000  # characters looked at to choose between the two character passes
 
 
@@ -262,26 +267,31 @@ def _record(stages: list[Stage], step: tuple[str, Stage | None]) -> str:
 def _drop_removed(text: str) -> tuple[str, Stage | None]:
     if _REMOVED not in text:
         return text, None
-    builder = StageBuilder()
-    last = 0
-    for run in _REMOVED_RUN.finditer(text):
-        builder.keep(text[last : run.start()])
-        builder.replace(run.start(), run.end(), "")
-        last = run.end()
-    builder.keep(text[last:])
-    return builder.result()
+    return splice(text, [(*run.span(), "") for run in _REMOVED_RUN.finditer(text)])
 
 
 def _fold_characters(text: str) -> str:
     """The one-for-one character pass: a regex where changes are sparse, a table where dense."""
     if text.isascii():
         return text.translate(_FOLD_TABLE)
-    sample = text[:_DENSE_SAMPLE]
-    if len(_FOLD_PATTERN.findall(sample)) * 20 > len(sample):
-        return text.translate(_FOLD_TABLE)
-    for char in set(_FOLD_PATTERN.findall(text)):
+    rest = _not_plain(text)
+    if len(rest) * 20 <= len(text):  # mostly plain ASCII: the few others tell what to fold
+        found: Set[str] = _FOLD_KEYS.intersection(rest)
+    else:
+        sample = _FOLD_PATTERN.findall(text, 0, _DENSE_SAMPLE)
+        if len(sample) * 20 > min(len(text), _DENSE_SAMPLE):
+            return text.translate(_FOLD_TABLE)
+        found = set(sample).union(_FOLD_PATTERN.findall(text, _DENSE_SAMPLE))
+    for char in found:
         text = text.replace(char, _FOLDS[char])
     return text
+
+
+def _not_plain(text: str) -> str:
+    """The characters of `text` other than the ASCII ones the character pass leaves alone, in
+    order (deleting bytes below 0x80 from UTF-8 never cuts a character in two)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return raw.translate(None, _PLAIN_BYTES).decode("utf-8", "surrogatepass")
 
 
 def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
@@ -289,33 +299,24 @@ def _drop_inner_apostrophes(text: str) -> tuple[str, Stage | None]:
     article or the one after it a Turkish case suffix."""
     if "'" not in text:
         return text, None
-    builder = StageBuilder()
-    last = 0
-    for found in _INNER_APOSTROPHE.finditer(text, 1):
-        at = found.start()
-        if _word_before(text, at).casefold() in ELISIONS or _suffix_after(text, at):
-            continue
-        builder.keep(text[last:at])
-        builder.replace(at, at + 1, "")
-        last = at + 1
-    builder.keep(text[last:])
-    return builder.result()
+    found = (match.start() for match in _INNER_APOSTROPHE.finditer(text, 1))
+    return splice(text, [(at, at + 1, "") for at in found if not _apostrophe_kept(text, at)])
+
+
+def _apostrophe_kept(text: str, at: int) -> bool:
+    # The one-letter tests first: the letter before (or after) an apostrophe seldom ends an
+    # elision (or starts a suffix), and looking at whole words costs a loop in Python.
+    elided = text[at - 1].casefold()[-1] in _ELISION_ENDS
+    if elided and _word_before(text, at).casefold() in ELISIONS:
+        return True
+    return text[at + 1].lower()[0] in _SUFFIX_STARTS and _suffix_after(text, at)
 
 
 def _collapse_spaces(text: str) -> tuple[str, Stage | None]:
     """One space for a run of spaces and a lone line break, one dash for a run holding a
     dash, "\n\n" for a paragraph break."""
     runs = _runs_to_collapse(text)
-    if not runs:
-        return text, None
-    builder = StageBuilder()
-    last = 0
-    for start, end in runs:
-        builder.keep(text[last:start])
-        builder.replace(start, end, _collapsed(text, start, end))
-        last = end
-    builder.keep(text[last:])
-    return builder.result()
+    return splice(text, [(start, end, _collapsed(text, start, end)) for start, end in runs])
 
 
 def _word_before(text: str, at: int) -> str:
@@ -339,26 +340,24 @@ def _collapsed(text: str, start: int, end: int) -> str:
     return "-" if "-" in text[start:end] else " "
 
 
-_COLLAPSE_SEEDS = ("  ", " \n", "\n ", "\n\n\n", " -", "- ", "--", "\n-", "-\n")
+# Space, line break and dash as one byte, b" ", in a one-byte-per-character copy of a text.
+_SEPARATOR_BYTES = bytes.maketrans(b"\n-", b"  ")
+_SEPARATOR_RUN = re.compile(rb" +")
 
 
 def _runs_to_collapse(text: str) -> list[tuple[int, int]]:
-    """Runs of spaces, line breaks and dashes other than a lone one of them or "\n\n"."""
-    seeds: set[int] = set()
-    for pair in _COLLAPSE_SEEDS:  # str.find is far faster than a regex here
-        at = text.find(pair)
-        while at >= 0:
-            seeds.add(at)
-            at = text.find(pair, at + 1)
+    """Runs of two or more spaces, line breaks and dashes other than a lone "\n\n"."""
+    # bytes.find of two spaces in a latin-1 copy (every other character as "?") is far
+    # faster than a regex over the str, and keeps the offsets.
+    marked = text.encode("latin-1", "replace").translate(_SEPARATOR_BYTES)
     runs: list[tuple[int, int]] = []
-    for seed in sorted(seeds):
-        if runs and seed < runs[-1][1]:
-            continue
-        start = seed
-        while start > 0 and text[start - 1] in " \n-":
-            start -= 1
-        match = _SPACE_RUN.match(text, seed)
-        runs.append((start, match.end() if match else seed))
+    at = marked.find(b"  ")
+    while at >= 0:
+        match = _SEPARATOR_RUN.match(marked, at)
+        end = match.end() if match else at + 2
+        if text[at:end] != "\n\n":
+            runs.append((at, end))
+        at = marked.find(b"  ", end)
     return runs
 
 

@@ -60,6 +60,27 @@ class StageBuilder:
         return text, Stage(columns[0], columns[1], columns[2], columns[3])
 
 
+def splice(text: str, edits: Sequence[tuple[int, int, str]]) -> tuple[str, Stage | None]:
+    """`text` with each [start, end) of `edits` (in order, not overlapping) replaced by its
+    string, and the Stage of it: what StageBuilder gives, in one pass without method calls."""
+    if not edits:
+        return text, None
+    pieces: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    last = shift = 0
+    for start, end, new in edits:
+        pieces += (text[last:start], new)
+        out_starts.append(start - shift)
+        out_ends.append(start - shift + len(new))
+        shift += end - start - len(new)
+        last = end
+    pieces.append(text[last:])
+    in_starts = tuple(start for start, _, _ in edits)
+    in_ends = tuple(end for _, end, _ in edits)
+    return "".join(pieces), Stage(tuple(out_starts), tuple(out_ends), in_starts, in_ends)
+
+
 def nfkc(text: str) -> tuple[str, Stage | None]:
     if unicodedata.is_normalized("NFKC", text):
         return text, None

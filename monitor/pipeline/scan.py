@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
@@ -108,6 +109,7 @@ class Scan:
         # inner key -> (its span, the longer name's key, the longer name's span)
         self.inside: dict[int, list[tuple[Span, int, Span]]] = defaultdict(list)
         self._words_before: dict[int, int] = {}
+        self._counted_starts: list[int] = []  # word starts in `_words_before`, sorted
         self._original: dict[Span, Span] = {}
         self._plain = text.isascii()
         self._underscore = "_" in text
@@ -176,8 +178,19 @@ class Scan:
         word, so the words before it are those of the view before it (counted in C)."""
         first = self._words_before.get(span[0])
         if first is None:
-            first = self._words_before[span[0]] = len(self.view[: span[0]].split())
+            first = self._words_before[span[0]] = self._count_words_before(span[0])
         return first, first + len(self.view[span[0] : span[1]].split()) - 1
+
+    def _count_words_before(self, at: int) -> int:
+        """Words of the view before `at`, counted on from the nearest word start before it
+        already counted (no word runs across a space), not from the view's start per hit."""
+        view, starts = self.view, self._counted_starts
+        i = bisect_left(starts, at)
+        base = starts[i - 1] if i else 0
+        count = self._words_before.get(base, 0) + len(view[base:at].split())
+        if at == 0 or view[at - 1 : at].isspace():
+            starts.insert(i, at)
+        return count
 
     def _span(self, span: Span) -> Span:
         original = self._original.get(span)

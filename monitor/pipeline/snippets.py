@@ -32,7 +32,7 @@ _MAX_CHARS = 600  # scripts written without spaces: fall back to a window of cha
 _WORD = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 PARAGRAPH_BREAK = " — "
-_MARGIN = 500  # characters around a hit first looked at for its window
+_MARGIN = 200  # characters around a hit first looked at (the window does not depend on it)
 
 Window = tuple[int, int, bool, bool]  # start, end, text goes on before, text goes on after
 
