@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Connection, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.storage.engine import _alembic_config, create_engine, is_sqlite, upgrade
+from monitor.storage.engine import is_sqlite, upgrade
 from monitor.storage.tables import articles, feeds, stories
-from tests.support.databases import pg_database
+from tests.support.migrations import empty_database, migrate_to
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 FETCHED = "http://127.0.0.1:18001/a/wire.html?utm_source=rss"
@@ -25,25 +24,8 @@ KEY = "https://127.0.0.1:18001/a/wire.html"
 @pytest.fixture
 async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An engine on a database with no tables yet."""
-    if backend == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    async with empty_database(backend, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-        return
-    async with pg_database() as url:
-        engine = create_engine(url)
-        yield engine
-        await engine.dispose()
-
-
-async def _to(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        move = command.downgrade if down else command.upgrade
-        move(_alembic_config(connection), revision)
-
-    async with engine.connect() as conn:
-        await conn.run_sync(run)
-        await conn.commit()
 
 
 async def _shape(engine: AsyncEngine) -> tuple[set[str], set[str]]:
@@ -61,7 +43,7 @@ async def _shape(engine: AsyncEngine) -> tuple[set[str], set[str]]:
 
 
 async def test_0009_fills_older_rows_with_their_url_and_round_trips(fresh: AsyncEngine) -> None:
-    await _to(fresh, "0008")
+    await migrate_to(fresh, "0008")
     _, triggers = await _shape(fresh)
     async with fresh.begin() as conn:
         feed = await conn.scalar(
@@ -85,7 +67,7 @@ async def test_0009_fills_older_rows_with_their_url_and_round_trips(fresh: Async
     assert (row.url, row.canonical_url, row.canonical_link) == (FETCHED, KEY, FETCHED)
     assert kept == triggers
     assert not is_sqlite(fresh) or {"articles_fts_ai", "articles_fts_au"} <= kept
-    await _to(fresh, "0008", down=True)
+    await migrate_to(fresh, "0008", down=True)
     columns, kept = await _shape(fresh)
     assert "canonical_link" not in columns
     assert kept == triggers

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import Connection, delete, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import FeedConfig
-from monitor.models import TermCount, WatchlistMatch
-from monitor.storage.engine import _alembic_config, create_engine, upgrade
+from monitor.storage.engine import upgrade
 from monitor.storage.tables import alerts, articles, entries, matches, story_bands
-from tests.support.databases import pg_database
+from tests.support.migrations import empty_database, migrate_to
 from tests.support.stored_articles import (
+    FLOODS_BODY,
+    ISIS_K_MATCH,
     NOW,
     SEED_BODY,
     SEED_TITLE,
@@ -30,43 +30,16 @@ from tests.support.stored_articles import (
 )
 from tests.support.usecases import use_cases
 
-MATCH = WatchlistMatch(
-    watchlist="isis-k",
-    severity="high",
-    channels=("desk-log",),
-    matches=(TermCount("ISIS-K", "ISIS-Khorasan", 1),),
-    snippets=("…ISIS-K…",),
-)
-OTHER = (
-    "Relief agencies appealed for tents, clean water and medicine as the river rose again "
-    "overnight near Sukkur and Hyderabad, where schools were turned into shelters for the "
-    "thousands of families the floods in Sindh province had displaced since the weekend."
-)
+MATCH = ISIS_K_MATCH
+OTHER = FLOODS_BODY
 
 
 @pytest.fixture
 async def engine_at_0009(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A database migrated to 0009 (before this revision)."""
-    if backend == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-        await _to(engine, "upgrade", "0009")
+    async with empty_database(backend, tmp_path) as engine:
+        await migrate_to(engine, "0009")
         yield engine
-        await engine.dispose()
-        return
-    async with pg_database() as url:
-        engine = create_engine(url)
-        await _to(engine, "upgrade", "0009")
-        yield engine
-        await engine.dispose()
-
-
-async def _to(engine: AsyncEngine, direction: str, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        getattr(command, direction)(_alembic_config(connection), revision)
-
-    async with engine.connect() as conn:
-        await conn.run_sync(run)
-        await conn.commit()
 
 
 async def _references(engine: AsyncEngine) -> dict[str, Any]:
@@ -125,13 +98,13 @@ async def test_0010_keeps_every_row_and_lets_a_text_be_stored_twice(
         before["articles"][1].id
     ]
 
-    await _to(engine, "downgrade", "0010")  # the later revisions first: SQLite's DDL is not
+    await migrate_to(engine, "0010", down=True)  # the later revisions first: SQLite's DDL is not
     # rolled back with the refused downgrade below, its version row is
     with pytest.raises(RuntimeError, match="more than once"):
-        await _to(engine, "downgrade", "0009")
+        await migrate_to(engine, "0009", down=True)
     async with engine.begin() as conn:
         await conn.execute(delete(articles).where(articles.c.id == copy_id))
-    await _to(engine, "downgrade", "0009")
+    await migrate_to(engine, "0009", down=True)
     async with engine.connect() as conn:
         unique, indexes = await conn.run_sync(_content_hash_keys)
     assert unique == [["content_hash"]]

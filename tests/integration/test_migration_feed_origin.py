@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.storage.engine import _alembic_config, create_engine, upgrade
-from tests.support.databases import pg_database
+from monitor.storage.engine import upgrade
+from tests.support.migrations import empty_database, migrate_to
 from tests.support.usecases import use_cases
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
@@ -22,25 +21,8 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 @pytest.fixture
 async def fresh(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An engine on a database with no tables yet."""
-    if backend == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    async with empty_database(backend, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-        return
-    async with pg_database() as url:
-        engine = create_engine(url)
-        yield engine
-        await engine.dispose()
-
-
-async def _to(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        move = command.downgrade if down else command.upgrade
-        move(_alembic_config(connection), revision)
-
-    async with engine.connect() as conn:
-        await conn.run_sync(run)
-        await conn.commit()
 
 
 async def _columns(engine: AsyncEngine) -> set[str]:
@@ -51,7 +33,7 @@ async def _columns(engine: AsyncEngine) -> set[str]:
 
 
 async def test_0011_keeps_older_feeds_as_cli_and_round_trips(fresh: AsyncEngine) -> None:
-    await _to(fresh, "0010")
+    await migrate_to(fresh, "0010")
     async with fresh.begin() as conn:
         await conn.execute(
             text(
@@ -66,7 +48,7 @@ async def test_0011_keeps_older_feeds_as_cli_and_round_trips(fresh: AsyncEngine)
     monitor, _ = use_cases(fresh, NOW)
     (feed,) = await monitor.feeds.list()
     assert feed.source == "cli"
-    await _to(fresh, "0010", down=True)
+    await migrate_to(fresh, "0010", down=True)
     assert "origin" not in await _columns(fresh)
     await upgrade(fresh)
     assert "origin" in await _columns(fresh)

@@ -8,21 +8,20 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.models import TermCount, WatchlistMatch
 from monitor.services.shapes import alert_json
 from monitor.storage.feeds import add_feed
 from monitor.storage.tables import feeds
-from tests.support.stored_articles import SEED_BODY, SEED_TITLE, article, store
+from tests.support.stored_articles import (
+    ISIS_K_MATCH,
+    SEED_BODY,
+    SEED_TITLE,
+    article,
+    store,
+)
 from tests.support.usecases import use_cases
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-MATCH = WatchlistMatch(
-    watchlist="isis-k",
-    severity="high",
-    channels=("desk-log",),
-    matches=(TermCount("ISIS-K", "ISIS-Khorasan", 1),),
-    snippets=("…ISIS-K…",),
-)
+MATCH = ISIS_K_MATCH
 
 
 async def test_an_alert_keeps_its_article_facts_after_its_feed_is_removed(

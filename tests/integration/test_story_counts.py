@@ -13,27 +13,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import RetentionConfig, StoriesConfig
-from monitor.models import TermCount, WatchlistMatch
 from monitor.retention import apply_retention
 from monitor.services import Monitor
 from monitor.services.shapes import alert_json
 from monitor.storage.feeds import add_feed
 from monitor.storage.tables import articles, feeds, stories
-from tests.support.stored_articles import NOW, SEED_BODY, SEED_TITLE, article, store
+from tests.support.stored_articles import (
+    FLOODS_BODY,
+    ISIS_K_MATCH,
+    NOW,
+    SEED_BODY,
+    SEED_TITLE,
+    article,
+    store,
+)
 from tests.support.usecases import use_cases
 
-OTHER = (
-    "Relief agencies appealed for tents, clean water and medicine as the river rose again "
-    "overnight near Sukkur and Hyderabad, where schools were turned into shelters for the "
-    "thousands of families the floods in Sindh province had displaced since the weekend."
-)
-MATCH = WatchlistMatch(
-    watchlist="isis-k",
-    severity="high",
-    channels=("desk-log",),
-    matches=(TermCount("ISIS-K", "ISIS-Khorasan", 1),),
-    snippets=("…ISIS-K…",),
-)
+OTHER = FLOODS_BODY
+MATCH = ISIS_K_MATCH
 HOUR = timedelta(hours=1)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import FeedConfig, LogChannelConfig
-from monitor.models import AlertContext, Article, WatchlistMatch
+from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
 from monitor.notify.payload import alert_rows
 from monitor.pipeline import dedupe
 from monitor.storage.feeds import sync_config_feeds
@@ -22,6 +22,20 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SEED = (Path(__file__).parents[1] / "fixtures" / "seed-article.txt").read_text(encoding="utf-8")
 SEED_TITLE, SEED_BODY = SEED.split("\n", 1)
 CHANNELS = {"desk-log": LogChannelConfig(type="log")}
+# What the isis-k watchlist finds in the seed text, for tests that store an alerting article.
+ISIS_K_MATCH = WatchlistMatch(
+    watchlist="isis-k",
+    severity="high",
+    channels=("desk-log",),
+    matches=(TermCount("ISIS-K", "ISIS-Khorasan", 1),),
+    snippets=("…ISIS-K…",),
+)
+# A text of another story (no band key in common with the seed).
+FLOODS_BODY = (
+    "Relief agencies appealed for tents, clean water and medicine as the river rose again "
+    "overnight near Sukkur and Hyderabad, where schools were turned into shelters for the "
+    "thousands of families the floods in Sindh province had displaced since the weekend."
+)
 
 
 async def add_feeds(engine: AsyncEngine, *configs: FeedConfig) -> dict[str, int]:
