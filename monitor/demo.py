@@ -67,7 +67,7 @@ def cli_hint(config: Path) -> str:
     return f"monitor --config {shlex.quote(str(config))} alerts list"
 
 
-async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
+async def run_demo(console: Console, *, keep: bool = False, hint: bool = True) -> Path | None:
     """Serve the demo feeds, run one round into a temporary database, print the results;
     the folder of the database when it is kept."""
     from monitor.app import open_runtime
@@ -91,7 +91,8 @@ async def run_demo(console: Console, *, keep: bool = False) -> Path | None:
             safe(f"kept the demo database: {settings.database.url}"),
             highlight=False,
         )
-        console.print(safe(f"CLI on it: {cli_hint(config)}"), highlight=False)
+        if hint:  # `demo --serve` prints it with the console's address
+            console.print(safe(f"CLI on it: {cli_hint(config)}"), highlight=False)
         return folder
     for item in sorted(folder.glob("*"), reverse=True):
         item.unlink()
@@ -109,7 +110,7 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
     from monitor.services import open_monitor
     from monitor.services.health import Pulse
 
-    folder = await run_demo(console, keep=True)
+    folder = await run_demo(console, keep=True, hint=False)
     assert folder is not None
     settings, password = demo_settings([], folder, port=port), secrets.token_urlsafe(12)
     stop = stop or _stop_on_signals()

@@ -28,7 +28,7 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text) if len(text) <= _MAX_NUMBER_CHARS else None
     if not match:
         raise ValueError(
-            f"{text!r} is not a duration: use a number and a unit s, m, h or d (e.g. '15m')"
+            f"{text!r} is not a duration: use a number and a unit s, m, h, d, w or y (e.g. '15m')"
         )
     seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     if seconds <= 0:

@@ -447,6 +447,7 @@ class Ingestor:
             title=title,
             new_entries=new_entries,
             mean_gap_seconds=decided.mean_gap_seconds,
+            polled_at=now,
         )
 
     def _failure(
@@ -466,6 +467,7 @@ class Ingestor:
             error=clip(line or str(error), ERROR_CHARS),
             first_404_at=decided.first_404_at,
             retry_after_until=decided.retry_after_until,
+            polled_at=now,
         )
 
 

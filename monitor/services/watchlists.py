@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitor.config import WatchlistConfig
-from monitor.errors import FetchError, InvalidRequest, NotConfigured
+from monitor.errors import FetchError, InvalidRequest, NotConfigured, NotFound
 from monitor.notify.outbox import alert_builder
 from monitor.pipeline.fetch import PAGE_ACCEPT
 from monitor.pipeline.language import detect_language
@@ -135,5 +135,10 @@ class Watchlists:
 
     async def history(self, name: str) -> tuple[WatchlistVersion, ...]:
         """Every definition of `name` the service loaded, oldest first, each with its diff
-        from the one before; NotFound when none was recorded (even for a removed one)."""
-        return await watchlist_history(self.ctx.engine, name)
+        from the one before; NotConfigured for a name neither the config nor the history
+        knows (a usage error, exit 2), NotFound for a configured one not yet recorded."""
+        try:
+            return await watchlist_history(self.ctx.engine, name)
+        except NotFound:
+            self._find(name)  # raises NotConfigured for a name the config lacks
+            raise

@@ -53,6 +53,8 @@ class PollOutcome:
     keep_validators: bool = True  # 304: keep the stored etag/last_modified
     read_entries: bool = False  # the body was parsed: `note` replaces the stored note
     note: str | None = None  # entries failed or deferred, one line
+    # When the poll was decided (its next poll is reckoned from it); None: when recorded.
+    polled_at: datetime | None = None
 
 
 def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
@@ -329,14 +331,18 @@ def _poll_values(outcome: PollOutcome, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {
         "lease_owner": None,
         "lease_until": None,
-        "last_poll_at": now,
+        "last_poll_at": outcome.polled_at or now,
         "next_poll_at": outcome.next_poll_at,
         "state": outcome.state,
         "retry_after_until": outcome.retry_after_until,
         "first_404_at": outcome.first_404_at,
     }
     if outcome.error is None:
-        values |= {"error_count": 0, "last_error": None, "last_success_at": now}
+        values |= {
+            "error_count": 0,
+            "last_error": None,
+            "last_success_at": outcome.polled_at or now,
+        }
         if not outcome.keep_validators:
             values |= {"etag": outcome.etag, "last_modified": outcome.last_modified}
         if outcome.body_hash is not None:
