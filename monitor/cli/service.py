@@ -12,7 +12,8 @@ import typer
 from monitor.cli import call, counted, fail, load, options, out, print_json, run_async
 from monitor.config import Settings
 from monitor.logs import configure_logging
-from monitor.services import Monitor, to_json
+from monitor.services import to_json
+from monitor.services.settings import upgrade_database
 from monitor.textcaps import ERROR_CHARS, TITLE_CHARS, clip
 from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import safe, safe_join
@@ -154,12 +155,13 @@ def demo(
 
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations."""
-
-    async def nothing(m: Monitor) -> None:
-        return None
-
-    call(ctx, nothing)
-    out.print("database is up to date")
+    settings = load(ctx)
+    before, after = run_async(lambda: upgrade_database(settings))
+    if before == after:
+        out.print(f"database is up to date (revision {after})")
+    else:
+        was = f"revision {before}" if before else "a new database"
+        out.print(f"database upgraded from {was} to revision {after}")
 
 
 def status(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
 from monitor.pipeline.match import Matcher
-from monitor.storage.engine import create_engine, upgrade
+from monitor.storage.engine import create_engine, migration_state, upgrade
 
 
 def load_settings(path: Path, *, check_secrets: bool = True) -> Settings:
@@ -39,5 +39,18 @@ async def open_engine(settings: Settings, *, migrate: bool = True) -> AsyncItera
         if migrate:
             await upgrade(engine)
         yield engine
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
+    """Apply the migrations (`monitor db upgrade`); the database's revision before (None for
+    a new database) and after."""
+    engine = create_engine(settings.database.url, create_folder=True)
+    try:
+        before, _ = await migration_state(engine)
+        await upgrade(engine)
+        after, _ = await migration_state(engine)
+        return before, after
     finally:
         await engine.dispose()

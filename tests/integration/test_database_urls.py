@@ -87,3 +87,16 @@ async def test_status_never_creates_tables_in_an_empty_postgresql_database(
     assert result.returncode == 1
     assert "run `monitor db upgrade`" in result.stderr
     assert tables == 0
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "monitor.toml", f"sqlite+aiosqlite:///{tmp_path / 'data' / 'm.db'}", []
+    )
+
+    first, second = _monitor(config, "db", "upgrade"), _monitor(config, "db", "upgrade")
+
+    assert (first.returncode, second.returncode) == (0, 0)
+    assert first.stdout.startswith("database upgraded from a new database to revision 00")
+    head = first.stdout.strip().rsplit(" ", 1)[1]
+    assert second.stdout.strip() == f"database is up to date (revision {head})"
