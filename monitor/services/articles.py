@@ -22,6 +22,7 @@ from monitor.services.records import (
     StoryRef,
 )
 from monitor.storage import queries
+from monitor.storage.feeds import find_feed
 from monitor.storage.search import candidates
 
 MAX_LIMIT = 1000
@@ -69,10 +70,13 @@ class Articles:
     async def list(
         self, *, feed: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> tuple[ArticleSummary, ...]:
-        """Articles newest first, of one feed (its URL) or all."""
+        """Articles newest first, of one feed (its URL) or all; NotFound for a feed URL that
+        names no feed."""
         check_limit(limit)
         async with self.ctx.read() as conn:
             rows = await queries.list_articles(conn, feed=feed, since=since, limit=limit)
+            if feed is not None and not rows and await find_feed(conn, feed) is None:
+                raise NotFound(f"no feed {feed}")
         return tuple(article_summary(row) for row in rows)
 
     async def get(self, article_id: int) -> ArticleDetail:

@@ -45,6 +45,7 @@ async def test_unknown_is_1_malformed_or_ambiguous_is_2(tmp_path: Path) -> None:
         ("feeds", "disable", "https://nowhere.example/rss"): 1,
         ("feeds", "remove", "https://nowhere.example/rss"): 1,
         ("watchlists", "history", "nosuch"): 2,
+        ("articles", "list", "--feed", "https://nowhere.example/rss"): 1,
     }
     got = {args: monitor(config, *args).returncode for args in cases}
     assert got == cases

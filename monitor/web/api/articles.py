@@ -15,7 +15,7 @@ from monitor.web.limits import QUERY_GUARD
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 
-@router.get("", response_model=list[schemas.Article], responses=errors(400))
+@router.get("", response_model=list[schemas.Article], responses=errors(400, 404))
 async def list_articles(
     m: Facade,
     who: Viewer,
@@ -23,7 +23,7 @@ async def list_articles(
     since: Since = None,
     limit: Limit = 50,
 ) -> Any:
-    """Stored articles newest first."""
+    """Stored articles newest first; 404 when `feed` names no feed."""
     since_at = since_time(since, m.ctx.clock.now())
     return to_json(await m.articles.list(feed=feed, since=since_at, limit=limit))
 
