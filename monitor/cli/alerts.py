@@ -215,7 +215,10 @@ def triage_alert(
 @alerts_app.command("retry")
 def retry(
     ctx: typer.Context,
-    alert_id: Annotated[str | None, typer.Argument(help="Alert id (alt_…) or digest id.")] = None,
+    alert_id: Annotated[
+        str | None,
+        typer.Argument(help="Alert id (alt_…) or a unique prefix of it, or a digest id."),
+    ] = None,
     dead: Annotated[
         bool, typer.Option("--dead", help="Requeue every dead-lettered delivery.")
     ] = False,

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 @evidence_app.command("export")
 def export(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…).")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (alt_…), or a unique prefix of it.")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="The WARC file to write (FILE.warc.gz).")
     ],

@@ -116,7 +116,7 @@ class Evidence:
                 now=now,
             ),
         )
-        report = ExportReport(alert_id, warc, records, len(pages))
+        report = ExportReport(alert.id, warc, records, len(pages))  # the whole id, not a prefix
         if bundle is None:
             return report
         files = await asyncio.to_thread(
@@ -127,4 +127,4 @@ class Evidence:
                 write_bundle, warc=warc, alert=payload, watchlist=watchlist, pages=pages, now=now
             ),
         )
-        return ExportReport(alert_id, warc, records, len(pages), bundle, files)
+        return ExportReport(alert.id, warc, records, len(pages), bundle, files)
