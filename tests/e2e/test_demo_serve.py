@@ -8,6 +8,7 @@ import queue
 import re
 import shlex
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -141,3 +142,24 @@ def test_the_printed_cli_command_works_from_any_folder(demo: Demo, tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert "alt_" in done.stdout
+
+
+def test_a_taken_port_is_refused_before_the_round(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "monitor", "demo", "--serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ | {"TMPDIR": str(tmp_path)},
+        )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: server: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert result.stdout == ""  # no round was run
+    assert list(tmp_path.iterdir()) == []  # and no demo folder kept
