@@ -60,7 +60,14 @@ def write_demo_config(folder: Path, database_url: str) -> Path:
     path = folder / CONFIG_NAME
     text = DEMO_CONFIG.read_text(encoding="utf-8")
     # A JSON string is a valid TOML basic string.
-    path.write_text(f"{text}\n[database]\nurl = {json.dumps(database_url)}\n", encoding="utf-8")
+    note = (
+        "# For the CLI, the API and the console on the demo's database. Its feeds are rows of\n"
+        "# the database, not of this file (their server lived only while the demo ran), so\n"
+        "# `monitor run` with this file disables them, as it does any feed a config drops.\n"
+    )
+    path.write_text(
+        f"{note}{text}\n[database]\nurl = {json.dumps(database_url)}\n", encoding="utf-8"
+    )
     return path
 
 
