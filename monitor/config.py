@@ -19,6 +19,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -80,6 +81,11 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# libpq's sslmode values, which a PostgreSQL URL may carry (`storage.engine` maps them to
+# asyncpg's `ssl` argument)
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/monitor.db"
 
@@ -88,6 +94,11 @@ class DatabaseConfig(_Section):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        query = parse_qs(urlsplit(value).query)
+        for key in ("sslmode", "ssl"):
+            for mode in query.get(key, ()):
+                if mode not in SSL_MODES:
+                    raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}, not {mode!r}")
         return value
 
 

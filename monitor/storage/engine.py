@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from monitor.config import SSL_MODES
 from monitor.errors import StorageError, one_line
 from monitor.storage.dialect import session_lock, session_unlock
 
@@ -71,9 +72,6 @@ def create_engine(
     return create_async_engine(
         parsed, connect_args=connect_args, pool_size=pool_size, max_overflow=5, pool_pre_ping=True
     )
-
-
-SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 def _ssl_from_query(url: URL) -> tuple[URL, str | None]:

@@ -109,3 +109,17 @@ def test_worker_timeout_defaults_to_four_ticks_and_at_least_20_seconds() -> None
     assert dead_after({}) == 20
     assert dead_after({"tick": "30s"}) == 120  # a slow tick is no config error
     assert dead_after({"tick": "1s", "worker_timeout": "5s"}) == 5
+
+
+def test_an_unknown_sslmode_is_a_config_error_naming_its_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1/x?sslmode=sometimes"
+    assert _error({"database": {"url": url}}) == (
+        "monitor.toml: database.url: sslmode must be one of disable, allow, prefer, require,"
+        " verify-ca, verify-full, not 'sometimes'"
+    )
+    monkeypatch.setenv("MONITOR_DATABASE__URL", url.replace("sometimes", "bogus"))
+    assert _error({}).startswith(
+        "MONITOR_DATABASE__URL (overrides database.url in monitor.toml): sslmode must be one of"
+    )
