@@ -11,7 +11,7 @@ Mount order: the probes, then `/api/v1` (OpenAPI at `/api/v1/openapi.json`), the
 routers of `monitor.web.mounts.page_routers()` — where the console plugs in — at the root.
 Every error is an RFC 9457 problem (`monitor.web.problems`); request bodies are capped at
 `max_body` bytes (413); a NUL in the path or query is refused (400); HEAD answers wherever
-GET does under `/api/` (`monitor.web.head`); failed sign-ins are rate-limited per client
+GET does but on the live stream (`monitor.web.head`); failed sign-ins are rate-limited per client
 and per user (`app.state.limiter`, see `monitor.web.limits`). Authentication and roles:
 `monitor.web.auth`.
 """

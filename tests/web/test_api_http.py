@@ -77,6 +77,12 @@ async def test_head_answers_wherever_get_does_without_a_body(api: Served) -> Non
         assert missing.content == b""
     async with api.client() as anonymous:
         assert (await anonymous.head("/api/v1/alerts")).status_code == 401
+        for path in ("/login", "/static/console.css", "/"):  # console pages and files too
+            got, head = await anonymous.get(path), await anonymous.head(path)
+            assert head.status_code == got.status_code, path
+            assert head.headers.get("location") == got.headers.get("location"), path
+            assert head.content == b"", path
+        assert (await anonymous.head("/live/alerts")).status_code == 405  # an endless stream
 
 
 async def test_a_role_too_low_is_named_with_its_article(api: Served) -> None:
