@@ -46,7 +46,7 @@ from monitor.pipeline.parse import body_fingerprint, parse_feed
 from monitor.services.polls import PollReport, log_poll, poll_note
 from monitor.storage.articles import AlertBuilder, record_failed_entry, seen_guids
 from monitor.storage.engine import database_unavailable
-from monitor.storage.feeds import PollOutcome, PollRecorder
+from monitor.storage.feeds import PollOutcome, PollRecorder, note_feed_title
 from monitor.storage.store import StoreResult, store_articles
 from monitor.textcaps import AUTHOR_CHARS, ERROR_CHARS, SUMMARY_CHARS, TITLE_CHARS, clip
 
@@ -131,6 +131,10 @@ class Ingestor:
         parsed = await self._parse(response, now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed: {parsed.warning}")
+        if not feed.name and parsed.title and parsed.entries:
+            # A feed added without a name is named by its title: written before its entries
+            # are stored, so the alerts they raise (whose payload is rendered once) name it.
+            await note_feed_title(self.engine, feed.id, clip(parsed.title, TITLE_CHARS))
         report = await self._store_entries(feed, parsed.entries, now)
         outcome = self._success(
             feed,

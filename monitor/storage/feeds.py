@@ -200,6 +200,16 @@ async def remove_feed(conn: AsyncConnection, feed_id: int) -> None:
         await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
 
 
+async def note_feed_title(engine: AsyncEngine, feed_id: int, title: str) -> None:
+    """Write a feed's title now, if it changed (the poll's outcome writes it again later)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.id == feed_id, or_(feeds.c.title.is_(None), feeds.c.title != title))
+            .values(title=title)
+        )
+
+
 async def set_state(conn: AsyncConnection, feed_id: int, state: str, now: datetime) -> None:
     """Enable (state ok, due now, errors cleared) or disable a feed."""
     values: dict[str, Any] = {"state": state}

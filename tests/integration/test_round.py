@@ -20,7 +20,7 @@ from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.scheduler import run_round
 from monitor.services import open_monitor, to_json
-from monitor.storage.tables import articles, feeds, stories
+from monitor.storage.tables import articles, feeds, outbox, stories
 from tests.support.feedserver import FeedServer, atom, corpus_pages, json_feed, rss
 
 PAGES = corpus_pages()[:9]
@@ -284,3 +284,27 @@ async def test_article_json_shows_the_declared_canonical_url_and_dedupe_keeps_it
     assert shown["Wire"]["canonical_url"] == detail["canonical_url"] == declared
     assert shown["Plain"]["canonical_url"] == plain  # none declared: the fetched URL
     assert keys[wire_id] == declared.replace("http://", "https://")  # the dedupe key as before
+
+
+async def test_an_alert_from_a_nameless_feeds_first_poll_names_the_feed_by_its_title(
+    server: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    """The webhook body is rendered once: it must name the feed on its very first poll."""
+    page = b"<html><body><article>" + b"<p>An ISKP cell was arrested in Kunar.</p>" * 20
+    server.add("/a/iskp.html", page + b"</article></body></html>")
+    items = [{"title": "Arrests", "link": server.url("/a/iskp.html"), "guid": "iskp"}]
+    url = server.add("/feed", rss("Outlet Without A Name", items), "application/rss+xml")
+    raw = {
+        "database": {"url": database_url},
+        "polling": {"allow_networks": ["127.0.0.0/8"], "timeout": "10s"},
+        "feeds": [{"url": url}],
+        "watchlists": [{"name": "iskp", "terms": ["ISKP"], "channels": ["desk"]}],
+        "channels": {"desk": {"type": "log"}},
+    }
+    settings = settings_from_dict(raw, base=tmp_path)
+    async with open_runtime(settings, extract_workers=1) as runtime:
+        await run_round(runtime, all_feeds=True)
+        async with runtime.engine.connect() as conn:
+            bodies = [json.loads(b) for b in (await conn.scalars(select(outbox.c.body))).all()]
+
+    assert [b["article"]["feed"] for b in bodies] == [{"url": url, "name": "Outlet Without A Name"}]
