@@ -7,8 +7,9 @@ terminal's, else 80 in a pipe). Columns are of three kinds:
 - `short` — names, terms, counts: whole up to `cap` characters, then cut with "…";
 - `free` — the one free-text column (a title, an error): what the others leave, cut with "…".
 
-When the kept and short columns leave the free one fewer than `FREE_MIN` characters, the
-droppable columns go, the highest `drop` rank first. Text is cut with `textcaps.clip` (never inside
+When the kept and short columns leave the free one fewer than `FREE_MIN` characters (or, in a
+table without one, do not fit at all), the droppable columns go, the highest `drop` rank first;
+the free column may itself be droppable. Text is cut with `textcaps.clip` (never inside
 a combining sequence; one character counts one column, so Arabic marks only ever leave room
 to spare), and rich's own ellipsis guards the rare wide character.
 """
@@ -106,7 +107,9 @@ def _shown_columns(columns: Sequence[Col], natural: list[int], width: int) -> li
     while droppable:
         used = sum(natural[i] for i in shown if columns[i].kind != "free")
         free_room = width - GAP * (len(shown) - 1) - used
-        if free_room >= FREE_MIN and used + GAP * (len(shown) - 1) <= width:
+        # A table with no free text shown (none, or it was droppable and went) needs no room.
+        wanted = FREE_MIN if any(columns[i].kind == "free" for i in shown) else 0
+        if free_room >= wanted and used + GAP * (len(shown) - 1) <= width:
             break
         shown.remove(droppable.pop()[1])
     return shown

@@ -10,18 +10,44 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli import call, err, fail, out, print_json, since_option
 from monitor.services.accounts import ROLES
 from monitor.services.shapes import to_json, token_json
-from monitor.textsafe import cells, safe
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe
 from monitor.units import iso_z, parse_duration
 
 users_app = typer.Typer(help="Users of the HTTP API and console.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens (Authorization: Bearer).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of changes.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+# One line per row in any terminal (`textfit`): ids, times and states whole; when the width runs
+# out, a user's password change, a token's creation and last use, an audit entry's id and then
+# its change go first.
+USER_COLUMNS = (
+    Col("name", cap=24),
+    Col("role", "kept"),
+    Col("created", "kept"),
+    Col("password changed", "kept", drop=1),
+)
+TOKEN_COLUMNS = (
+    Col("id", "kept"),
+    Col("prefix", "kept"),
+    Col("user", cap=16),
+    Col("state", "kept"),
+    Col("created", "kept", drop=2),
+    Col("expires", "kept"),
+    Col("last used", "kept", drop=1),
+)
+AUDIT_COLUMNS = (
+    Col("id", "kept", drop=2),
+    Col("at", "kept"),
+    Col("actor", cap=16),
+    Col("action", "kept"),
+    Col("target", "kept"),
+    Col("change", "free", drop=1),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -73,12 +99,11 @@ def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(to_json(users))
         return
-    table = Table("name", "role", "created", "password changed")
-    for user in users:
-        table.add_row(
-            *cells(user.name, user.role, iso_z(user.created_at), iso_z(user.password_changed_at))
-        )
-    out.print(table)
+    rows = [
+        (user.name, user.role, iso_z(user.created_at), iso_z(user.password_changed_at))
+        for user in users
+    ]
+    out.print(fitted(USER_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @users_app.command("remove")
@@ -130,20 +155,19 @@ def list_tokens(
     if as_json:
         print_json([token_json(t, now) for t in tokens])
         return
-    table = Table("id", "prefix", "user", "state", "created", "expires", "last used")
-    for token in tokens:
-        table.add_row(
-            *cells(
-                token.id,
-                token.prefix + "…",
-                token.user,
-                token.state(now),
-                iso_z(token.created_at),
-                iso_z(token.expires_at) or "never",
-                iso_z(token.last_used_at) or "-",
-            )
+    rows = [
+        (
+            token.id,
+            token.prefix + "…",
+            token.user,
+            token.state(now),
+            iso_z(token.created_at),
+            iso_z(token.expires_at) or "never",
+            iso_z(token.last_used_at) or "-",
         )
-    out.print(table)
+        for token in tokens
+    ]
+    out.print(fitted(TOKEN_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @tokens_app.command("revoke")
@@ -170,12 +194,17 @@ def list_audit(
     if as_json:
         print_json(to_json(page.items))
         return
-    table = Table("id", "at", "actor", "action", "target", "change")
-    for entry in page.items:
-        change = " → ".join(
-            json.dumps(side, ensure_ascii=False) for side in (entry.before, entry.after) if side
+    rows = [
+        (
+            entry.id,
+            iso_z(entry.at),
+            entry.actor,
+            entry.action,
+            entry.target,
+            " → ".join(
+                json.dumps(side, ensure_ascii=False) for side in (entry.before, entry.after) if side
+            ),
         )
-        table.add_row(
-            *cells(entry.id, iso_z(entry.at), entry.actor, entry.action, entry.target, change)
-        )
-    out.print(table)
+        for entry in page.items
+    ]
+    out.print(fitted(AUDIT_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)

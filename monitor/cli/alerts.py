@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli import call, counted, fail, out, print_json, since_option
 from monitor.cli.accounts import actor
@@ -17,7 +16,7 @@ from monitor.services.shapes import alert_json, to_json
 from monitor.services.triage import STATES as TRIAGE_STATES
 from monitor.textcaps import SNIPPET_CHARS, TITLE_CHARS, clip
 from monitor.textfit import Col, fitted, terminal_width
-from monitor.textsafe import cells, safe, safe_join
+from monitor.textsafe import safe, safe_join
 from monitor.units import iso_z
 
 alerts_app = typer.Typer(help="Alerts and their deliveries.", no_args_is_help=True)
@@ -34,6 +33,13 @@ ALERT_COLUMNS = (
     Col("article", "free"),
     Col("matches", cap=20, drop=2),
     Col("deliveries", cap=24, drop=3),
+)
+CHANNEL_COLUMNS = (
+    Col("name", cap=20),
+    Col("type", "kept"),
+    Col("digest", "kept"),
+    Col("max/hour", "kept"),
+    Col("state", "free"),  # "ok", or why it was disabled
 )
 
 
@@ -241,15 +247,13 @@ def list_channels(
     if as_json:
         print_json(to_json(channels))
         return
-    table = Table("name", "type", "digest", "max/hour", "state")
+    rows = []
     for channel in channels:
-        shown = to_json(channel)
         digest = "off" if channel.digest_seconds is None else _period(channel.digest_seconds)
-        state = f"disabled: {channel.disabled_reason}" if shown["state"] == "disabled" else "ok"
-        table.add_row(
-            *cells(channel.name, channel.type, digest, channel.max_per_hour or "-", state)
-        )
-    out.print(table)
+        disabled = to_json(channel)["state"] == "disabled"
+        state = f"disabled: {channel.disabled_reason}" if disabled else "ok"
+        rows.append((channel.name, channel.type, digest, channel.max_per_hour or "-", state))
+    out.print(fitted(CHANNEL_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 def _period(seconds: float) -> str:

@@ -5,18 +5,34 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli import call, counted, err, out, print_json, since_option
 from monitor.cli.marks import highlighted
-from monitor.services.records import FoundArticle
+from monitor.services.records import ArticleSummary, FoundArticle
 from monitor.services.shapes import to_json
-from monitor.textcaps import TITLE_CHARS
-from monitor.textsafe import cells, safe, safe_join
+from monitor.textcaps import TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe, safe_join
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 stories_app = typer.Typer(
     help="Near-duplicate stories (one event, many outlets).", no_args_is_help=True
+)
+# One line per row in any terminal: ids, times and counts whole, the title cut to what is left.
+ARTICLE_COLUMNS = (
+    Col("id", "kept"),
+    Col("published", "kept"),
+    Col("lang", "kept"),
+    Col("feed", cap=16),
+    Col("title", "free"),
+    Col("story", "kept"),
+)
+STORY_COLUMNS = (
+    Col("id", "kept"),
+    Col("first seen", "kept"),
+    Col("articles", "kept"),
+    Col("outlets", "kept"),
+    Col("title", "free"),
 )
 
 
@@ -39,20 +55,20 @@ def list_articles(
     if as_json:
         print_json(to_json(found))
         return
-    table = Table("id", "published", "lang", "feed", "title", "story")
-    for article in found:
-        shown = to_json(article)
-        table.add_row(
-            *cells(
-                article.id,
-                shown["published_at"] or shown["fetched_at"],
-                article.language,
-                safe(article.feed.name or article.feed.url, limit=TITLE_CHARS),
-                safe(article.title, limit=TITLE_CHARS),
-                article.story_id,
-            )
-        )
-    out.print(table)
+    rows = [_article_row(article) for article in found]
+    out.print(fitted(ARTICLE_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
+
+
+def _article_row(article: ArticleSummary) -> tuple[object, ...]:
+    shown = to_json(article)
+    return (
+        article.id,
+        shown["published_at"] or shown["fetched_at"],
+        article.language,
+        clip(article.feed.name or article.feed.url, TITLE_CHARS),
+        clip(article.title, TITLE_CHARS),
+        article.story_id,
+    )
 
 
 @articles_app.command("show")
@@ -134,19 +150,17 @@ def list_stories(
     if as_json:
         print_json(to_json(stories))
         return
-    table = Table("id", "first seen", "articles", "outlets", "title")
-    for story in stories:
-        shown = to_json(story)
-        table.add_row(
-            *cells(
-                story.id,
-                shown["first_seen"],
-                story.articles,
-                story.outlets,
-                safe(story.title, limit=TITLE_CHARS),
-            )
+    rows = [
+        (
+            story.id,
+            to_json(story)["first_seen"],
+            story.articles,
+            story.outlets,
+            clip(story.title, TITLE_CHARS),
         )
-    out.print(table)
+        for story in stories
+    ]
+    out.print(fitted(STORY_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @stories_app.command("show")

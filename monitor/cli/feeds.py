@@ -6,15 +6,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli import call, out, print_json
 from monitor.services.records import FeedChanged
 from monitor.services.shapes import to_json
-from monitor.textcaps import TITLE_CHARS
-from monitor.textsafe import cells, safe
+from monitor.textcaps import TITLE_CHARS, clip
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe
 
 feeds_app = typer.Typer(help="Manage feeds.", no_args_is_help=True)
+# One line per feed in any terminal: id, state and counts whole, the URL cut to what is left;
+# the source and then the tags go first when the width runs out.
+FEED_COLUMNS = (
+    Col("id", "kept"),
+    Col("name", cap=20),
+    Col("url", "free"),
+    Col("tags", cap=16, drop=1),
+    Col("state", "kept"),
+    Col("source", "kept", drop=2),
+    Col("articles", "kept"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -30,20 +41,19 @@ def list_feeds(
     if as_json:
         print_json(to_json(feeds))
         return
-    table = Table("id", "name", "url", "tags", "state", "source", "articles")
-    for f in feeds:
-        table.add_row(
-            *cells(
-                f.id,
-                safe(f.name, limit=TITLE_CHARS),
-                f.url,
-                ",".join(f.tags),
-                f.state,
-                f.source,
-                f.articles,
-            )
+    rows = [
+        (
+            f.id,
+            clip(f.name, TITLE_CHARS),
+            f.url,
+            ",".join(f.tags),
+            f.state,
+            f.source,
+            f.articles,
         )
-    out.print(table)
+        for f in feeds
+    ]
+    out.print(fitted(FEED_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 @feeds_app.command("add")

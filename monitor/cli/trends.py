@@ -6,17 +6,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli import call, fail, out, print_json
 from monitor.services import to_json
-from monitor.textsafe import cells, safe, safe_join
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe, safe_join
 from monitor.units import parse_duration
 
 if TYPE_CHECKING:
     from monitor.services.trends import Bucket, WatchlistTrend
 
 SPARKS = "▁▂▃▄▅▆▇█"
+# One line per period (`textfit`): times and counts, never cut.
+POINT_COLUMNS = (
+    Col("start (UTC)", "kept"),
+    Col("stories", "kept"),
+    Col("outlets", "kept"),
+    Col("expected", "kept"),
+    Col("", "kept"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,15 +74,18 @@ def _render(trend: WatchlistTrend) -> None:
     )
     if out.is_terminal:
         out.print(sparkline(stories))
-    table = Table("start (UTC)", "stories", "outlets", "expected", "")
     stamp = "%Y-%m-%d %H:00" if trend.by == "hour" else "%Y-%m-%d"
-    for point in trend.points:
-        expected = "" if point.expected is None else f"{point.expected:.1f}"
-        mark = "SURGE" if point.surge else ""
-        table.add_row(
-            *cells(point.start.strftime(stamp), point.stories, point.outlets, expected, mark)
+    rows = [
+        (
+            point.start.strftime(stamp),
+            point.stories,
+            point.outlets,
+            "" if point.expected is None else f"{point.expected:.1f}",
+            "SURGE" if point.surge else "",
         )
-    out.print(table)
+        for point in trend.points
+    ]
+    out.print(fitted(POINT_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
     for episode in trend.episodes:
         message = episode.payload.get("message", episode.type)
         out.print(safe(f"  {episode.id} {episode.type}: {message}"), highlight=False)

@@ -8,17 +8,34 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from monitor.cli import call, err, fail, out, print_json, since_option
 from monitor.cli.marks import highlighted
 from monitor.services import Monitor
 from monitor.services.records import BackfillReport, WatchlistSummary, WatchlistTest
 from monitor.services.shapes import match_json, to_json
-from monitor.textsafe import cells, safe, safe_join
+from monitor.textcaps import clip
+from monitor.textfit import Col, fitted, terminal_width
+from monitor.textsafe import safe, safe_join
 
 watchlists_app = typer.Typer(help="Watchlists: list, test, backfill.", no_args_is_help=True)
 QUERY_WIDTH = 48
+# One line per row in any terminal (`textfit`): severities and counts whole, the query (or a
+# term) cut to what is left; the channels and then the scope go first when the width runs out.
+WATCHLIST_COLUMNS = (
+    Col("name", cap=24),
+    Col("severity", "kept"),
+    Col("channels", cap=16, drop=2),
+    Col("terms", "kept"),
+    Col("scope", cap=20, drop=1),
+    Col("query", "free"),
+)
+TERM_COLUMNS = (
+    Col("term", "free"),
+    Col("actor", cap=16),
+    Col("hits", "kept"),
+    Col("articles", "kept"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,33 +48,28 @@ def list_watchlists(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Each watchlist with its severity, channels, term count, scope and query."""
-    rows = call(ctx, lambda m: m.watchlists.list(counts=False), migrate=False)
+    summaries = call(ctx, lambda m: m.watchlists.list(counts=False), migrate=False)
     if as_json:
-        print_json(to_json(rows))
+        print_json(to_json(summaries))
         return
-    table = Table("name", "severity", "channels", "terms", "scope", "query")
-    for row in rows:
-        table.add_row(
-            *cells(
-                row.name,
-                row.severity,
-                ", ".join(row.channels),
-                row.terms,
-                _scope_text(row),
-                _shorten(row.query),
-            )
+    rows = [
+        (
+            row.name,
+            row.severity,
+            ", ".join(row.channels),
+            row.terms,
+            _scope_text(row),
+            clip(row.query, QUERY_WIDTH),
         )
-    out.print(table)
+        for row in summaries
+    ]
+    out.print(fitted(WATCHLIST_COLUMNS, rows, terminal_width()), soft_wrap=False, crop=False)
 
 
 def _scope_text(row: WatchlistSummary) -> str:
     parts = [f"tags: {', '.join(row.tags)}"] if row.tags else []
     parts += [f"languages: {', '.join(row.languages)}"] if row.languages else []
     return "; ".join(parts) or "all"
-
-
-def _shorten(query: str) -> str:
-    return query if len(query) <= QUERY_WIDTH else query[: QUERY_WIDTH - 1] + "…"
 
 
 @watchlists_app.command("test")
@@ -187,10 +199,8 @@ def _print_backfill(report: BackfillReport) -> None:
             highlight=False,
         )
     if report.terms:
-        table = Table("term", "actor", "hits", "articles")
-        for t in report.terms:
-            table.add_row(*cells(t.term, t.actor or "", t.hits, t.articles))
-        out.print(table)
+        counts = [(t.term, t.actor or "", t.hits, t.articles) for t in report.terms]
+        out.print(fitted(TERM_COLUMNS, counts, terminal_width()), soft_wrap=False, crop=False)
     terms = [t.term for t in report.terms]
     for snippet in report.snippets:
         out.print(highlighted(snippet, terms))

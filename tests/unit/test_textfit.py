@@ -25,10 +25,7 @@ VOWELLED = "تَنْظِيمُ الدَّوْلَةِ الإِسْلَامِيَ
 
 
 def _lines(rows: list[tuple[object, ...]], width: int) -> list[str]:
-    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
-    console.print(fitted(COLUMNS, rows, width), soft_wrap=False, crop=False)
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    return [line.rstrip() for line in out.splitlines()]
+    return _render(COLUMNS, rows, width)
 
 
 def test_a_wide_terminal_shows_everything_whole() -> None:
@@ -65,3 +62,28 @@ def test_vowelled_arabic_is_cut_between_letters_never_inside_one(width: int) -> 
     assert VOWELLED.startswith(kept)
     if kept != VOWELLED:
         assert not unicodedata.category(VOWELLED[len(kept)]).startswith("M")
+
+
+def _render(columns: tuple[Col, ...], rows: list[tuple[object, ...]], width: int) -> list[str]:
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    console.print(fitted(columns, rows, width), soft_wrap=False, crop=False)
+    return [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
+
+
+def test_a_table_without_free_text_drops_only_what_it_must() -> None:
+    columns = (Col("id", "kept"), Col("a", "kept", drop=1), Col("b", "kept", drop=2))
+    row = ("x" * 20, "y" * 20, "z" * 20)
+
+    header, shown = _render(columns, [row], 50)
+
+    assert header.split() == ["id", "a"]  # b (the higher rank) went; a fits without it
+    assert shown.split() == list(row[:2])
+
+
+def test_a_droppable_free_column_goes_when_even_its_minimum_does_not_fit() -> None:
+    columns = (Col("id", "kept"), Col("when", "kept"), Col("note", "free", drop=1))
+
+    header, shown = _render(columns, [("x" * 20, "y" * 20, "A" * 40)], 50)
+
+    assert header.split() == ["id", "when"]
+    assert shown.split() == ["x" * 20, "y" * 20]
