@@ -161,6 +161,7 @@ articles = Table(
     Column("content_hash", String(32), nullable=False),
     Column("story_id", BigInteger, ForeignKey("stories.id"), nullable=False),
     Column("signature", LargeBinary),  # packed MinHash signature (dedupe.pack_signature)
+    sqlite_autoincrement=True,  # an id is never given again once its article is deleted
 )
 Index("ix_articles_fetched_at", articles.c.fetched_at)
 Index("ix_articles_feed_id", articles.c.feed_id, articles.c.fetched_at)

@@ -177,3 +177,20 @@ async def test_a_story_stays_findable_when_the_article_holding_its_band_keys_goe
     assert copy_id not in {a.id for a in (await monitor.stories.get(seed)).items}
     assert await _story_sizes(monitor) == {seed: (2, 2)}
     assert len((await monitor.alerts.list()).items) == 1
+
+
+async def test_an_article_id_is_never_given_again_after_its_article_is_deleted(
+    engine: AsyncEngine,
+) -> None:
+    """Evidence, payloads and logs cite article ids: SQLite would reuse the highest deleted
+    rowid without AUTOINCREMENT (PostgreSQL's sequences never do)."""
+    kept = await _feed(engine, "http://kept.test/rss")
+    gone = await _feed(engine, "http://gone.test/rss")
+    await store(engine, article(kept, "k1", "Floods", OTHER, age=2 * HOUR))
+    last_id, _ = await store(engine, article(gone, "g1", SEED_TITLE, SEED_BODY, age=HOUR))
+    monitor, _ = use_cases(engine, NOW)
+    await monitor.feeds.remove("http://gone.test/rss")
+
+    new_id, _ = await store(engine, article(kept, "k2", "Later", SEED_BODY + " (Kept desk)"))
+
+    assert new_id > last_id

@@ -21,6 +21,9 @@ unenforced (`env.py` runs migrations so on SQLite), or dropping the old table wo
 the matches and band keys of every article and null out every alert's and entry's article;
 a `foreign_key_check` after the rebuild refuses to commit a dangling reference.
 
+On SQLite the rebuilt table also takes AUTOINCREMENT, so an article id is never given again
+after the article is deleted (SQLite reuses the highest rowid otherwise).
+
 Downgrading restores the unique key, and is refused while two articles share a hash.
 """
 
@@ -47,7 +50,15 @@ def upgrade() -> None:
         op.drop_constraint(_UNIQUE, "articles", type_="unique")
         op.create_index(_INDEX, "articles", ["content_hash"])
         return
-    with _sqlite_rebuild(), op.batch_alter_table("articles", recreate="always") as batch:
+    # AUTOINCREMENT while the table is rebuilt anyway: SQLite would otherwise give a new
+    # article the id of the highest deleted one (`feeds remove`, retention), and evidence,
+    # payloads and logs that cite the old id would name another article.
+    with (
+        _sqlite_rebuild(),
+        op.batch_alter_table(
+            "articles", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ) as batch,
+    ):
         batch.drop_constraint(_UNIQUE, type_="unique")
         batch.create_index(_INDEX, ["content_hash"])
 
