@@ -9,23 +9,12 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
-from monitor.config import LogChannelConfig
-from monitor.storage.engine import create_engine, upgrade
-from tests.support.cli import write_config
-from tests.support.fitting import ARABIC, NOW, TIME, kept_whole, seeded
+from tests.support.fitting import ARABIC, TIME, kept_whole, seeded, three_alerts
 from tests.support.fitting import monitor_at as _monitor
-from tests.support.notify import seed_alerts
 
 
 async def test_alert_ids_are_never_cut_and_a_prefix_shows_one(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        ids = await seed_alerts(engine, {"desk-log": LogChannelConfig(type="log")}, NOW, 3)
-    finally:
-        await engine.dispose()
-    config = write_config(tmp_path / "monitor.toml", url, [])
+    config, ids = await three_alerts(tmp_path)
 
     listed = _monitor(config, "alerts", "list")
     shown = _monitor(config, "alerts", "show", ids[1][:12])

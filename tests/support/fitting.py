@@ -38,8 +38,8 @@ def monitor_at(config: Path, *args: str, columns: int = 80) -> subprocess.Comple
     )
 
 
-async def seeded(tmp_path: Path) -> tuple[Path, list[str]]:
-    """Three alerts whose article has a long Arabic title, on a feed with a long last error."""
+async def three_alerts(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A config on a SQLite database in `tmp_path` holding three alerts, and their ids."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     engine = create_engine(url)
     try:
@@ -47,11 +47,17 @@ async def seeded(tmp_path: Path) -> tuple[Path, list[str]]:
         ids = await seed_alerts(engine, {"desk-log": LogChannelConfig(type="log")}, NOW, 3)
     finally:
         await engine.dispose()
+    return write_config(tmp_path / "monitor.toml", url, []), ids
+
+
+async def seeded(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Three alerts whose article has a long Arabic title, on a feed with a long last error."""
+    config, ids = await three_alerts(tmp_path)
     with sqlite3.connect(tmp_path / "m.db") as db:
         db.execute("UPDATE articles SET title = ?", (ARABIC,))
         db.execute("UPDATE stories SET title = ?", (ARABIC,))
         db.execute("UPDATE feeds SET name = ?, last_error = ?", (ARABIC, "HTTP 503: " * 30))
-    return write_config(tmp_path / "monitor.toml", url, []), ids
+    return config, ids
 
 
 def kept_whole(shown: str) -> None:
