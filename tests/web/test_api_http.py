@@ -62,6 +62,11 @@ async def test_a_json_route_refuses_another_media_type_with_415(api: Served) -> 
         with_charset = {"Content-Type": "application/json; charset=utf-8"}
         assert (await client.put(triage, content=body, headers=with_charset)).status_code == 200
         assert (await client.put(triage, content=b"{", headers=JSON)).status_code == 422
+    plain = {"Content-Type": "text/plain"}
+    async with api.client() as anonymous:  # no credentials: 401 first, no word on the body
+        _is_problem(await anonymous.put(triage, content=body, headers=plain), 401)
+        signing_in = await anonymous.post("/api/v1/session", content=b"x", headers=plain)
+        _is_problem(signing_in, 415)  # sign-in needs no credentials: its body is checked
 
 
 async def test_head_answers_wherever_get_does_without_a_body(api: Served) -> None:

@@ -14,7 +14,7 @@ from monitor.errors import InvalidRequest
 from monitor.services.accounts import Principal
 from monitor.services.core import Monitor
 from monitor.units import parse_duration
-from monitor.web.auth import require
+from monitor.web.auth import current_principal, require
 
 MAX_PAGE = 200
 
@@ -38,14 +38,18 @@ Since = Annotated[
 ]
 
 
-def json_only(request: Request) -> None:
+async def json_only(request: Request) -> None:
     """415 for a body sent to a JSON-body route as another media type (or as none): without
     this, FastAPI validates the raw bytes and answers a puzzling 422. A dependency of the
     whole API router, so every route with a JSON body gets it; an empty body passes, to be
-    refused (or not) by the route's own validation."""
+    refused (or not) by the route's own validation. The request is authenticated first
+    (but on sign-in), so a caller without valid credentials gets 401, not a hint about the
+    route's body."""
     body = getattr(request.scope.get("route"), "body_field", None)
     if body is None or isinstance(body.field_info, params.Form) or not _has_body(request):
         return
+    if not (request.method == "POST" and request.url.path.endswith("/session")):
+        await current_principal(request)  # cached on the request for the route's own check
     if not _is_json(request.headers.get("content-type", "")):
         raise HTTPException(
             415, f"{request.method} {request.url.path} takes an application/json body"
