@@ -10,16 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.clock import FrozenClock
 from monitor.config import settings_from_dict
-from monitor.notify.outbox import DeliveryWorker
-from monitor.notify.registry import build_notifiers
 from monitor.services import open_monitor, to_json
 from tests.support.notify import (
     NOW,
     WEBHOOK_SECRET,
     MailSink,
     WebhookReceiver,
+    delivery_worker,
     loopback_fetcher,
     seed_alerts,
     smtp_server,
@@ -56,14 +54,7 @@ async def test_shown_message_ids_are_the_ids_receivers_got(
                 base=Path("."),
             )
             [alert] = await seed_alerts(engine, dict(settings.channels), NOW, 1)
-            worker = DeliveryWorker(
-                engine=engine,
-                notifiers=build_notifiers(settings, client),
-                settings=settings,
-                clock=FrozenClock(NOW),
-                owner="test-worker",
-                rand=lambda: 0.0,
-            )
+            worker = delivery_worker(engine, settings, client)
             await worker.run_once(NOW)  # the webhook answers 500: retried below
             await worker.run_once(NOW + timedelta(hours=1))
     async with open_monitor(settings, engine=engine) as m:

@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import FeedConfig
-from monitor.models import Article, TermCount, WatchlistMatch
+from monitor.models import Article, WatchlistMatch
 from monitor.pipeline import dedupe
 from monitor.services.shapes import alert_json
 from monitor.storage.store import StoreResult, store_articles
-from tests.support.stored_articles import add_feeds, build
+from tests.support.stored_articles import ISIS_K_MATCH, add_feeds, build
 from tests.support.usecases import use_cases
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -49,13 +49,7 @@ def _copy(feed_id: int, outlet: str, *, age: timedelta = timedelta(0)) -> Articl
 
 
 def _match(watchlist: str) -> WatchlistMatch:
-    return WatchlistMatch(
-        watchlist=watchlist,
-        severity="high",
-        channels=("desk-log",),
-        matches=(TermCount("ISIS-K", "ISIS-Khorasan", 1),),
-        snippets=("…ISIS-K…",),
-    )
+    return replace(ISIS_K_MATCH, watchlist=watchlist)
 
 
 FOUND = [_match("isis-k"), _match("khorasan")]

@@ -16,11 +16,14 @@ from monitor.clock import FrozenClock
 from monitor.config import Settings, settings_from_dict
 from monitor.housekeeping import Housekeeping
 from monitor.metrics import Metrics
-from monitor.notify.outbox import DeliveryWorker
-from monitor.notify.registry import build_notifiers
 from monitor.services.trends import Trends
 from monitor.storage.tables import trend_episodes
-from tests.support.notify import WEBHOOK_SECRET, WebhookReceiver, loopback_fetcher
+from tests.support.notify import (
+    WEBHOOK_SECRET,
+    WebhookReceiver,
+    delivery_worker,
+    loopback_fetcher,
+)
 from tests.support.trend_store import Ctx, add_feeds, add_stories
 
 NOW = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
@@ -54,14 +57,7 @@ async def test_a_surge_reaches_a_webhook_once_signed_under_its_episode_id(
         settings = _settings(receiver.url, monkeypatch)
         report = await Trends(Ctx(settings, engine, FrozenClock(NOW))).check(NOW)
         async with loopback_fetcher() as client:
-            delivery = DeliveryWorker(
-                engine=engine,
-                notifiers=build_notifiers(settings, client),
-                settings=settings,
-                clock=FrozenClock(NOW),
-                owner="test-worker",
-                rand=lambda: 0.0,
-            )
+            delivery = delivery_worker(engine, settings, client, now=NOW)
             assert await delivery.run_once(NOW) == 1
             assert await delivery.run_once(NOW + timedelta(minutes=5)) == 0
 

@@ -28,6 +28,7 @@ from tests.support.notify import (
     NOW,
     WEBHOOK_SECRET,
     WebhookReceiver,
+    delivery_worker,
     loopback_fetcher,
     seed_alerts,
 )
@@ -50,17 +51,6 @@ def hook_settings(
     return settings_from_dict(raw, base=Path("."))
 
 
-def worker(engine: AsyncEngine, settings: Settings, client: Fetcher) -> DeliveryWorker:
-    return DeliveryWorker(
-        engine=engine,
-        notifiers=build_notifiers(settings, client),
-        settings=settings,
-        clock=FrozenClock(NOW),
-        owner="test-worker",
-        rand=lambda: 0.0,
-    )
-
-
 async def outbox_rows(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         return list(await conn.execute(select(outbox).order_by(outbox.c.id)))
@@ -72,7 +62,7 @@ async def test_alert_is_signed_and_sent_as_stored(
     with WebhookReceiver().running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch)
         [alert] = await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        assert await worker(engine, settings, client).run_once(NOW) == 1
+        assert await delivery_worker(engine, settings, client).run_once(NOW) == 1
     [got] = receiver.received
     [row] = await outbox_rows(engine)
     assert got.verified
@@ -89,7 +79,7 @@ async def test_a_tampered_body_fails_verification(
     with WebhookReceiver().running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch)
         await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        await worker(engine, settings, client).run_once(NOW)
+        await delivery_worker(engine, settings, client).run_once(NOW)
         genuine = receiver.received[0]
         tampered = genuine.body.replace(b'"severity":"high"', b'"severity":"low"')
         assert tampered != genuine.body
@@ -104,7 +94,7 @@ async def test_raw_secret_without_prefix_signs_with_its_bytes(
     with WebhookReceiver(secret=b"not-a-whsec-secret").running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch, secret="not-a-whsec-secret")
         await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        await worker(engine, settings, client).run_once(NOW)
+        await delivery_worker(engine, settings, client).run_once(NOW)
     assert [r.verified for r in receiver.received] == [True]
 
 
@@ -114,7 +104,7 @@ async def test_three_500s_then_200_arrives_once_with_the_same_id(
     with WebhookReceiver(statuses=[500, 500, 500]).running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch)
         [alert] = await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        delivery = worker(engine, settings, client)
+        delivery = delivery_worker(engine, settings, client)
         now, waits = NOW, []
         for _ in range(4):
             await delivery.run_once(now)
@@ -138,7 +128,7 @@ async def test_retry_after_is_honoured(
     with WebhookReceiver(statuses=[429], retry_after="120").running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch)
         await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        delivery = worker(engine, settings, client)
+        delivery = delivery_worker(engine, settings, client)
         await delivery.run_once(NOW)
         [row] = await outbox_rows(engine)
         assert row.next_attempt_at == NOW + timedelta(seconds=120)
@@ -217,7 +207,7 @@ async def test_webhook_digest_is_one_signed_message_with_its_own_id(
                                      "secret_env": "TEST_WEBHOOK_SECRET"}}}  # fmt: skip
         settings = settings_from_dict(raw, base=Path("."))
         alerts = await seed_alerts(engine, dict(settings.channels), NOW, 4)
-        delivery = worker(engine, settings, client)
+        delivery = delivery_worker(engine, settings, client)
         assert await delivery.run_once(NOW) == 0
         assert await delivery.send_digests(NOW + timedelta(minutes=30)) == 1
     [got] = receiver.received
@@ -237,7 +227,7 @@ async def test_ssrf_guard_refuses_a_loopback_webhook_unless_allowed(
         settings = hook_settings(receiver.url, monkeypatch)
         await seed_alerts(engine, dict(settings.channels), NOW, 1)
         async with loopback_fetcher(allow_networks=[]) as guarded:
-            assert await worker(engine, settings, guarded).run_once(NOW) == 0
+            assert await delivery_worker(engine, settings, guarded).run_once(NOW) == 0
     assert receiver.received == []
     [row] = await outbox_rows(engine)
     assert row.status == "dead"  # a refused target is permanent: no retries
@@ -250,7 +240,7 @@ async def test_a_retried_delivery_keeps_its_attempts_and_gets_a_fresh_budget(
     with WebhookReceiver(statuses=[500] * 10).running() as receiver:
         settings = hook_settings(receiver.url, monkeypatch, max_attempts=2)
         [alert] = await seed_alerts(engine, dict(settings.channels), NOW, 1)
-        delivery = worker(engine, settings, client)
+        delivery = delivery_worker(engine, settings, client)
         later = NOW + timedelta(hours=1)
         await delivery.run_once(NOW)
         await delivery.run_once(later)  # the second failure: dead-lettered

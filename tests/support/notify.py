@@ -24,9 +24,12 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from monitor.config import ChannelConfig, PollingConfig
+from monitor.clock import FrozenClock
+from monitor.config import ChannelConfig, PollingConfig, Settings
 from monitor.models import AlertContext, Article, TermCount, WatchlistMatch
+from monitor.notify.outbox import DeliveryWorker
 from monitor.notify.payload import alert_rows
+from monitor.notify.registry import build_notifiers
 from monitor.pipeline.fetch import Fetcher
 from monitor.storage.articles import installation_id
 from monitor.storage.tables import alerts, articles, feeds, outbox, stories
@@ -379,3 +382,17 @@ async def seed_alerts(
                 await conn.execute(insert(outbox), rows)
             ids.append(str(alert["id"]))
     return ids
+
+
+def delivery_worker(
+    engine: AsyncEngine, settings: Settings, client: Fetcher, *, now: datetime = NOW
+) -> DeliveryWorker:
+    """The delivery worker of `settings`' channels, its clock frozen at `now`, no jitter."""
+    return DeliveryWorker(
+        engine=engine,
+        notifiers=build_notifiers(settings, client),
+        settings=settings,
+        clock=FrozenClock(now),
+        owner="test-worker",
+        rand=lambda: 0.0,
+    )
