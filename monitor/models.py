@@ -44,6 +44,7 @@ class Feed:
     last_body_hash: str | None = None
     schedule: FeedSchedule = FeedSchedule()
     config_url: str | None = None  # the URL written in the config; None for CLI feeds
+    title: str = ""  # the feed's own title, as its last poll read it
 
     @property
     def headers_for(self) -> str:

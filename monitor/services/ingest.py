@@ -131,10 +131,11 @@ class Ingestor:
         parsed = await self._parse(response, now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed: {parsed.warning}")
-        if not feed.name and parsed.title and parsed.entries:
+        title = clip(parsed.title, TITLE_CHARS)
+        if not feed.name and title and title != feed.title and parsed.entries:
             # A feed added without a name is named by its title: written before its entries
             # are stored, so the alerts they raise (whose payload is rendered once) name it.
-            await note_feed_title(self.engine, feed.id, clip(parsed.title, TITLE_CHARS))
+            await note_feed_title(self.engine, feed.id, title)
         report = await self._store_entries(feed, parsed.entries, now)
         outcome = self._success(
             feed,
@@ -142,7 +143,7 @@ class Ingestor:
             now,
             report.stored,
             body_hash=body_hash,
-            title=clip(parsed.title, TITLE_CHARS),
+            title=title,
         )
         outcome = dataclasses.replace(outcome, read_entries=True, note=report.note)
         if report.deferred:

@@ -79,6 +79,7 @@ def feed_record(row: Any, default_fetch_articles: bool) -> Feed:
         last_body_hash=row.last_body_hash,
         schedule=schedule,
         config_url=row.config_url,
+        title=row.title or "",
     )
 
 
