@@ -7,7 +7,6 @@ import json
 import secrets
 import shlex
 import signal
-import socket
 import tempfile
 import tomllib
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 from rich.console import Console
 
 from monitor.config import Settings, settings_from_dict
-from monitor.errors import ConfigError
 from monitor.textfit import Col, fitted, terminal_width
 from monitor.textsafe import safe
 
@@ -109,20 +107,6 @@ async def run_demo(console: Console, *, keep: bool = False, hint: bool = True) -
     return None
 
 
-def _check_port_free(port: int) -> None:
-    """ConfigError (exit 2) when 127.0.0.1:`port` cannot be bound, as the server would say."""
-    if port == 0:
-        return
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
-    except OSError as e:
-        raise ConfigError(f"server: cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from e
-    finally:
-        probe.close()
-
-
 async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None = None) -> None:
     """`monitor demo --serve`: run the demo, keep its database and serve the console on
     127.0.0.1 with a `demo` analyst whose one-time password is printed, until SIGINT/SIGTERM
@@ -132,8 +116,10 @@ async def serve_demo(console: Console, *, port: int, stop: asyncio.Event | None 
     from monitor.server import serve_status
     from monitor.services import open_monitor
     from monitor.services.health import Pulse
+    from monitor.web.server import listening_socket
 
-    _check_port_free(port)  # before the round, not after it, and with no folder left behind
+    if port:  # refused before the round, not after it, and with no folder left behind
+        listening_socket("127.0.0.1", port).close()
     folder = await run_demo(console, keep=True, hint=False)
     assert folder is not None
     settings, password = demo_settings([], folder, port=port), secrets.token_urlsafe(12)

@@ -67,21 +67,7 @@ class WebServer:
 
     def _bind(self) -> socket.socket:
         # bound here, not by uvicorn, which exits the process when a bind fails
-        try:
-            family, kind, proto, _, address = socket.getaddrinfo(
-                self.host, self.port, type=socket.SOCK_STREAM
-            )[0]
-            sock = socket.socket(family, kind, proto)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(128)
-        except OSError as e:
-            # A config problem (exit 2), not a crash to restart from: another process has
-            # the port, or the host is not this machine's.
-            raise ConfigError(
-                f"server: cannot listen on {self.host}:{self.port}: {e.strerror or e}"
-            ) from e
-        return sock
+        return listening_socket(self.host, self.port)
 
     async def stop(self) -> None:
         if self._task is None:
@@ -96,3 +82,18 @@ class WebServer:
         with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):
             await self._task
         self._task = None
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port; ConfigError (exit 2) with one line when it cannot
+    be bound: another process has the port, or the host is not this machine's (a config
+    problem, not a crash to restart from)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        raise ConfigError(f"server: cannot listen on {host}:{port}: {e.strerror or e}") from e
+    return sock
